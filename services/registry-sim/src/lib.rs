@@ -1,0 +1,1 @@
+//! Library of the service; main.rs is a thin wrapper.
