@@ -1,1 +1,4 @@
-//! Library of the service; main.rs is a thin wrapper.
+#![doc = include_str!("../README.md")]
+
+pub mod metrics;
+pub mod registry;
