@@ -1,0 +1,156 @@
+//! Operator tools for dead-letter queues: look without losing, replay.
+
+use lapin::{
+    Channel,
+    options::{BasicAckOptions, BasicGetOptions, BasicNackOptions},
+};
+
+use crate::{
+    Bus, BusError, WorkQueue,
+    bus::close_channel,
+    headers::{self, ATTEMPT, REASON},
+    timed,
+};
+
+/// A summary of one dead letter (no body: it holds personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The event id.
+    pub message_id: Option<String>,
+    /// Our reason header, or the broker's (`delivery_limit`, `expired`, …).
+    pub reason: Option<String>,
+    /// Attempts made before it was dead-lettered.
+    pub attempts: u32,
+    /// The routing key the event was first published with.
+    pub routing_key: String,
+    /// Body size in bytes.
+    pub body_len: usize,
+}
+
+/// Up to `limit` dead letters of `queue`, oldest first. The messages stay in
+/// the dead-letter queue: they are fetched unacknowledged and requeued.
+pub async fn list(bus: &Bus, queue: WorkQueue, limit: usize) -> Result<Vec<DeadLetter>, BusError> {
+    let channel = bus.open_channel().await?;
+    let result = collect(bus, &channel, queue, limit).await;
+    // Closing the channel requeues anything still unacked, even if the nack
+    // in `collect` did not get through.
+    close_channel(&channel, bus.config().connect_timeout).await;
+    result
+}
+
+async fn collect(
+    bus: &Bus,
+    channel: &Channel,
+    queue: WorkQueue,
+    limit: usize,
+) -> Result<Vec<DeadLetter>, BusError> {
+    let within = bus.config().connect_timeout;
+    let name = bus.topology().dlq(queue);
+    let mut letters = Vec::new();
+    let mut last_tag = None;
+    // Holding every fetched message unacked until the end keeps basic.get
+    // from handing out the same message twice.
+    while letters.len() < limit {
+        let got = timed(
+            "basic.get",
+            within,
+            channel.basic_get(name.as_str().into(), BasicGetOptions { no_ack: false }),
+        )
+        .await?;
+        let Some(message) = got else { break };
+        let delivery = message.delivery;
+        let h = delivery.properties.headers().as_ref();
+        letters.push(DeadLetter {
+            message_id: delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            reason: headers::get_str(h, REASON)
+                .or_else(|| headers::get_str(h, "x-first-death-reason")),
+            attempts: headers::get_u32(h, ATTEMPT).unwrap_or(1),
+            routing_key: headers::get_str(h, headers::ROUTING_KEY)
+                .unwrap_or_else(|| delivery.routing_key.as_str().to_owned()),
+            body_len: delivery.data.len(),
+        });
+        last_tag = Some(delivery.delivery_tag);
+    }
+    if let Some(tag) = last_tag {
+        timed(
+            "basic.nack",
+            within,
+            channel.basic_nack(
+                tag,
+                BasicNackOptions {
+                    multiple: true,
+                    requeue: true,
+                },
+            ),
+        )
+        .await?;
+    }
+    Ok(letters)
+}
+
+/// Move up to `max` dead letters back to their work queue with the attempt
+/// count reset. Each is acked only after its re-publish was confirmed, so a
+/// failure part-way loses nothing. Returns how many were moved.
+pub async fn replay(bus: &Bus, queue: WorkQueue, max: usize) -> Result<usize, BusError> {
+    let channel = bus.open_channel().await?;
+    let result = move_back(bus, &channel, queue, max).await;
+    close_channel(&channel, bus.config().connect_timeout).await;
+    result
+}
+
+async fn move_back(
+    bus: &Bus,
+    channel: &Channel,
+    queue: WorkQueue,
+    max: usize,
+) -> Result<usize, BusError> {
+    let within = bus.config().connect_timeout;
+    let dlq = bus.topology().dlq(queue);
+    let target = bus.topology().queue(queue);
+    let publisher = bus.publisher();
+    let mut moved = 0;
+    while moved < max {
+        let got = timed(
+            "basic.get",
+            within,
+            channel.basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: false }),
+        )
+        .await?;
+        let Some(message) = got else { break };
+        let delivery = message.delivery;
+        let fresh = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .map(headers::strip_for_replay)
+            .unwrap_or_default();
+        let properties = delivery.properties.clone().with_headers(fresh);
+        if let Err(error) = publisher
+            .publish_raw("", &target, &delivery.data, properties)
+            .await
+        {
+            let _ = timed(
+                "basic.nack",
+                within,
+                delivery.acker.nack(BasicNackOptions {
+                    multiple: false,
+                    requeue: true,
+                }),
+            )
+            .await;
+            return Err(error.into());
+        }
+        timed(
+            "basic.ack",
+            within,
+            delivery.acker.ack(BasicAckOptions::default()),
+        )
+        .await?;
+        moved += 1;
+    }
+    Ok(moved)
+}

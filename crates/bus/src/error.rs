@@ -1,0 +1,70 @@
+//! Error types of the bus: one for broker operations, one for publishing.
+
+use std::time::Duration;
+
+/// A broker operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BusError {
+    /// The first connection (or a reconnection) could not be established.
+    #[error("cannot connect to the broker")]
+    Connect(#[source] lapin::Error),
+    /// The broker did not answer within the configured bound.
+    #[error("broker operation `{operation}` timed out after {after:?}")]
+    Timeout {
+        /// What was being waited for (`connect`, `ack`, `queue.declare`, …).
+        operation: &'static str,
+        /// The bound that expired.
+        after: Duration,
+    },
+    /// No usable connection right now (broker down, reconnecting).
+    #[error("not connected to the broker")]
+    NotConnected,
+    /// [`crate::Bus::close`] was called.
+    #[error("the bus is closed")]
+    Closed,
+    /// The broker answered with an error (channel or connection level).
+    #[error("broker error during `{operation}`")]
+    Broker {
+        /// The AMQP method that failed.
+        operation: &'static str,
+        /// The protocol error.
+        #[source]
+        source: lapin::Error,
+    },
+    /// A confirmed publish (retry, dead letter, replay) did not go through.
+    #[error("confirmed publish failed")]
+    Publish(#[source] Box<PublishError>),
+}
+
+impl From<PublishError> for BusError {
+    fn from(error: PublishError) -> Self {
+        BusError::Publish(Box::new(error))
+    }
+}
+
+/// Why a publish was not confirmed. Every variant except `Encode` means
+/// "try again later": the message is not known to be stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The broker refused the message: the queue is at its max length
+    /// (`x-overflow=reject-publish`).
+    #[error("the broker refused the message (queue full)")]
+    Nacked,
+    /// The message was returned: no queue is bound for its routing key.
+    #[error("the message is unroutable")]
+    Unroutable,
+    /// No confirm arrived within `publish_timeout`.
+    #[error("no publisher confirm within the timeout")]
+    Timeout,
+    /// The connection is blocked by a broker resource alarm; nothing was sent.
+    #[error("the broker connection is blocked by a resource alarm")]
+    Blocked,
+    /// Not connected, or the channel failed.
+    #[error("the broker is unavailable")]
+    Unavailable(#[source] BusError),
+    /// The envelope could not be serialised.
+    #[error("cannot encode the message")]
+    Encode(#[source] serde_json::Error),
+}

@@ -1,0 +1,300 @@
+//! The one definition of lonjak's exchanges, queues and bindings.
+
+use std::time::Duration;
+
+use lapin::{
+    Channel, ExchangeKind,
+    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    types::{AMQPValue, FieldTable, LongString},
+};
+
+use crate::{BusConfig, BusError, timed};
+
+/// The consumers that own a work queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WorkQueue {
+    /// Consumes `registration.submitted` (the intake queue).
+    Verifier,
+    /// Consumes `registration.verified`.
+    Eligibility,
+    /// Consumes every state-change event.
+    Notifier,
+}
+
+impl WorkQueue {
+    /// Every work queue, in declaration order.
+    pub const ALL: [WorkQueue; 3] = [Self::Verifier, Self::Eligibility, Self::Notifier];
+
+    /// The name without prefix.
+    #[must_use]
+    pub fn base_name(self) -> &'static str {
+        match self {
+            Self::Verifier => "verifier",
+            Self::Eligibility => "eligibility",
+            Self::Notifier => "notifier",
+        }
+    }
+
+    /// Routing keys bound to this queue on the events exchange.
+    #[must_use]
+    pub fn routing_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Verifier => &["registration.submitted"],
+            Self::Eligibility => &["registration.verified"],
+            Self::Notifier => &["registration.verified", "registration.rejected"],
+        }
+    }
+}
+
+/// Names and arguments derived from a [`BusConfig`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    prefix: String,
+    intake_max_length: Option<u32>,
+    delivery_limit: u32,
+    retry_delays: Vec<Duration>,
+    call_timeout: Duration,
+}
+
+impl Topology {
+    /// Derive the topology from the configuration.
+    #[must_use]
+    pub fn new(config: &BusConfig) -> Self {
+        Self {
+            prefix: config.prefix.clone(),
+            intake_max_length: config.intake_max_length,
+            delivery_limit: config.delivery_limit,
+            retry_delays: config.retry_delays.clone(),
+            call_timeout: config.connect_timeout,
+        }
+    }
+
+    /// The name prefix (empty in production).
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The events exchange (topic, durable).
+    #[must_use]
+    pub fn exchange(&self) -> String {
+        format!("{}lonjak.events", self.prefix)
+    }
+
+    /// The dead-letter exchange (direct, durable).
+    #[must_use]
+    pub fn dlx(&self) -> String {
+        format!("{}lonjak.dlx", self.prefix)
+    }
+
+    /// Full name of a work queue.
+    #[must_use]
+    pub fn queue(&self, queue: WorkQueue) -> String {
+        format!("{}{}", self.prefix, queue.base_name())
+    }
+
+    /// Full name of a work queue's dead-letter queue.
+    #[must_use]
+    pub fn dlq(&self, queue: WorkQueue) -> String {
+        format!("{}.dlq", self.queue(queue))
+    }
+
+    /// Full name of the retry queue holding messages for `delay`.
+    #[must_use]
+    pub fn retry_queue(&self, queue: WorkQueue, delay: Duration) -> String {
+        let base = self.queue(queue);
+        if delay.subsec_millis() == 0 {
+            format!("{base}.retry.{}s", delay.as_secs())
+        } else {
+            format!("{base}.retry.{}ms", delay.as_millis())
+        }
+    }
+
+    /// The retry delays, in attempt order.
+    #[must_use]
+    pub fn retry_delays(&self) -> &[Duration] {
+        &self.retry_delays
+    }
+
+    /// Every queue name this topology declares (work, retry and dead-letter queues).
+    #[must_use]
+    pub fn all_queues(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for queue in WorkQueue::ALL {
+            names.push(self.queue(queue));
+            names.push(self.dlq(queue));
+            for delay in &self.retry_delays {
+                names.push(self.retry_queue(queue, *delay));
+            }
+        }
+        names
+    }
+
+    /// Arguments of a work queue.
+    #[must_use]
+    pub fn work_queue_arguments(&self, queue: WorkQueue) -> FieldTable {
+        let mut args = dead_lettering_arguments();
+        args.insert(
+            "x-delivery-limit".into(),
+            AMQPValue::LongLongInt(i64::from(self.delivery_limit)),
+        );
+        args.insert("x-dead-letter-exchange".into(), long_string(&self.dlx()));
+        args.insert(
+            "x-dead-letter-routing-key".into(),
+            long_string(&self.queue(queue)),
+        );
+        if let (WorkQueue::Verifier, Some(max)) = (queue, self.intake_max_length) {
+            args.insert(
+                "x-max-length".into(),
+                AMQPValue::LongLongInt(i64::from(max)),
+            );
+        }
+        args
+    }
+
+    /// Arguments of a retry queue: messages wait `delay`, then dead-letter
+    /// through the default exchange straight back to the work queue.
+    #[must_use]
+    pub fn retry_queue_arguments(&self, queue: WorkQueue, delay: Duration) -> FieldTable {
+        let mut args = dead_lettering_arguments();
+        let ttl_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl_ms));
+        args.insert("x-dead-letter-exchange".into(), long_string(""));
+        args.insert(
+            "x-dead-letter-routing-key".into(),
+            long_string(&self.queue(queue)),
+        );
+        args
+    }
+
+    /// Declare everything. Idempotent as long as every declarer uses the same
+    /// arguments (the broker refuses a re-declaration with different ones);
+    /// [`crate::Bus`] avoids that for queues that already exist.
+    pub async fn declare(&self, channel: &Channel) -> Result<(), BusError> {
+        self.declare_except(channel, &[]).await
+    }
+
+    /// Declare everything, but only bind (not re-declare with arguments) the
+    /// queues listed in `existing`.
+    pub(crate) async fn declare_except(
+        &self,
+        channel: &Channel,
+        existing: &[String],
+    ) -> Result<(), BusError> {
+        let durable = ExchangeDeclareOptions {
+            durable: true,
+            ..ExchangeDeclareOptions::default()
+        };
+        let within = self.call_timeout;
+        timed(
+            "exchange.declare",
+            within,
+            channel.exchange_declare(
+                self.exchange().into(),
+                ExchangeKind::Topic,
+                durable,
+                FieldTable::default(),
+            ),
+        )
+        .await?;
+        timed(
+            "exchange.declare",
+            within,
+            channel.exchange_declare(
+                self.dlx().into(),
+                ExchangeKind::Direct,
+                durable,
+                FieldTable::default(),
+            ),
+        )
+        .await?;
+        for queue in WorkQueue::ALL {
+            let name = self.queue(queue);
+            if !existing.contains(&name) {
+                declare_queue(channel, within, &name, self.work_queue_arguments(queue)).await?;
+            }
+            for key in queue.routing_keys() {
+                bind(channel, within, &name, &self.exchange(), key).await?;
+            }
+            let dlq = self.dlq(queue);
+            if !existing.contains(&dlq) {
+                declare_queue(channel, within, &dlq, quorum_arguments()).await?;
+            }
+            bind(channel, within, &dlq, &self.dlx(), &name).await?;
+            for delay in &self.retry_delays {
+                let retry = self.retry_queue(queue, *delay);
+                if !existing.contains(&retry) {
+                    declare_queue(
+                        channel,
+                        within,
+                        &retry,
+                        self.retry_queue_arguments(queue, *delay),
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn declare_queue(
+    channel: &Channel,
+    within: Duration,
+    name: &str,
+    args: FieldTable,
+) -> Result<(), BusError> {
+    timed(
+        "queue.declare",
+        within,
+        channel.queue_declare(name.into(), QueueDeclareOptions::durable(), args),
+    )
+    .await
+    .map(drop)
+}
+
+async fn bind(
+    channel: &Channel,
+    within: Duration,
+    queue: &str,
+    exchange: &str,
+    key: &str,
+) -> Result<(), BusError> {
+    timed(
+        "queue.bind",
+        within,
+        channel.queue_bind(
+            queue.into(),
+            exchange.into(),
+            key.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        ),
+    )
+    .await
+}
+
+fn quorum_arguments() -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert("x-queue-type".into(), long_string("quorum"));
+    args
+}
+
+/// Quorum queue that dead-letters at least once: the broker keeps a message
+/// until the target queue confirmed it, instead of dropping it when the target
+/// is full. It requires `reject-publish` overflow, which also turns a full
+/// queue into a nack the publisher sees rather than silently dropped heads.
+fn dead_lettering_arguments() -> FieldTable {
+    let mut args = quorum_arguments();
+    args.insert("x-overflow".into(), long_string("reject-publish"));
+    args.insert(
+        "x-dead-letter-strategy".into(),
+        long_string("at-least-once"),
+    );
+    args
+}
+
+fn long_string(value: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(value.as_bytes().to_vec()))
+}
