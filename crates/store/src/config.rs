@@ -1,0 +1,39 @@
+//! Connection settings of the store.
+
+use std::time::Duration;
+
+use crate::DataKey;
+
+/// How to reach PostgreSQL and how to protect personal data at rest.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `postgres://user[:password]@host:port/database`. Never logged (it may
+    /// carry a password).
+    pub database_url: String,
+    /// Pool size. Each connection is a PostgreSQL backend process; with a
+    /// CPU-bound database a few per core is the sweet spot.
+    pub max_connections: usize,
+    /// Upper bound on taking a connection from the pool, including opening
+    /// a new one. Queries themselves are not timed out client-side (a
+    /// dropped transaction future could return a connection mid-transaction).
+    pub connect_timeout: Duration,
+    /// Key encrypting NIK and KK number at rest.
+    pub data_key: DataKey,
+}
+
+impl StoreConfig {
+    /// Default pool size.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
+    /// Default checkout timeout.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+    /// Settings with the default pool size (16) and checkout timeout (3 s).
+    pub fn new(database_url: impl Into<String>, data_key: DataKey) -> Self {
+        Self {
+            database_url: database_url.into(),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            data_key,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The one error type of the store, and the single place where database
+//! errors that carry a domain meaning (unique violations) are recognised.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Everything that can go wrong talking to the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No connection could be taken from the pool (database unreachable,
+    /// authentication refused, pool exhausted).
+    #[error("database connection pool")]
+    Pool(#[source] diesel_async::pooled_connection::deadpool::PoolError),
+    /// A connection outside the pool (migrations, test set-up) could not be
+    /// opened.
+    #[error("cannot connect to the database")]
+    Connect(#[source] diesel::ConnectionError),
+    /// A query failed.
+    #[error("database query")]
+    Query(#[from] DieselError),
+    /// The row was not in the state the caller expected (a guarded update
+    /// matched nothing): another worker, or an earlier delivery, moved it.
+    #[error("registration is not in the expected state")]
+    Conflict,
+    /// Running the embedded migrations failed.
+    #[error("database migration: {0}")]
+    Migration(String),
+    /// Encrypting or decrypting personal data failed (wrong key or tampered
+    /// ciphertext). Deliberately carries no detail.
+    #[error("personal data encryption")]
+    Crypto,
+    /// The configuration is unusable (bad key, bad URL).
+    #[error("store configuration: {0}")]
+    Config(String),
+    /// A connection checkout (or a health ping) did not finish in time.
+    #[error("database did not answer in time")]
+    Timeout,
+    /// A stored value could not be read back into a domain type (a row
+    /// written by a newer version, or edited by hand).
+    #[error("stored value is not valid: {0}")]
+    Decode(String),
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for StoreError {
+    fn from(err: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        use diesel_async::pooled_connection::deadpool::PoolError;
+        match err {
+            PoolError::Timeout(_) => StoreError::Timeout,
+            other => StoreError::Pool(other),
+        }
+    }
+}
+
+/// True when `err` is a unique-key violation: the one database error that is a
+/// domain answer ("already there") rather than a failure.
+pub(crate) fn is_unique_violation(err: &DieselError) -> bool {
+    matches!(
+        err,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    )
+}

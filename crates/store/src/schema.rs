@@ -1,0 +1,81 @@
+//! Diesel table definitions, written by hand to match `migrations/` (there is
+//! no diesel CLI in the build environment). Keep the two in step.
+
+diesel::table! {
+    waves (id) {
+        id -> Int4,
+        name -> Text,
+        quota -> Int4,
+        opens_at -> Timestamptz,
+        closes_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> Text,
+        wave_id -> Int4,
+        nik_hash -> Bytea,
+        kk_hash -> Bytea,
+        nik_ciphertext -> Bytea,
+        kk_ciphertext -> Bytea,
+        full_name -> Text,
+        email -> Text,
+        phone -> Text,
+        birth_date -> Date,
+        employment_status -> Text,
+        in_education -> Bool,
+        status -> Text,
+        reason -> Nullable<Text>,
+        social_aid_programme -> Nullable<Text>,
+        submitted_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    verification_checks (id) {
+        id -> Int8,
+        registration_id -> Text,
+        registry -> Text,
+        outcome -> Text,
+        detail -> Jsonb,
+        checked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    status_history (id) {
+        id -> Int8,
+        registration_id -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (event_id) {
+        event_id -> Uuid,
+        registration_id -> Text,
+        routing_key -> Text,
+        envelope -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(registrations -> waves (wave_id));
+diesel::joinable!(verification_checks -> registrations (registration_id));
+diesel::joinable!(status_history -> registrations (registration_id));
+diesel::joinable!(outbox -> registrations (registration_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    waves,
+    registrations,
+    verification_checks,
+    status_history,
+    outbox,
+);

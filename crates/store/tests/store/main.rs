@@ -1,0 +1,8 @@
+//! Integration tests of lonjak-store against a real PostgreSQL, one fresh
+//! database per test.
+
+mod helpers;
+mod migrations;
+mod outbox;
+mod personal_data;
+mod verification;
