@@ -1,1 +1,26 @@
-//! lonjak-domain
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod events;
+mod fields;
+mod identity;
+mod registration;
+mod request;
+pub mod status;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod verification;
+
+pub use error::{FieldError, ValidationErrors};
+pub use fields::{
+    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Nik, PROVINCE_CODES, Phone, Sex, Wave,
+    is_province_code,
+};
+pub use identity::{
+    IdentityKey, IdentityKeyError, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash, RegistrationId,
+    RegistrationIdError,
+};
+pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
+pub use request::RegistrationRequest;
+pub use status::{InvalidTransition, RegistrationStatus, RejectionReason, Transition};
+pub use verification::{Decision, EducationCheck, IdentityCheck, Occupation, WelfareCheck, decide};

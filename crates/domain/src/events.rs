@@ -1,0 +1,76 @@
+//! Payloads of the events on the bus. The envelope around them (schema
+//! version, event id, correlation id) belongs to `lonjak-bus`; the routing
+//! keys are the constants below.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{
+    EmploymentStatus, Registration, RegistrationId, RegistrationRequest, RejectionReason, Wave,
+};
+
+/// Routing key of [`RegistrationSubmitted`].
+pub const SUBMITTED: &str = "registration.submitted";
+/// Routing key of [`RegistrationVerified`].
+pub const VERIFIED: &str = "registration.verified";
+/// Routing key of [`RegistrationRejected`].
+pub const REJECTED: &str = "registration.rejected";
+
+/// A registration accepted by the gateway. `applicant` is the normalised wire
+/// form ([`Registration::to_request`]); consumers parse it again with the
+/// submission date. `Debug` does not print the applicant's personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationSubmitted {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    pub applicant: RegistrationRequest,
+}
+
+impl RegistrationSubmitted {
+    /// The event for `registration`, accepted at `submitted_at` under `id`.
+    pub fn new(
+        registration_id: RegistrationId,
+        registration: &Registration,
+        submitted_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            registration_id,
+            wave: registration.wave(),
+            submitted_at,
+            applicant: registration.to_request(),
+        }
+    }
+
+    /// The submission date ([`crate::submission_date`]), the `today` of
+    /// every age rule.
+    pub fn submitted_on(&self) -> time::Date {
+        crate::submission_date(self.submitted_at)
+    }
+}
+
+/// A registration that passed verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationVerified {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub verified_at: OffsetDateTime,
+    pub employment_status: EmploymentStatus,
+    pub social_aid_programme: Option<String>,
+}
+
+/// A registration rejected, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationRejected {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub rejected_at: OffsetDateTime,
+    pub reason: RejectionReason,
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

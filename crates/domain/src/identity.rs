@@ -1,0 +1,219 @@
+//! Identifiers derived from personal data with a keyed hash, so that ids are
+//! stable across retries and the NIK itself need not be stored or logged.
+//!
+//! All derivations are HMAC-SHA256 under the deployment's [`IdentityKey`] with
+//! a domain-separation prefix per purpose (see the crate README).
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::Sha256;
+
+use crate::{KkNumber, Nik, Wave};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Minimum key length: the HMAC-SHA256 output size, so the key is never the
+/// weak link.
+pub const MIN_IDENTITY_KEY_BYTES: usize = 32;
+
+/// The secret key of every identity derivation. Configuration
+/// (`LONJAK_IDENTITY__KEY`), shared by every service of one deployment.
+#[derive(Clone)]
+pub struct IdentityKey(Vec<u8>);
+
+/// A rejected identity key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityKeyError {
+    #[error("the identity key must be at least {MIN_IDENTITY_KEY_BYTES} bytes, got {len}")]
+    TooShort { len: usize },
+    #[error("the identity key is not valid hexadecimal")]
+    NotHex,
+}
+
+impl IdentityKey {
+    /// Uses `bytes` as the key; at least 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityKeyError> {
+        if bytes.len() < MIN_IDENTITY_KEY_BYTES {
+            return Err(IdentityKeyError::TooShort { len: bytes.len() });
+        }
+        Ok(Self(bytes.to_vec()))
+    }
+
+    /// Decodes a hex-encoded key (at least 64 hex digits).
+    pub fn from_hex(hex_key: &str) -> Result<Self, IdentityKeyError> {
+        let bytes = hex::decode(hex_key.trim()).map_err(|_| IdentityKeyError::NotHex)?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// HMAC-SHA256 of the concatenated `parts`.
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl std::fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityKey(<redacted>)")
+    }
+}
+
+/// A rejected registration id string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationIdError {
+    #[error("a registration id is 32 lower-case hexadecimal characters")]
+    Format,
+}
+
+/// The id of one person's registration in one wave: the first 16 bytes of
+/// `HMAC-SHA256(key, "lonjak.registration-id\0" ‖ NIK ‖ "\0" ‖ wave)`, wave
+/// in decimal. Written as 32 lower-case hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegistrationId([u8; 16]);
+
+impl RegistrationId {
+    /// Derives the id of `nik`'s registration in `wave`.
+    pub fn derive(key: &IdentityKey, nik: &Nik, wave: Wave) -> Self {
+        let wave = wave.get().to_string();
+        let mac = key.mac(&[
+            b"lonjak.registration-id\0",
+            nik.as_str().as_bytes(),
+            b"\0",
+            wave.as_bytes(),
+        ]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&mac[..16]);
+        Self(id)
+    }
+
+    /// Parses the 32-character lower-case hex form.
+    pub fn parse(input: &str) -> Result<Self, RegistrationIdError> {
+        let ok = input.len() == 32
+            && input
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !ok {
+            return Err(RegistrationIdError::Format);
+        }
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(input, &mut id).map_err(|_| RegistrationIdError::Format)?;
+        Ok(Self(id))
+    }
+
+    /// Rebuilds an id from its bytes (e.g. read back from the database).
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// The same 16 bytes as a UUID, for storage in a `uuid` column.
+    pub fn to_uuid(self) -> uuid::Uuid {
+        uuid::Uuid::from_bytes(self.0)
+    }
+
+    /// The id stored as a UUID.
+    pub fn from_uuid(uuid: uuid::Uuid) -> Self {
+        Self(uuid.into_bytes())
+    }
+}
+
+impl std::fmt::Display for RegistrationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+// The id is a keyed hash, not personal data, so Debug shows it: it is what
+// logs and test failures need to correlate.
+impl std::fmt::Debug for RegistrationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RegistrationId({self})")
+    }
+}
+
+impl std::str::FromStr for RegistrationId {
+    type Err = RegistrationIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for RegistrationId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for RegistrationId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Keyed hash of a NIK, `HMAC-SHA256(key, "lonjak.nik\0" ‖ NIK)`: the
+/// database's look-up and uniqueness key in place of the NIK.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NikHash([u8; 32]);
+
+impl NikHash {
+    pub fn derive(key: &IdentityKey, nik: &Nik) -> Self {
+        Self(key.mac(&[b"lonjak.nik\0", nik.as_str().as_bytes()]))
+    }
+
+    /// Rebuilds a hash from its bytes (e.g. read back from the database).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// Keyed hash of a KK number, `HMAC-SHA256(key, "lonjak.kk\0" ‖ KK)`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KkHash([u8; 32]);
+
+impl KkHash {
+    pub fn derive(key: &IdentityKey, kk: &KkNumber) -> Self {
+        Self(key.mac(&[b"lonjak.kk\0", kk.as_str().as_bytes()]))
+    }
+
+    /// Rebuilds a hash from its bytes (e.g. read back from the database).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+// Hashes print only a prefix: enough to tell two apart in a failing test.
+impl std::fmt::Debug for NikHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NikHash({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+impl std::fmt::Debug for KkHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KkHash({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+#[cfg(test)]
+#[path = "identity_tests.rs"]
+mod tests;

@@ -1,0 +1,184 @@
+//! The registries' answers and the verification decision drawn from them.
+//!
+//! The structs are the JSON contract of the (simulated) registry APIs:
+//! Dukcapil `POST /dukcapil/v1/verify` answers an [`IdentityCheck`], Dapodik
+//! `GET /dapodik/v1/enrolment/{nik}` an [`EducationCheck`], DTKS
+//! `GET /dtks/v1/recipient/{nik}` a [`WelfareCheck`].
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::registration::MIN_AGE_YEARS;
+use crate::{BirthDate, Registration, RejectionReason};
+
+/// Dukcapil's answer: does the NIK exist, and do the stated name and birth
+/// date match the civil registry.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityCheck {
+    pub found: bool,
+    pub name_match: bool,
+    pub birth_date_match: bool,
+    /// The birth date on record, `YYYY-MM-DD`.
+    #[serde(default, with = "iso_date_option")]
+    pub registered_birth_date: Option<Date>,
+    #[serde(default)]
+    pub occupation: Option<Occupation>,
+}
+
+impl std::fmt::Debug for IdentityCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityCheck")
+            .field("found", &self.found)
+            .field("name_match", &self.name_match)
+            .field("birth_date_match", &self.birth_date_match)
+            .field(
+                "registered_birth_date",
+                &crate::request::presence(&self.registered_birth_date),
+            )
+            .field("occupation", &self.occupation)
+            .finish()
+    }
+}
+
+/// Occupation on the civil record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Occupation {
+    Unemployed,
+    PrivateEmployee,
+    Entrepreneur,
+    Student,
+    Housekeeper,
+    CivilServant,
+    PoliceMilitary,
+    StateEnterpriseDirector,
+    VillageHead,
+    Legislator,
+    Other,
+}
+
+impl Occupation {
+    /// Occupations the programme excludes: state officials and employees.
+    pub fn is_ineligible(self) -> bool {
+        matches!(
+            self,
+            Self::CivilServant
+                | Self::PoliceMilitary
+                | Self::StateEnterpriseDirector
+                | Self::VillageHead
+                | Self::Legislator
+        )
+    }
+}
+
+/// Dapodik's answer: is the NIK enrolled in formal education.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EducationCheck {
+    pub enrolled: bool,
+    #[serde(default)]
+    pub institution_type: Option<String>,
+}
+
+/// DTKS's answer: does the NIK already receive social aid, and which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WelfareCheck {
+    pub recipient: bool,
+    #[serde(default)]
+    pub programme: Option<String>,
+}
+
+/// Programme name recorded for a DTKS recipient whose programme is not named.
+pub const UNNAMED_SOCIAL_AID_PROGRAMME: &str = "dtks";
+
+/// The outcome of verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Eligible. A social-aid recipient is not rejected but ranked lower
+    /// later; the programme is carried along for that.
+    Verified {
+        social_aid_programme: Option<String>,
+    },
+    Rejected(RejectionReason),
+}
+
+/// Decides a registration from the registries' answers. Rules, first match
+/// wins:
+///
+/// 1. the applicant stated they are in education → `InEducation`;
+/// 2. Dukcapil does not know the NIK → `IdentityNotFound`;
+/// 3. the name or birth date does not match the record → `IdentityMismatch`;
+/// 4. the registered birth date makes them under 18 on `submitted_on` → `Under18`;
+/// 5. the recorded occupation is ineligible → `IneligibleOccupation`;
+/// 6. Dapodik has them enrolled → `InEducation`;
+/// 7. otherwise verified, carrying the DTKS programme if they receive aid.
+pub fn decide(
+    reg: &Registration,
+    submitted_on: Date,
+    identity: &IdentityCheck,
+    education: &EducationCheck,
+    welfare: &WelfareCheck,
+) -> Decision {
+    let reject = Decision::Rejected;
+    if reg.in_education() {
+        return reject(RejectionReason::InEducation);
+    }
+    if !identity.found {
+        return reject(RejectionReason::IdentityNotFound);
+    }
+    if !identity.name_match || !identity.birth_date_match {
+        return reject(RejectionReason::IdentityMismatch);
+    }
+    // The record wins over the applicant's statement; an implausible record
+    // date (before 1900) is not evidence of being under age.
+    let registered = identity
+        .registered_birth_date
+        .and_then(|d| BirthDate::from_date(d).ok())
+        .unwrap_or(reg.birth_date());
+    if registered.age_on(submitted_on) < MIN_AGE_YEARS {
+        return reject(RejectionReason::Under18);
+    }
+    if identity.occupation.is_some_and(Occupation::is_ineligible) {
+        return reject(RejectionReason::IneligibleOccupation);
+    }
+    if education.enrolled {
+        return reject(RejectionReason::InEducation);
+    }
+    Decision::Verified {
+        social_aid_programme: welfare.recipient.then(|| {
+            welfare
+                .programme
+                .clone()
+                .unwrap_or_else(|| UNNAMED_SOCIAL_AID_PROGRAMME.to_owned())
+        }),
+    }
+}
+
+/// `Option<Date>` as `"YYYY-MM-DD"` or `null`.
+mod iso_date_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+    use time::format_description::BorrowedFormatItem;
+    use time::macros::format_description;
+
+    const FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+    pub fn serialize<S: Serializer>(date: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match date {
+            None => s.serialize_none(),
+            Some(date) => {
+                let text = date.format(FORMAT).map_err(serde::ser::Error::custom)?;
+                s.serialize_some(&text)
+            }
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        Option::<std::borrow::Cow<'de, str>>::deserialize(d)?
+            .map(|text| Date::parse(&text, FORMAT).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+#[path = "verification_tests.rs"]
+mod tests;
