@@ -1,0 +1,15 @@
+//! `lonjak-sampler --out CSV [--amqp-url URL] [--queue verifier]
+//! [--metrics-url http://127.0.0.1:8080/metrics] [--interval-ms 1000]`:
+//! samples queue depth and intake counters until SIGINT/SIGTERM.
+
+use anyhow::Context as _;
+
+fn main() -> anyhow::Result<()> {
+    let args = lonjak_audit::sampler::SamplerArgs::parse(std::env::args().skip(1))?;
+    lonjak_audit::init_logging();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(lonjak_audit::sampler::run(args))
+}

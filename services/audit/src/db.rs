@@ -1,0 +1,200 @@
+//! Read-only queries against the pipeline's PostgreSQL database.
+//!
+//! Raw SQL through diesel's `sql_query` keeps the audit independent of the
+//! store crate's Rust schema: it reads only the columns the contracts name, and
+//! tolerates `status_history` or `outbox` not existing yet (they are then
+//! treated as empty).
+
+use std::time::Duration;
+
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamptz};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use time::OffsetDateTime;
+
+use crate::classify::RecordFacts;
+
+/// Upper bound for any single database round trip.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a database step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DbError {
+    #[error("could not connect to the database")]
+    Connect(#[source] diesel::ConnectionError),
+    #[error("query failed: {what}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: diesel::result::Error,
+    },
+    #[error("database did not answer within {0:?}: {1}")]
+    Timeout(Duration, &'static str),
+}
+
+/// A registration row with what the audit derives from its history and outbox.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RecordRow {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub submitted_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub updated_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = BigInt)]
+    pub final_transitions: i64,
+    /// When the registration first entered a final state, per `status_history`.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub final_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = BigInt)]
+    pub max_events_per_key: i64,
+}
+
+impl RecordRow {
+    /// The facts the classification needs.
+    pub fn facts(&self) -> RecordFacts {
+        RecordFacts {
+            id: self.id.clone(),
+            status: self.status.clone(),
+            reason: self.reason.clone(),
+            final_transitions: self.final_transitions,
+            max_events_per_key: self.max_events_per_key,
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Present {
+    #[diesel(sql_type = Bool)]
+    present: bool,
+}
+
+/// Which optional tables exist, decided once per audit.
+#[derive(Debug, Clone, Copy)]
+pub struct Tables {
+    pub status_history: bool,
+    pub outbox: bool,
+}
+
+async fn bounded<T>(
+    what: &'static str,
+    fut: impl Future<Output = Result<T, diesel::result::Error>>,
+) -> Result<T, DbError> {
+    tokio::time::timeout(QUERY_TIMEOUT, fut)
+        .await
+        .map_err(|_| DbError::Timeout(QUERY_TIMEOUT, what))?
+        .map_err(|source| DbError::Query { what, source })
+}
+
+/// Opens one connection (the audit is a single sequential reader).
+pub async fn connect(url: &str) -> Result<AsyncPgConnection, DbError> {
+    tokio::time::timeout(QUERY_TIMEOUT, AsyncPgConnection::establish(url))
+        .await
+        .map_err(|_| DbError::Timeout(QUERY_TIMEOUT, "connect"))?
+        .map_err(DbError::Connect)
+}
+
+/// Finds out whether `status_history` and `outbox` exist.
+pub async fn tables(conn: &mut AsyncPgConnection) -> Result<Tables, DbError> {
+    let mut exists = async |name: &'static str| -> Result<bool, DbError> {
+        let rows: Vec<Present> = bounded(
+            "table lookup",
+            sql_query("SELECT to_regclass($1) IS NOT NULL AS present")
+                .bind::<Text, _>(name)
+                .load(conn),
+        )
+        .await?;
+        Ok(rows.into_iter().next().is_some_and(|r| r.present))
+    };
+    Ok(Tables {
+        status_history: exists("status_history").await?,
+        outbox: exists("outbox").await?,
+    })
+}
+
+fn final_history_filter() -> &'static str {
+    "h.registration_id = r.id AND h.to_status::text = ANY($2)"
+}
+
+/// How many registrations of the wave have reached a final state: the cheap
+/// check polled while waiting for the pipeline to drain.
+pub async fn count_finished(
+    conn: &mut AsyncPgConnection,
+    tables: Tables,
+    wave: i32,
+    finals: &[String],
+) -> Result<i64, DbError> {
+    let history = if tables.status_history {
+        format!(
+            " OR EXISTS (SELECT 1 FROM status_history h WHERE {})",
+            final_history_filter()
+        )
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT count(*) AS n FROM registrations r \
+         WHERE r.wave_id = $1 AND (r.status::text = ANY($2){history})"
+    );
+    let rows: Vec<Count> = bounded(
+        "count finished",
+        sql_query(sql)
+            .bind::<Integer, _>(wave)
+            .bind::<Array<Text>, _>(finals)
+            .load(conn),
+    )
+    .await?;
+    Ok(rows.into_iter().next().map_or(0, |c| c.n))
+}
+
+/// Every registration row of the wave with its history and outbox facts.
+pub async fn load_records(
+    conn: &mut AsyncPgConnection,
+    tables: Tables,
+    wave: i32,
+    finals: &[String],
+) -> Result<Vec<RecordRow>, DbError> {
+    let filter = final_history_filter();
+    let (transitions, final_at) = if tables.status_history {
+        (
+            format!("(SELECT count(*) FROM status_history h WHERE {filter})"),
+            format!("(SELECT min(h.at) FROM status_history h WHERE {filter})"),
+        )
+    } else {
+        ("0::bigint".to_owned(), "NULL::timestamptz".to_owned())
+    };
+    let events = if tables.outbox {
+        "(SELECT coalesce(max(k.c), 0) FROM (SELECT count(*) AS c FROM outbox o \
+          WHERE o.registration_id = r.id GROUP BY o.routing_key) k)"
+    } else {
+        "0::bigint"
+    };
+    let sql = format!(
+        "SELECT r.id::text AS id, r.status::text AS status, r.reason::text AS reason, \
+                r.submitted_at, r.updated_at, \
+                {transitions} AS final_transitions, {final_at} AS final_at, \
+                {events} AS max_events_per_key \
+         FROM registrations r WHERE r.wave_id = $1 AND $2::text[] IS NOT NULL"
+    );
+    // `$2` is also mentioned in the WHERE clause so that the statement binds
+    // the same parameters whether or not `status_history` exists.
+    bounded(
+        "load records",
+        sql_query(sql)
+            .bind::<Integer, _>(wave)
+            .bind::<Array<Text>, _>(finals)
+            .load(conn),
+    )
+    .await
+}

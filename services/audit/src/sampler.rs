@@ -1,0 +1,249 @@
+//! `lonjak-sampler`: once a second, the intake queue's depth (passive
+//! `queue_declare` over AMQP, so no management plugin is needed) and the
+//! gateway's cumulative intake counters (its `/metrics`), appended to a CSV
+//! that the audit charts. A sample that cannot be taken leaves empty cells:
+//! the sampler must keep going through broker or gateway restarts.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection, ConnectionProperties};
+
+/// Outcome columns, in the order written. Anything else the gateway reports
+/// is summed into `other`, so the header never changes during a run.
+pub const OUTCOMES: [&str; 9] = [
+    "accepted",
+    "invalid",
+    "rate_limited_client",
+    "rate_limited_global",
+    "overloaded_inflight",
+    "queue_full",
+    "broker_blocked",
+    "broker_timeout",
+    "other",
+];
+
+const METRIC: &str = "lonjak_intake_requests_total{";
+/// Each probe gets at most this long, so one slow probe cannot stall sampling.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
+
+/// Sampler settings.
+#[derive(Debug, Clone)]
+pub struct SamplerArgs {
+    pub amqp_url: String,
+    pub queue: String,
+    pub metrics_url: String,
+    pub out: PathBuf,
+    pub interval: Duration,
+}
+
+impl SamplerArgs {
+    /// Parses `--amqp-url --queue --metrics-url --out --interval-ms`; only
+    /// `--out` is required.
+    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> anyhow::Result<Self> {
+        let mut parsed = Self {
+            amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            queue: "verifier".into(),
+            metrics_url: "http://127.0.0.1:8080/metrics".into(),
+            out: PathBuf::new(),
+            interval: Duration::from_millis(1000),
+        };
+        let mut it = args.into_iter();
+        while let Some(flag) = it.next() {
+            let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+            match flag.as_str() {
+                "--amqp-url" => parsed.amqp_url = value,
+                "--queue" => parsed.queue = value,
+                "--metrics-url" => parsed.metrics_url = value,
+                "--out" => parsed.out = PathBuf::from(value),
+                "--interval-ms" => {
+                    let ms: u64 = value.parse().context("--interval-ms must be a number")?;
+                    parsed.interval = Duration::from_millis(ms.max(100));
+                }
+                _ => anyhow::bail!("unknown argument {flag}"),
+            }
+        }
+        anyhow::ensure!(!parsed.out.as_os_str().is_empty(), "--out CSV is required");
+        Ok(parsed)
+    }
+}
+
+/// Sums `lonjak_intake_requests_total` by outcome from Prometheus text,
+/// folding outcomes outside [`OUTCOMES`] into `other`.
+pub fn parse_intake(text: &str) -> BTreeMap<&'static str, f64> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(METRIC)) {
+        let Some((labels, value)) = line[METRIC.len()..].rsplit_once('}') else {
+            continue;
+        };
+        let Some(value) = value
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<f64>().ok())
+        else {
+            continue;
+        };
+        let outcome = labels
+            .split(',')
+            .find_map(|l| l.trim().strip_prefix("outcome=\""))
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or("other");
+        let column = OUTCOMES
+            .iter()
+            .find(|o| **o == outcome)
+            .copied()
+            .unwrap_or("other");
+        *out.entry(column).or_insert(0.0) += value;
+    }
+    out
+}
+
+/// One CSV row: empty cells for whatever could not be read.
+pub fn csv_row(
+    unix_ms: u128,
+    depth: Option<u32>,
+    intake: Option<&BTreeMap<&'static str, f64>>,
+) -> String {
+    let mut row = format!(
+        "{unix_ms},{}",
+        depth.map(|d| d.to_string()).unwrap_or_default()
+    );
+    for outcome in OUTCOMES {
+        row.push(',');
+        if let Some(intake) = intake {
+            row.push_str(&intake.get(outcome).copied().unwrap_or(0.0).to_string());
+        }
+    }
+    row
+}
+
+/// The header matching [`csv_row`].
+pub fn csv_header() -> String {
+    format!("unix_ms,queue_messages,{}", OUTCOMES.join(","))
+}
+
+async fn bounded<T, E>(fut: impl Future<Output = Result<T, E>>) -> Option<T> {
+    tokio::time::timeout(PROBE_TIMEOUT, fut).await.ok()?.ok()
+}
+
+struct Broker {
+    url: String,
+    queue: String,
+    link: Option<(Connection, Channel)>,
+}
+
+impl Broker {
+    async fn depth(&mut self) -> Option<u32> {
+        if self.link.is_none() {
+            let conn = bounded(Connection::connect(
+                &self.url,
+                ConnectionProperties::default(),
+            ))
+            .await?;
+            let channel = bounded(conn.create_channel()).await?;
+            self.link = Some((conn, channel));
+        }
+        let (_, channel) = self.link.as_ref()?;
+        // Passive: only asks for the queue's counts, never creates it.
+        let options = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let declared = bounded(channel.queue_declare(
+            self.queue.as_str().into(),
+            options,
+            FieldTable::default(),
+        ))
+        .await;
+        if declared.is_none() {
+            // A failed passive declare closes the channel; start afresh next time.
+            self.link = None;
+        }
+        declared.map(|q| q.message_count())
+    }
+}
+
+/// Samples until SIGINT or SIGTERM.
+pub async fn run(args: SamplerArgs) -> anyhow::Result<()> {
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let mut out = std::io::LineWriter::new(file);
+    writeln!(out, "{}", csv_header()).context("writing the CSV header")?;
+    let http = reqwest::Client::builder()
+        .timeout(PROBE_TIMEOUT)
+        .build()
+        .context("building the HTTP client")?;
+    let mut broker = Broker {
+        url: args.amqp_url,
+        queue: args.queue,
+        link: None,
+    };
+    let mut tick = tokio::time::interval(args.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = term.recv() => break,
+            _ = tick.tick() => {}
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let (depth, body) = tokio::join!(broker.depth(), async {
+            let response = bounded(http.get(&args.metrics_url).send()).await?;
+            bounded(response.text()).await
+        });
+        let intake = body.as_deref().map(parse_intake);
+        writeln!(out, "{}", csv_row(now, depth, intake.as_ref())).context("appending a sample")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intake_counters_are_summed_by_outcome_and_unknown_outcomes_fold_into_other() {
+        let text = "# HELP lonjak_intake_requests Requests.\n\
+                    # TYPE lonjak_intake_requests counter\n\
+                    lonjak_intake_requests_total{outcome=\"accepted\"} 120\n\
+                    lonjak_intake_requests_total{route=\"/v1\",outcome=\"queue_full\"} 3\n\
+                    lonjak_intake_requests_total{outcome=\"payload_too_large\"} 2\n\
+                    lonjak_intake_requests_total{outcome=\"malformed\"} 1\n\
+                    lonjak_other_total{outcome=\"accepted\"} 99\n";
+        let intake = parse_intake(text);
+        assert_eq!(intake.get("accepted"), Some(&120.0));
+        assert_eq!(intake.get("queue_full"), Some(&3.0));
+        assert_eq!(intake.get("other"), Some(&3.0));
+    }
+
+    #[test]
+    fn rows_match_the_header_and_leave_unreadable_cells_empty() {
+        let header_cells = csv_header().split(',').count();
+        let intake = BTreeMap::from([("accepted", 5.0)]);
+        let full = csv_row(1000, Some(7), Some(&intake));
+        let empty = csv_row(2000, None, None);
+        assert_eq!(full.split(',').count(), header_cells);
+        assert_eq!(empty.split(',').count(), header_cells);
+        assert!(full.starts_with("1000,7,5,0,"));
+        assert_eq!(empty, format!("2000,{}", ",".repeat(OUTCOMES.len())));
+    }
+
+    #[test]
+    fn sampler_arguments_need_an_output_file() {
+        let args = |v: &[&str]| SamplerArgs::parse(v.iter().map(|s| (*s).to_owned()));
+        assert!(args(&[]).is_err());
+        let parsed = args(&["--out", "s.csv", "--queue", "p.verifier"]).unwrap();
+        assert_eq!(parsed.queue, "p.verifier");
+        assert_eq!(parsed.interval, Duration::from_millis(1000));
+    }
+}
