@@ -211,11 +211,34 @@ impl RegistryClient {
     }
 }
 
-/// Calls spaced evenly at `rate_per_sec` with a burst of one, so no
-/// one-second window at the ministry ever sees more than the configured rate.
+/// Calls spaced evenly, at least `1/rate_per_sec` apart plus a 5 % guard
+/// band, with a burst of one. The guard absorbs network jitter: two calls
+/// sent a full period apart can arrive closer than that, and the ministry
+/// counts arrivals, so no one-second window at its end may see more than
+/// `rate_per_sec` calls.
 fn quota(rate_per_sec: NonZeroU32) -> Quota {
-    let period = Duration::from_secs(1) / rate_per_sec.get();
+    let period = Duration::from_secs(1).mul_f64(GUARD_BAND) / rate_per_sec.get();
     Quota::with_period(period)
         .unwrap_or_else(|| Quota::per_second(rate_per_sec))
         .allow_burst(NonZeroU32::MIN)
+}
+
+/// Period stretch of the outbound limiter (see [`quota`]).
+const GUARD_BAND: f64 = 1.05;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_never_admits_more_than_the_rate_in_any_second() {
+        let limiter = RateLimiter::direct(quota(NonZeroU32::new(20).expect("non-zero")));
+        let admitted = (0..100).filter(|_| limiter.check().is_ok()).count();
+        assert_eq!(
+            admitted, 1,
+            "burst of one: the rest must wait for the period"
+        );
+        let period = quota(NonZeroU32::new(20).expect("non-zero")).replenish_interval();
+        assert!(period * 20 > Duration::from_secs(1));
+    }
 }

@@ -4,11 +4,13 @@
 mod breaker;
 mod client;
 mod error;
+mod ministries;
 mod settings;
 
 pub use breaker::{CircuitBreaker, CircuitState, Permit};
 pub use client::RegistryClient;
 pub use error::{CallError, RegistryError};
+pub use ministries::Registries;
 pub use settings::RegistrySettings;
 
 /// The registries the verifier consults.
