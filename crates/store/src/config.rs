@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::DataKey;
 
 /// How to reach PostgreSQL and how to protect personal data at rest.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreConfig {
     /// `postgres://user[:password]@host:port/database`. Never logged (it may
     /// carry a password).
@@ -19,6 +19,18 @@ pub struct StoreConfig {
     pub connect_timeout: Duration,
     /// Key encrypting NIK and KK number at rest.
     pub data_key: DataKey,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: show neither it nor the key.
+        f.debug_struct("StoreConfig")
+            .field("database_url", &"<redacted>")
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("data_key", &self.data_key)
+            .finish()
+    }
 }
 
 impl StoreConfig {
@@ -35,5 +47,24 @@ impl StoreConfig {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             data_key,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_the_database_password_nor_the_key() {
+        let cfg = StoreConfig::new(
+            "postgres://lonjak:hunter2@db:5432/lonjak",
+            DataKey::from_hex(&"5a".repeat(32)).expect("key"),
+        );
+
+        let shown = format!("{cfg:?}");
+
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.to_lowercase().contains("5a5a"), "{shown}");
+        assert!(shown.contains("max_connections: 16"), "{shown}");
     }
 }

@@ -370,3 +370,39 @@ async fn distinct_applicants_get_distinct_rows_keyed_by_their_nik_hash() {
     );
     assert_eq!(a.nik_hash, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_of_one_registration_start_it_exactly_once() {
+    let app = TestStore::spawn().await;
+    let reg = registration(12);
+
+    let attempts: Vec<_> = (0..4)
+        .map(|_| {
+            let store = app.store.clone();
+            let reg = reg.clone();
+            tokio::spawn(async move { store.begin_verification(&reg).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(attempt.await.expect("task").expect("begin"));
+    }
+
+    let started = outcomes
+        .iter()
+        .filter(|o| **o == BeginOutcome::Started)
+        .count();
+    let resumed = outcomes
+        .iter()
+        .filter(|o| **o == BeginOutcome::Resumed)
+        .count();
+    assert_eq!((started, resumed), (1, 3), "{outcomes:?}");
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM registrations").await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM status_history").await,
+        2
+    );
+}
