@@ -316,6 +316,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_spells_out_the_defaults() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/sim.example.toml"));
+        let loaded = SimConfig::from_sources(Some(path), Some(config::Map::new())).expect("loads");
+        assert_eq!(loaded, SimConfig::default());
+    }
+
+    #[test]
     fn a_fraction_above_one_is_rejected() {
         let env =
             config::Map::from([("LONJAK_SIM__DTKS__ERROR_RATE".to_owned(), "1.5".to_owned())]);
