@@ -1,1 +1,12 @@
-//! Library of the service; main.rs is a thin wrapper.
+#![doc = include_str!("../README.md")]
+
+pub mod admission;
+pub mod app;
+pub mod broker;
+pub mod config;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod state;
+pub mod status;

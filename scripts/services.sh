@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Makes sure RabbitMQ and PostgreSQL are running on 127.0.0.1, and that the
+# `lonjak` database exists. For each it says which it did:
+#   - "already running"  : found listening, left alone;
+#   - "started"          : installed but stopped, started it;
+#   - "installed"        : not installed; installed it with apt-get (needs root
+#                          on Debian/Ubuntu), then started it.
+# It never stops or reconfigures a server it found running.
+set -euo pipefail
+
+say() { printf '[services] %s\n' "$*"; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for() { # port name seconds
+  for _ in $(seq 1 "$3"); do listening "$1" && return 0; sleep 1; done
+  say "$2 did not come up on port $1 within $3 s"; return 1
+}
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "cannot install $*: run as root on Debian/Ubuntu, or install it yourself"; exit 1
+  fi
+  say "installing $* with apt-get"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# RabbitMQ on 5672.
+if listening 5672; then
+  say "RabbitMQ: already running on 127.0.0.1:5672"
+else
+  if command -v rabbitmq-server >/dev/null; then
+    say "RabbitMQ: installed but stopped; starting it (rabbitmq-server -detached)"
+  else
+    apt_install rabbitmq-server
+    say "RabbitMQ: installed; starting it"
+  fi
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for 5672 RabbitMQ 90
+  say "RabbitMQ: started"
+fi
+
+# PostgreSQL on 5432.
+if listening 5432; then
+  say "PostgreSQL: already running on 127.0.0.1:5432"
+else
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    installed_pg=1
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  say "PostgreSQL: starting cluster $version/main"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || pg_ctlcluster "$version" main start
+  wait_for 5432 PostgreSQL 60
+  if [ "${installed_pg:-0}" = 1 ]; then
+    # A fresh Debian cluster wants a password over TCP: give the postgres
+    # role the development password the default configuration uses.
+    su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+    say "PostgreSQL: set the development password for role postgres"
+  fi
+  say "PostgreSQL: started"
+fi
+
+export PGPASSWORD=${PGPASSWORD:-postgres}
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1 from pg_database where datname='lonjak'" | grep -q 1; then
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "create database lonjak" >/dev/null
+  say "PostgreSQL: created database lonjak"
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: starts RabbitMQ and PostgreSQL if needed, then runs
+# every test against them. Tests named `disruptive_*` stop, restart or
+# reconfigure the broker: they run afterwards, one at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/services.sh
+scripts/check-domain-deps.sh
+
+echo "== tests (concurrent)"
+cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'not test(/disruptive_/)' "$@"
+echo "== tests that disturb the broker or database (one at a time)"
+cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'test(/disruptive_/)' --test-threads 1 "$@"

@@ -1,0 +1,268 @@
+//! The limiters and the in-flight cap, and the decision they make together.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::AdmissionSettings;
+use crate::metrics::Outcome;
+
+type KeyedLimiter =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
+
+/// Above this many tracked clients, idle state is purged at once rather than
+/// at the next tick: a flood from a million addresses stays bounded.
+const MAX_TRACKED_CLIENTS: usize = 500_000;
+
+pub struct Admission {
+    client: KeyedLimiter,
+    global: DirectLimiter,
+    inflight: Arc<Semaphore>,
+    max_inflight: usize,
+    client_limit: u32,
+    global_limit: u32,
+    client_interval: Duration,
+    clock: DefaultClock,
+}
+
+/// Rate-limit headers to attach to an admitted request's answer.
+pub struct Admitted {
+    pub permit: OwnedSemaphorePermit,
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset_secs: u64,
+}
+
+/// Estimated waits, from the queue sampler (see `broker::QueueGauge`).
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    /// Until the intake queue has drained enough to take more.
+    pub queue: Duration,
+    /// Until the registrations now waiting for confirms have been answered.
+    pub inflight: Duration,
+}
+
+/// Why a request was refused and when to come back.
+pub struct Refused {
+    pub outcome: Outcome,
+    pub retry_after: Duration,
+    /// `(limit, reset)` for `RateLimit-*` headers where a limiter decided.
+    pub rate_limit: Option<(u32, u64)>,
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+impl Admission {
+    pub fn new(s: &AdmissionSettings) -> Self {
+        let client_quota =
+            Quota::per_second(nonzero(s.client_per_sec)).allow_burst(nonzero(s.client_burst));
+        let global_quota =
+            Quota::per_second(nonzero(s.global_per_sec)).allow_burst(nonzero(s.global_burst));
+        Self {
+            client: RateLimiter::keyed(client_quota)
+                .with_middleware::<StateInformationMiddleware>(),
+            global: RateLimiter::direct(global_quota)
+                .with_middleware::<StateInformationMiddleware>(),
+            inflight: Arc::new(Semaphore::new(s.max_inflight)),
+            max_inflight: s.max_inflight,
+            client_limit: s.client_burst,
+            global_limit: s.global_burst,
+            client_interval: client_quota.replenish_interval(),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Checks, cheapest first. `blocked` is the broker's alarm state; `waits`
+    /// the estimates of when the queue, and the in-flight slots, free up.
+    pub fn admit(
+        &self,
+        client: Option<IpAddr>,
+        blocked: bool,
+        waits: Waits,
+    ) -> Result<Admitted, Refused> {
+        let mut headers = (self.global_limit, 0u32, 0u64);
+        if let Some(ip) = client {
+            match self.client.check_key(&ip) {
+                Ok(snapshot) => {
+                    let remaining = snapshot.remaining_burst_capacity();
+                    let reset =
+                        self.client_interval * (self.client_limit.saturating_sub(remaining));
+                    headers = (self.client_limit, remaining, ceil_secs(reset));
+                }
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(self.clock.now());
+                    return Err(Refused {
+                        outcome: Outcome::rate_limited_client,
+                        retry_after: wait,
+                        rate_limit: Some((self.client_limit, ceil_secs(wait))),
+                    });
+                }
+            }
+            if self.client.len() > MAX_TRACKED_CLIENTS {
+                self.gc();
+            }
+        }
+        if let Err(not_until) = self.global.check() {
+            let wait = not_until.wait_time_from(self.clock.now());
+            return Err(Refused {
+                outcome: Outcome::rate_limited_global,
+                retry_after: wait,
+                rate_limit: Some((self.global_limit, ceil_secs(wait))),
+            });
+        }
+        if blocked {
+            return Err(Refused {
+                outcome: Outcome::broker_blocked,
+                retry_after: waits.queue,
+                rate_limit: None,
+            });
+        }
+        match self.inflight.clone().try_acquire_owned() {
+            Ok(permit) => Ok(Admitted {
+                permit,
+                limit: headers.0,
+                remaining: headers.1,
+                reset_secs: headers.2,
+            }),
+            Err(_) => Err(Refused {
+                outcome: Outcome::overloaded_inflight,
+                retry_after: waits.inflight,
+                rate_limit: None,
+            }),
+        }
+    }
+
+    /// Requests currently holding an in-flight permit.
+    pub fn inflight(&self) -> usize {
+        self.max_inflight - self.inflight.available_permits()
+    }
+
+    pub fn tracked_clients(&self) -> usize {
+        self.client.len()
+    }
+
+    /// Forgets clients whose limiter state is back to fresh.
+    pub fn gc(&self) {
+        self.client.retain_recent();
+        self.client.shrink_to_fit();
+    }
+
+    /// Purges idle client state every `period` until `shutdown`.
+    pub fn run_gc(self: &Arc<Self>, period: Duration, shutdown: CancellationToken) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = ticker.tick() => this.gc(),
+                }
+            }
+        });
+    }
+}
+
+/// Whole seconds, rounded up: `Retry-After: 0` would invite an instant retry.
+pub fn ceil_secs(d: Duration) -> u64 {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(client: u32, global: u32, inflight: usize) -> AdmissionSettings {
+        AdmissionSettings {
+            client_per_sec: client,
+            client_burst: client,
+            global_per_sec: global,
+            global_burst: global,
+            max_inflight: inflight,
+            ..AdmissionSettings::default()
+        }
+    }
+
+    fn waits(secs: u64) -> Waits {
+        Waits {
+            queue: Duration::from_secs(secs),
+            inflight: Duration::from_secs(secs),
+        }
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn a_client_over_its_burst_is_refused_while_another_is_admitted() {
+        let admission = Admission::new(&settings(2, 1000, 100));
+        let wait = waits(1);
+        let _a = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
+        let _b = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
+        let refused = admission.admit(ip("192.0.2.1"), false, wait).err().unwrap();
+        assert_eq!(refused.outcome, Outcome::rate_limited_client);
+        assert!(refused.retry_after > Duration::ZERO);
+        assert!(admission.admit(ip("192.0.2.2"), false, wait).is_ok());
+    }
+
+    #[test]
+    fn the_global_limit_applies_across_clients() {
+        let admission = Admission::new(&settings(100, 2, 100));
+        let wait = waits(1);
+        let _a = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
+        let _b = admission.admit(ip("192.0.2.2"), false, wait).ok().unwrap();
+        let refused = admission.admit(ip("192.0.2.3"), false, wait).err().unwrap();
+        assert_eq!(refused.outcome, Outcome::rate_limited_global);
+    }
+
+    #[test]
+    fn the_inflight_cap_refuses_until_a_permit_is_returned() {
+        let admission = Admission::new(&settings(100, 100, 1));
+        let wait = waits(3);
+        let held = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
+        let refused = admission.admit(ip("192.0.2.2"), false, wait).err().unwrap();
+        assert_eq!(refused.outcome, Outcome::overloaded_inflight);
+        assert_eq!(refused.retry_after, Duration::from_secs(3));
+        assert_eq!(admission.inflight(), 1);
+        drop(held);
+        assert!(admission.admit(ip("192.0.2.3"), false, wait).is_ok());
+    }
+
+    #[test]
+    fn a_blocked_broker_refuses_before_taking_a_permit() {
+        let admission = Admission::new(&settings(100, 100, 10));
+        let refused = admission
+            .admit(ip("192.0.2.1"), true, waits(7))
+            .err()
+            .unwrap();
+        assert_eq!(refused.outcome, Outcome::broker_blocked);
+        assert_eq!(admission.inflight(), 0);
+    }
+
+    #[test]
+    fn idle_client_state_is_purged() {
+        let admission = Admission::new(&settings(1000, 1_000_000, 10));
+        for i in 0..1000u32 {
+            let addr = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let _ = admission.admit(Some(addr), false, waits(1));
+        }
+        assert_eq!(admission.tracked_clients(), 1000);
+        // One request per client at 1000/s replenishes within a millisecond.
+        std::thread::sleep(Duration::from_millis(20));
+        admission.gc();
+        assert_eq!(admission.tracked_clients(), 0);
+    }
+}

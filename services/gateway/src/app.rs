@@ -1,0 +1,188 @@
+//! Builds the gateway: state, background tasks and the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use lonjak_bus::BusConfig;
+use lonjak_domain::{IdentityKey, Wave};
+use lonjak_store::{DataKey, StoreConfig};
+use lonjak_telemetry::ops::{self, OpsState};
+use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+
+use crate::admission::{Admission, AdmissionState, admission_middleware};
+use crate::broker::{BusSlot, QueueGauge};
+use crate::config::Settings;
+use crate::metrics::IntakeMetrics;
+use crate::state::AppState;
+use crate::status::StatusSource;
+use crate::{openapi, routes};
+
+/// How often the intake queue's depth is sampled for drain estimates.
+const QUEUE_SAMPLE_PERIOD: Duration = Duration::from_secs(1);
+
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        let identity = IdentityKey::from_hex(settings.identity.key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("identity.key: {e}"))?;
+        let default_wave = Wave::new(settings.intake.default_wave)
+            .map_err(|e| anyhow::anyhow!("intake.default_wave: {e}"))?;
+
+        let mut registry = Registry::default();
+        let metrics = IntakeMetrics::register(&mut registry);
+        let registry = Arc::new(registry);
+
+        let bus = BusSlot::default();
+        bus.connect_in_background(
+            bus_config(&settings),
+            Duration::from_millis(settings.bus.reconnect_delay_ms),
+            shutdown.clone(),
+        );
+        let accepted = Arc::new(AtomicU64::new(0));
+        let queue = QueueGauge::default();
+        queue.run(
+            bus.clone(),
+            accepted.clone(),
+            metrics.clone(),
+            QUEUE_SAMPLE_PERIOD,
+            shutdown.clone(),
+        );
+
+        let state = web::Data::new(AppState {
+            bus: bus.clone(),
+            identity,
+            default_wave,
+            open_waves: settings.intake.open_waves_min..=settings.intake.open_waves_max,
+            max_body_bytes: settings.http.max_body_bytes,
+            publish_timeout: settings.publish_timeout(),
+            metrics,
+            queue,
+            accepted,
+            status: StatusSource::new(store_config(&settings)),
+        });
+        let admission = Arc::new(Admission::new(&settings.admission));
+        admission.run_gc(
+            Duration::from_secs(settings.admission.client_gc_interval_secs.max(1)),
+            shutdown.clone(),
+        );
+        let admission = web::Data::new(AdmissionState {
+            admission,
+            trusted_proxies: settings.admission.trusted_proxies.clone(),
+        });
+        let ops_state = OpsState::new(registry, move || {
+            let ready = bus.get().map(|b| (b.is_connected(), b.is_blocked()));
+            async move {
+                match ready {
+                    Some((true, false)) => Ok(()),
+                    Some((true, true)) => {
+                        Err("broker connection blocked by a resource alarm".to_owned())
+                    }
+                    Some((false, _)) => Err("broker connection lost; reconnecting".to_owned()),
+                    None => Err("broker not connected yet".to_owned()),
+                }
+            }
+        });
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .app_data(admission.clone())
+                .service(
+                    web::resource("/v1/registrations")
+                        .wrap(from_fn(admission_middleware))
+                        .route(web::post().to(routes::register::register)),
+                )
+                .route(
+                    "/v1/registrations/{id}",
+                    web::get().to(routes::status::status),
+                )
+                .route("/openapi.json", web::get().to(openapi::openapi_json))
+                .configure(|cfg| ops::configure(cfg, ops_state.clone()))
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.http.shutdown_grace_secs)
+        .backlog(4096);
+        if settings.http.workers > 0 {
+            server = server.workers(settings.http.workers);
+        }
+        let server = server
+            .bind(&settings.http.addr)
+            .with_context(|| format!("binding {}", settings.http.addr))?;
+        let addr = *server.addrs().first().context("no listen address")?;
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            tracing::info!("draining HTTP connections");
+            handle.stop(true).await;
+        });
+        Ok(Self {
+            addr,
+            server,
+            state,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// True once the broker connection has been made (tests wait for it).
+    pub fn broker_connected(&self) -> bool {
+        self.state.bus.get().is_some_and(|b| b.is_connected())
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await.context("HTTP server failed")?;
+        if let Some(bus) = self.state.bus.get() {
+            bus.close().await;
+        }
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}
+
+fn bus_config(settings: &Settings) -> BusConfig {
+    BusConfig {
+        url: settings.bus.url.expose_secret().to_owned(),
+        prefix: settings.bus.prefix.clone(),
+        intake_max_length: settings.bus.intake_max_length,
+        publish_timeout: settings.publish_timeout(),
+        connect_timeout: Duration::from_millis(settings.bus.connect_timeout_ms),
+        ..BusConfig::default()
+    }
+}
+
+/// The gateway only reads statuses, which are not encrypted; it is given a
+/// throw-away data key because it never encrypts or decrypts anything.
+fn store_config(settings: &Settings) -> Option<StoreConfig> {
+    let url = settings.database.url.expose_secret();
+    if url.is_empty() {
+        return None;
+    }
+    let key = DataKey::from_bytes(&rand_key()).ok()?;
+    let mut config = StoreConfig::new(url, key);
+    config.max_connections = settings.database.max_connections;
+    Some(config)
+}
+
+fn rand_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
+}

@@ -1,0 +1,132 @@
+//! The gateway's hold on the broker: connected in the background, so the
+//! gateway starts (and answers 503) even while RabbitMQ is unreachable.
+//! Once connected, `lonjak-bus` recovers the connection by itself.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use lonjak_bus::{Bus, BusConfig, WorkQueue};
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::IntakeMetrics;
+
+/// Set once, when the first connection succeeds.
+#[derive(Clone, Default)]
+pub struct BusSlot(Arc<OnceLock<Bus>>);
+
+impl BusSlot {
+    pub fn get(&self) -> Option<&Bus> {
+        self.0.get()
+    }
+
+    /// Keeps trying to connect until it succeeds or `shutdown` fires.
+    pub fn connect_in_background(
+        &self,
+        config: BusConfig,
+        retry: Duration,
+        shutdown: CancellationToken,
+    ) {
+        let slot = self.0.clone();
+        tokio::spawn(async move {
+            loop {
+                match Bus::connect(config.clone()).await {
+                    Ok(bus) => {
+                        tracing::info!("connected to the broker");
+                        let _ = slot.set(bus);
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, "broker unreachable; retrying"),
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+            }
+        });
+    }
+}
+
+/// Depth of the intake queue and the rate at which it drains, sampled in the
+/// background: answers `Retry-After` for a full queue and the status page's
+/// position estimate without a broker round trip per request.
+#[derive(Clone, Default)]
+pub struct QueueGauge(Arc<std::sync::Mutex<QueueSample>>);
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueSample {
+    pub depth: u32,
+    /// Messages consumed per second, smoothed.
+    pub drain_per_sec: f64,
+    /// Registrations confirmed per second, smoothed.
+    pub accept_per_sec: f64,
+}
+
+impl QueueGauge {
+    pub fn sample(&self) -> QueueSample {
+        self.0.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    /// Seconds until `backlog` messages have drained at the recent rate;
+    /// bounded to [1, 600] so an idle consumer does not produce absurd waits.
+    pub fn seconds_to_drain(&self, backlog: u32) -> u64 {
+        let rate = self.sample().drain_per_sec;
+        if rate < 0.1 {
+            return 60;
+        }
+        ((f64::from(backlog) / rate).ceil() as u64).clamp(1, 600)
+    }
+
+    /// Seconds until `waiting` in-flight publishes are answered at the recent
+    /// confirm rate; bounded to [1, 60].
+    pub fn seconds_to_confirm(&self, waiting: usize) -> u64 {
+        let rate = self.sample().accept_per_sec;
+        if rate < 1.0 {
+            return 5;
+        }
+        ((waiting as f64 / rate).ceil() as u64).clamp(1, 60)
+    }
+
+    /// Samples every `period`. Drain = published − growth, where published
+    /// comes from the accepted counter the caller supplies.
+    pub fn run(
+        &self,
+        slot: BusSlot,
+        accepted: Arc<std::sync::atomic::AtomicU64>,
+        metrics: IntakeMetrics,
+        period: Duration,
+        shutdown: CancellationToken,
+    ) {
+        let gauge = self.0.clone();
+        tokio::spawn(async move {
+            let mut last: Option<(Instant, u32, u64)> = None;
+            let mut ticker = tokio::time::interval(period);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = ticker.tick() => {}
+                }
+                let Some(bus) = slot.get() else { continue };
+                let name = bus.topology().queue(WorkQueue::Verifier);
+                let Ok(depth) = bus.queue_depth(&name).await else {
+                    continue;
+                };
+                let now = Instant::now();
+                let published = accepted.load(std::sync::atomic::Ordering::Relaxed);
+                let Ok(mut s) = gauge.lock() else { return };
+                if let Some((then, prev_depth, prev_published)) = last {
+                    let dt = now.duration_since(then).as_secs_f64().max(1e-3);
+                    let added = published.saturating_sub(prev_published) as f64;
+                    let drained =
+                        (f64::from(prev_depth) + added - f64::from(depth.messages)).max(0.0);
+                    let instant_rate = drained / dt;
+                    // Exponential smoothing: one slow second must not swing estimates.
+                    s.drain_per_sec = 0.7 * s.drain_per_sec + 0.3 * instant_rate;
+                    s.accept_per_sec = 0.7 * s.accept_per_sec + 0.3 * (added / dt);
+                }
+                s.depth = depth.messages;
+                metrics.set_queue(s.depth, s.drain_per_sec);
+                last = Some((now, depth.messages, published));
+            }
+        });
+    }
+}

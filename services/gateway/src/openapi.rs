@@ -1,0 +1,58 @@
+//! The OpenAPI 3 document, generated from the handlers and served at
+//! `/openapi.json`.
+
+use actix_web::HttpResponse;
+use utoipa::{OpenApi, ToSchema};
+
+/// A registration as submitted (documentation of the wire form; parsing and
+/// its rules live in `lonjak_domain::Registration`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RegistrationBody {
+    /// 16-digit NIK `PPRRDDDDMMYYSSSS`: province, regency, district, birth date
+    /// (day + 40 for women), serial; must agree with `birth_date`.
+    #[schema(example = "3171014501990001")]
+    nik: String,
+    /// 16-digit family card (Kartu Keluarga) number.
+    #[schema(example = "3171010101200001")]
+    kk_number: String,
+    /// 2–100 letters (any script), spaces, `.`, `'`, `-`, `,`.
+    #[schema(example = "Siti Rahayu")]
+    full_name: String,
+    /// `YYYY-MM-DD`; at least 18 years old on the day of submission.
+    #[schema(example = "1999-01-05")]
+    birth_date: String,
+    #[schema(example = "siti@example.co.id")]
+    email: String,
+    /// Indonesian mobile number: `08…`, `628…` or `+628…`.
+    #[schema(example = "+6281234567890")]
+    phone: String,
+    /// laid_off, furloughed, micro_business_lost_income, job_seeker or employed.
+    #[schema(example = "laid_off")]
+    employment_status: String,
+    /// The applicant's own statement of being in school or university.
+    in_education: bool,
+    /// Wave to join; the open wave when absent.
+    wave: Option<u32>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "lonjak registration API",
+        description = "Surge-proof intake of programme registrations."
+    ),
+    paths(crate::routes::register::register, crate::routes::status::status),
+    components(schemas(
+        RegistrationBody,
+        crate::routes::register::Receipt,
+        crate::routes::status::StatusBody,
+        crate::problem::Problem,
+        crate::problem::FieldProblem
+    ))
+)]
+pub struct ApiDoc;
+
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

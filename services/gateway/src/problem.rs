@@ -1,0 +1,166 @@
+//! RFC 9457 problem details: every refusal the gateway gives, in one shape.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use lonjak_domain::FieldError;
+use serde::Serialize;
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid field: which, by what rule, in words.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldProblem {
+    fn from(e: &FieldError) -> Self {
+        Self {
+            field: e.field.to_owned(),
+            rule: e.rule.to_owned(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// A problem document. `type` is a stable URI naming the kind of problem.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    /// Seconds to wait before retrying (also in the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    #[serde(skip)]
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("https://lonjak.dev/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldProblem>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Sets `Retry-After`; at least one second, since 0 invites a hot loop.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut builder = HttpResponseBuilder::new(self.status_code());
+        builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)));
+        if let Some(secs) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        for (name, value) in &self.headers {
+            builder.insert_header((*name, value.as_str()));
+        }
+        // Serialising this struct cannot fail (strings and numbers only).
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        builder.body(body)
+    }
+
+    // The catalogue of problems the gateway answers with.
+
+    pub fn invalid(errors: Vec<FieldProblem>) -> Self {
+        let n = errors.len();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-registration",
+            "The registration has invalid fields",
+            format!("{n} field(s) failed validation; see `errors`."),
+        )
+        .with_errors(errors)
+    }
+
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON",
+            detail,
+        )
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "The body is too large",
+            format!("Registration bodies are limited to {limit} bytes."),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported content type",
+            "Send the registration as `Content-Type: application/json`.",
+        )
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+
+    pub fn unavailable(slug: &str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            slug,
+            "Registration is temporarily unavailable",
+            detail,
+        )
+        .retry_after(retry_after_secs)
+    }
+
+    pub fn rate_limited(slug: &str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            slug,
+            "Too many requests",
+            detail,
+        )
+        .retry_after(retry_after_secs)
+    }
+
+    /// An unexpected failure: opaque to the client, logged once with its cause.
+    pub fn internal(correlation_id: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            format!("Something went wrong on our side; reference {correlation_id}."),
+        )
+    }
+}

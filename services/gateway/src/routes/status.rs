@@ -1,0 +1,85 @@
+//! `GET /v1/registrations/{id}`: the current state, never personal data.
+
+use actix_web::{HttpResponse, web};
+use lonjak_domain::RegistrationId;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::problem::Problem;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatusBody {
+    pub registration_id: String,
+    /// queued, verifying, verified, scored, selected, waitlisted or rejected.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub updated_at: Option<OffsetDateTime>,
+    /// For `queued` only: at most this many registrations are ahead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_position_estimate: Option<u32>,
+    /// For `queued` only: seconds until the queue ahead drains at the recent rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_wait_seconds: Option<u64>,
+}
+
+/// Look up a registration's status.
+#[utoipa::path(
+    get,
+    path = "/v1/registrations/{id}",
+    params(("id" = String, Path, description = "Registration id from the 202 receipt")),
+    responses(
+        (status = 200, description = "Current status", body = StatusBody),
+        (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Status store unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(name = "status", skip_all, fields(registration.id = %path))]
+pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let unknown = || Problem::not_found("No registration with this id.").into_response();
+    let Ok(id) = RegistrationId::parse(&path) else {
+        return unknown();
+    };
+    match state.status.status(&id).await {
+        Ok(Some(view)) => HttpResponse::Ok().json(StatusBody {
+            registration_id: view.registration_id.to_string(),
+            status: view.status.as_str().to_owned(),
+            reason: view.reason.map(|r| r.as_str().to_owned()),
+            updated_at: Some(view.updated_at),
+            queue_position_estimate: None,
+            estimated_wait_seconds: None,
+        }),
+        // Not recorded yet: only an id this deployment issued is "queued".
+        Ok(None) if issued_here(&id) => {
+            let sample = state.queue.sample();
+            HttpResponse::Ok().json(StatusBody {
+                registration_id: id.to_string(),
+                status: "queued".to_owned(),
+                reason: None,
+                updated_at: None,
+                queue_position_estimate: Some(sample.depth),
+                estimated_wait_seconds: Some(state.queue.seconds_to_drain(sample.depth)),
+            })
+        }
+        Ok(None) => unknown(),
+        Err(error) => {
+            tracing::warn!(%error, "status look-up failed");
+            Problem::unavailable(
+                "status-unavailable",
+                "Status look-ups are temporarily unavailable.",
+                5,
+            )
+            .into_response()
+        }
+    }
+}
+
+fn issued_here(_id: &RegistrationId) -> bool {
+    false
+}

@@ -1,0 +1,9 @@
+//! Gateway API tests against the real RabbitMQ.
+
+// Test code: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
+mod admission;
+mod helpers;
+mod intake;
+mod resilience;
