@@ -1,1 +1,105 @@
+//! Tests of the event payloads' JSON form.
+
+use time::macros::datetime;
+
 use super::*;
+use crate::testing::{SAMPLE_TODAY, identity_key, sample_registration};
+
+fn id_and_registration() -> (RegistrationId, Registration) {
+    let reg = sample_registration(11, SAMPLE_TODAY);
+    (
+        RegistrationId::derive(&identity_key(), reg.nik(), reg.wave()),
+        reg,
+    )
+}
+
+#[test]
+fn routing_keys_match_the_architecture() {
+    assert_eq!(SUBMITTED, "registration.submitted");
+    assert_eq!(VERIFIED, "registration.verified");
+    assert_eq!(REJECTED, "registration.rejected");
+}
+
+#[test]
+fn a_submitted_event_round_trips_and_carries_the_normalised_applicant() {
+    let (id, reg) = id_and_registration();
+    let at = datetime!(2020-04-11 03:00:00 UTC);
+    let event = RegistrationSubmitted::new(id, &reg, at);
+    let json = serde_json::to_value(&event).expect("json");
+    assert_eq!(json["registration_id"], id.to_string());
+    assert_eq!(json["wave"], 1);
+    assert_eq!(json["submitted_at"], "2020-04-11T03:00:00Z");
+    assert_eq!(json["applicant"]["nik"], reg.nik().as_str());
+    let back: RegistrationSubmitted = serde_json::from_value(json).expect("parse");
+    assert_eq!(back, event);
+    let reparsed =
+        Registration::parse(&back.applicant, back.submitted_on(), back.wave).expect("valid");
+    assert_eq!(reparsed, reg);
+}
+
+#[test]
+fn the_submission_date_of_an_event_is_the_wib_calendar_day() {
+    let (id, reg) = id_and_registration();
+    let event = RegistrationSubmitted::new(id, &reg, datetime!(2020-04-10 18:00:00 UTC));
+    assert_eq!(event.submitted_on(), time::macros::date!(2020 - 04 - 11));
+}
+
+#[test]
+fn debug_of_a_submitted_event_hides_the_applicant() {
+    let (id, reg) = id_and_registration();
+    let event = RegistrationSubmitted::new(id, &reg, datetime!(2020-04-11 03:00:00 UTC));
+    let debug = format!("{event:?}");
+    assert!(!debug.contains(reg.nik().as_str()));
+    assert!(!debug.contains(reg.email().as_str()));
+    assert!(!debug.contains(reg.full_name().as_str()));
+    assert!(debug.contains(&id.to_string()));
+}
+
+#[test]
+fn verified_and_rejected_events_use_snake_case_names_and_rfc3339_times() {
+    let (id, _) = id_and_registration();
+    let verified = RegistrationVerified {
+        registration_id: id,
+        wave: Wave::FIRST,
+        verified_at: datetime!(2020-04-11 03:00:01.5 UTC),
+        employment_status: EmploymentStatus::MicroBusinessLostIncome,
+        social_aid_programme: Some("pkh".into()),
+    };
+    let json = serde_json::to_value(&verified).expect("json");
+    assert_eq!(json["employment_status"], "micro_business_lost_income");
+    assert_eq!(json["verified_at"], "2020-04-11T03:00:01.5Z");
+    assert_eq!(
+        serde_json::from_value::<RegistrationVerified>(json).expect("parse"),
+        verified
+    );
+
+    let rejected = RegistrationRejected {
+        registration_id: id,
+        wave: Wave::FIRST,
+        rejected_at: datetime!(2020-04-11 03:00:02 +07:00),
+        reason: RejectionReason::Under18,
+    };
+    let json = serde_json::to_value(&rejected).expect("json");
+    assert_eq!(json["reason"], "under_18");
+    assert_eq!(json["rejected_at"], "2020-04-11T03:00:02+07:00");
+    assert_eq!(
+        serde_json::from_value::<RegistrationRejected>(json).expect("parse"),
+        rejected
+    );
+}
+
+#[test]
+fn a_submitted_event_with_an_invalid_wave_or_id_is_refused() {
+    let (id, reg) = id_and_registration();
+    let mut json = serde_json::to_value(RegistrationSubmitted::new(
+        id,
+        &reg,
+        datetime!(2020-04-11 03:00:00 UTC),
+    ))
+    .expect("json");
+    json["wave"] = 0.into();
+    assert!(serde_json::from_value::<RegistrationSubmitted>(json.clone()).is_err());
+    json["wave"] = 1.into();
+    json["registration_id"] = "not-an-id".into();
+    assert!(serde_json::from_value::<RegistrationSubmitted>(json).is_err());
+}
