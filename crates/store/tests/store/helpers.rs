@@ -1,6 +1,8 @@
 //! Shared arrangements: a migrated per-test database and sample registrations.
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::testing::{SAMPLE_TODAY, identity_key, sample_registration};
 use lonjak_domain::{RegistrationId, RegistrationStatus, RejectionReason, Transition};
 use lonjak_store::testing::TestDatabase;
@@ -62,4 +64,31 @@ pub fn rejected(reason: RejectionReason) -> Transition {
     RegistrationStatus::Verifying
         .transition(RegistrationStatus::Rejected, Some(reason))
         .expect("verifying → rejected is allowed")
+}
+
+/// A row count.
+#[derive(QueryableByName)]
+pub struct Count {
+    #[diesel(sql_type = BigInt)]
+    pub n: i64,
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+pub struct HistoryRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub from_status: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub to_status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+}
+
+/// The single `n` column of `sql`, read over a direct connection.
+pub async fn count(app: &TestStore, sql: &str) -> i64 {
+    let mut conn = app.raw().await;
+    let row: Count = diesel::sql_query(sql)
+        .get_result(&mut conn)
+        .await
+        .expect("count query");
+    row.n
 }

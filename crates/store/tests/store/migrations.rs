@@ -1,20 +1,12 @@
 //! Migrations: repeatable, safe under concurrency, and the history table's
 //! append-only guard.
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::Wave;
 use lonjak_store::testing::TestDatabase;
 use lonjak_store::{Store, StoreConfig, migrate};
 
-use crate::helpers::{TestStore, data_key, registration};
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
+use crate::helpers::{Count, TestStore, data_key, registration};
 
 async fn applied_migrations(url: &str) -> i64 {
     let mut conn = AsyncPgConnection::establish(url).await.expect("connect");
