@@ -1,8 +1,15 @@
 //! Operator tools for dead-letter queues: look without losing, replay.
 
+use std::time::Duration;
+
+use futures::StreamExt;
 use lapin::{
     Channel,
-    options::{BasicAckOptions, BasicGetOptions, BasicNackOptions},
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicQosOptions,
+        QueueDeclareOptions,
+    },
+    types::FieldTable,
 };
 
 use crate::{
@@ -11,6 +18,9 @@ use crate::{
     headers::{self, ATTEMPT, REASON},
     timed,
 };
+
+/// How long a listing waits for messages beyond those the broker counted.
+const SETTLE: Duration = Duration::from_millis(300);
 
 /// A summary of one dead letter (no body: it holds personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,33 +56,67 @@ async fn collect(
 ) -> Result<Vec<DeadLetter>, BusError> {
     let within = bus.config().connect_timeout;
     let name = bus.topology().dlq(queue);
+    // A quorum queue hands a channel only one unsettled basic.get at a time,
+    // so look through a short-lived consumer instead: with a prefetch of
+    // `limit` it receives up to that many messages and holds them unacked.
+    let ready = timed(
+        "queue.declare",
+        within,
+        channel.queue_declare(
+            name.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        ),
+    )
+    .await?
+    .message_count();
+    let ready = usize::try_from(ready).unwrap_or(usize::MAX);
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    timed(
+        "basic.qos",
+        within,
+        channel.basic_qos(
+            u16::try_from(limit).unwrap_or(u16::MAX),
+            BasicQosOptions { global: false },
+        ),
+    )
+    .await?;
+    let mut consumer = timed(
+        "basic.consume",
+        within,
+        channel.basic_consume(
+            name.as_str().into(),
+            "lonjak-dlq-list".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        ),
+    )
+    .await?;
     let mut letters = Vec::new();
     let mut last_tag = None;
-    // Holding every fetched message unacked until the end keeps basic.get
-    // from handing out the same message twice.
     while letters.len() < limit {
-        let got = timed(
-            "basic.get",
-            within,
-            channel.basic_get(name.as_str().into(), BasicGetOptions { no_ack: false }),
-        )
-        .await?;
-        let Some(message) = got else { break };
-        let delivery = message.delivery;
-        let h = delivery.properties.headers().as_ref();
-        letters.push(DeadLetter {
-            message_id: delivery
-                .properties
-                .message_id()
-                .as_ref()
-                .map(|id| id.as_str().to_owned()),
-            reason: headers::get_str(h, REASON)
-                .or_else(|| headers::get_str(h, "x-first-death-reason")),
-            attempts: headers::get_u32(h, ATTEMPT).unwrap_or(1),
-            routing_key: headers::get_str(h, headers::ROUTING_KEY)
-                .unwrap_or_else(|| delivery.routing_key.as_str().to_owned()),
-            body_len: delivery.data.len(),
-        });
+        // Wait patiently for messages the broker counted; past them, only
+        // briefly for messages still being requeued (a previous listing's
+        // nack reaches a quorum queue's count a moment later).
+        let wait = if letters.len() < ready {
+            within
+        } else {
+            SETTLE
+        };
+        let Ok(next) = tokio::time::timeout(wait, consumer.next()).await else {
+            break;
+        };
+        let Some(next) = next else { break };
+        let delivery = next.map_err(|source| BusError::Broker {
+            operation: "basic.consume",
+            source,
+        })?;
+        letters.push(summarise(&delivery));
         last_tag = Some(delivery.delivery_tag);
     }
     if let Some(tag) = last_tag {
@@ -90,6 +134,22 @@ async fn collect(
         .await?;
     }
     Ok(letters)
+}
+
+fn summarise(delivery: &lapin::message::Delivery) -> DeadLetter {
+    let h = delivery.properties.headers().as_ref();
+    DeadLetter {
+        message_id: delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|id| id.as_str().to_owned()),
+        reason: headers::get_str(h, REASON).or_else(|| headers::get_str(h, "x-first-death-reason")),
+        attempts: headers::get_u32(h, ATTEMPT).unwrap_or(1),
+        routing_key: headers::get_str(h, headers::ROUTING_KEY)
+            .unwrap_or_else(|| delivery.routing_key.as_str().to_owned()),
+        body_len: delivery.data.len(),
+    }
 }
 
 /// Move up to `max` dead letters back to their work queue with the attempt

@@ -1,0 +1,119 @@
+//! Shared set-up: a bus on a random prefix, raw broker access, clean-up.
+
+use std::{future::Future, time::Duration};
+
+use lonjak_bus::{
+    Bus, BusConfig, Topology,
+    lapin::{
+        Channel, Connection, ConnectionProperties,
+        options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions},
+    },
+};
+
+/// Bound on waits for something that should happen promptly; only guards
+/// against hanging forever, never a performance assertion.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub fn amqp_url() -> String {
+    std::env::var("LONJAK_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
+
+/// Configuration with a random prefix and a short single retry delay.
+pub fn test_config() -> BusConfig {
+    BusConfig {
+        url: amqp_url(),
+        prefix: format!("t{:016x}.", rand::random::<u64>()),
+        retry_delays: vec![Duration::from_secs(1)],
+        ..BusConfig::default()
+    }
+}
+
+pub async fn connect(config: BusConfig) -> Bus {
+    Bus::connect(config).await.expect("bus connects")
+}
+
+/// A connection of the test's own, outside the bus under test.
+pub async fn raw_channel() -> (Connection, Channel) {
+    let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
+        .await
+        .expect("raw connection");
+    let channel = connection.create_channel().await.expect("raw channel");
+    (connection, channel)
+}
+
+/// Delete every queue and exchange of `topology`.
+pub async fn cleanup(topology: &Topology) {
+    let (connection, channel) = raw_channel().await;
+    for queue in topology.all_queues() {
+        let _ = channel
+            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+            .await;
+    }
+    for exchange in [topology.exchange(), topology.dlx()] {
+        let _ = channel
+            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+            .await;
+    }
+    let _ = connection.close(200, "done".into()).await;
+}
+
+/// Take every message currently in `queue` (auto-ack).
+pub async fn drain(channel: &Channel, queue: &str) -> Vec<lonjak_bus::lapin::message::Delivery> {
+    let mut taken = Vec::new();
+    while let Some(message) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .expect("basic.get")
+    {
+        taken.push(message.delivery);
+    }
+    taken
+}
+
+/// Poll `check` until it yields `Some`, or panic after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The next delivery of a consumer, bounded by [`PATIENCE`].
+pub async fn next_delivery(consumer: &mut lonjak_bus::Consumer) -> lonjak_bus::Delivery {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            match consumer.next().await {
+                Some(Ok(delivery)) => return delivery,
+                Some(Err(_)) => continue,
+                None => panic!("consumer ended"),
+            }
+        }
+    })
+    .await
+    .expect("a delivery arrives")
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sample {
+    pub registration_id: String,
+    pub n: u32,
+}
+
+pub fn sample(n: u32) -> Sample {
+    Sample {
+        registration_id: format!("reg-{n}"),
+        n,
+    }
+}
