@@ -1,7 +1,5 @@
 //! A complete, valid registration and the rules that span fields.
 
-#[cfg(test)]
-use time::Month;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::request::presence;

@@ -1,6 +1,7 @@
 //! Unit and property tests of `Registration::parse` and `to_request`.
 
 use proptest::prelude::*;
+use time::Month;
 use time::macros::{date, datetime};
 
 use super::*;
