@@ -407,3 +407,13 @@ async fn reconnect(shared: &Shared) -> bool {
         }
     }
 }
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bus")
+            .field("prefix", &self.shared.topology.prefix())
+            .field("connected", &self.is_connected())
+            .field("blocked", &self.is_blocked())
+            .finish_non_exhaustive()
+    }
+}

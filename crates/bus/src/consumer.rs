@@ -143,3 +143,14 @@ impl Consumer {
         }
     }
 }
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("queue", &self.queue)
+            .field("tag", &self.tag)
+            .field("prefetch", &self.prefetch)
+            .field("subscribed", &self.active.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -159,3 +159,16 @@ impl Delivery {
         Ok(())
     }
 }
+
+/// Shows ids and counters only: the body holds personal data.
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("queue", &self.queue)
+            .field("message_id", &self.message_id())
+            .field("attempt", &self.attempt())
+            .field("redelivered", &self.redelivered())
+            .field("body_len", &self.inner.data.len())
+            .finish_non_exhaustive()
+    }
+}

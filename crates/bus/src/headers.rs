@@ -105,3 +105,50 @@ pub(crate) fn strip_for_replay(headers: &FieldTable) -> FieldTable {
     });
     FieldTable::from(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_numbers_are_read_from_any_integer_type() {
+        for value in [
+            AMQPValue::ShortShortUInt(3),
+            AMQPValue::LongInt(3),
+            AMQPValue::LongLongInt(3),
+        ] {
+            let mut headers = FieldTable::default();
+            headers.insert(ATTEMPT.into(), value);
+            assert_eq!(get_u32(Some(&headers), ATTEMPT), Some(3));
+        }
+        let mut negative = FieldTable::default();
+        negative.insert(ATTEMPT.into(), AMQPValue::LongLongInt(-1));
+        assert_eq!(get_u32(Some(&negative), ATTEMPT), None);
+        assert_eq!(get_u32(None, ATTEMPT), None);
+    }
+
+    #[test]
+    fn replay_strips_attempts_reasons_and_broker_death_history_only() {
+        let mut headers = FieldTable::default();
+        headers.insert(ATTEMPT.into(), AMQPValue::LongLongInt(4));
+        headers.insert(REASON.into(), long_string("timeout"));
+        headers.insert("x-death".into(), AMQPValue::Void);
+        headers.insert("x-first-death-reason".into(), long_string("delivery_limit"));
+        headers.insert("traceparent".into(), long_string("00-…"));
+        headers.insert(ROUTING_KEY.into(), long_string("registration.submitted"));
+
+        let kept = strip_for_replay(&headers);
+
+        let mut names: Vec<&str> = kept.inner().keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["traceparent", ROUTING_KEY]);
+    }
+
+    #[test]
+    fn over_long_short_strings_are_cut_at_a_char_boundary() {
+        let long = "é".repeat(200);
+        let cut = short_string_lossy(&long);
+        assert!(cut.as_str().len() <= 255);
+        assert!(long.starts_with(cut.as_str()));
+    }
+}

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::{Bus, BusError, Envelope, PublishError, TraceContext, headers};
 
 /// Publishes events; cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Publisher {
     pub(crate) bus: Bus,
 }
