@@ -72,9 +72,18 @@ pub enum RegistrationIdError {
     Format,
 }
 
-/// The id of one person's registration in one wave: the first 16 bytes of
-/// `HMAC-SHA256(key, "lonjak.registration-id\0" ‖ NIK ‖ "\0" ‖ wave)`, wave
-/// in decimal. Written as 32 lower-case hex characters.
+/// The id of one person's registration in one wave, 16 bytes written as 32
+/// lower-case hex characters:
+///
+/// * bytes 0–11: the first 12 bytes of
+///   `HMAC-SHA256(key, "lonjak.registration-id\0" ‖ NIK ‖ "\0" ‖ wave)`, wave in decimal;
+/// * bytes 12–15: the first 4 bytes of
+///   `HMAC-SHA256(key, "lonjak.registration-tag\0" ‖ bytes 0–11)`.
+///
+/// The tag lets a service holding the key tell an id it issued (say, one still
+/// waiting in the queue) from a made-up one without any storage
+/// ([`RegistrationId::is_issued_by`]); 96 bits keep ids of millions of
+/// applicants collision-free.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegistrationId([u8; 16]);
 
@@ -89,8 +98,21 @@ impl RegistrationId {
             wave.as_bytes(),
         ]);
         let mut id = [0u8; 16];
-        id.copy_from_slice(&mac[..16]);
+        id[..12].copy_from_slice(&mac[..12]);
+        id[12..].copy_from_slice(&Self::tag(key, &mac[..12]));
         Self(id)
+    }
+
+    fn tag(key: &IdentityKey, body: &[u8]) -> [u8; 4] {
+        let mac = key.mac(&[b"lonjak.registration-tag\0", body]);
+        [mac[0], mac[1], mac[2], mac[3]]
+    }
+
+    /// Whether this id was derived with `key`: its tag matches its body. An
+    /// id that passes was issued by this deployment (or guessed with odds of
+    /// one in 2³²).
+    pub fn is_issued_by(&self, key: &IdentityKey) -> bool {
+        Self::tag(key, &self.0[..12]) == self.0[12..]
     }
 
     /// Parses the 32-character lower-case hex form.

@@ -41,12 +41,32 @@ fn the_registration_id_follows_the_documented_rule() {
     let key_bytes = b"lonjak test identity key, never used in production";
     let mut mac = <HmacSha256 as Mac>::new_from_slice(key_bytes).expect("hmac");
     mac.update(b"lonjak.registration-id\x003174015708900001\x0042");
-    let expected = hex::encode(&mac.finalize().into_bytes()[..16]);
+    let body = mac.finalize().into_bytes()[..12].to_vec();
+    let mut tag = <HmacSha256 as Mac>::new_from_slice(key_bytes).expect("hmac");
+    tag.update(b"lonjak.registration-tag\x00");
+    tag.update(&body);
+    let expected = format!(
+        "{}{}",
+        hex::encode(&body),
+        hex::encode(&tag.finalize().into_bytes()[..4])
+    );
 
     let nik = Nik::parse("3174015708900001").expect("nik");
     let id = RegistrationId::derive(&identity_key(), &nik, wave(42));
     assert_eq!(id.to_string(), expected);
     assert_eq!(id.to_string().len(), 32);
+}
+
+#[test]
+fn an_id_is_recognised_only_by_the_key_that_issued_it() {
+    let key = identity_key();
+    let id = RegistrationId::derive(&key, &nik(1), wave(1));
+    let other_key = IdentityKey::from_bytes(&[1; 32]).expect("key");
+    assert!(id.is_issued_by(&key));
+    assert!(!id.is_issued_by(&other_key));
+    let mut forged = *id.as_bytes();
+    forged[0] ^= 1;
+    assert!(!RegistrationId::from_bytes(forged).is_issued_by(&key));
 }
 
 #[test]

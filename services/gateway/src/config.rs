@@ -161,10 +161,10 @@ impl Default for AdmissionSettings {
 
 impl Settings {
     /// Loads settings: defaults, then the TOML file named by
-    /// `LONJAK_CONFIG` (if any), then `LONJAK_*` environment variables.
+    /// `LONJAK_CONFIG_FILE` (if any), then `LONJAK_*` environment variables.
     pub fn load() -> anyhow::Result<Self> {
         let mut builder = config::Config::builder();
-        if let Ok(path) = std::env::var("LONJAK_CONFIG") {
+        if let Ok(path) = std::env::var("LONJAK_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&path).required(true));
         }
         let settings: Settings = builder

@@ -14,17 +14,11 @@ use lonjak_bus::{Envelope, PublishError, TraceContext};
 use lonjak_domain::events::{RegistrationSubmitted, SUBMITTED};
 use lonjak_domain::{Registration, RegistrationId, RegistrationRequest};
 use serde::Serialize;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use crate::metrics::Outcome;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
-
-/// Western Indonesia Time: the programme's calendar day decides the age rule.
-const WIB: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
 
 /// The receipt of an accepted registration.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -87,7 +81,8 @@ async fn accept(
     }
     let body = read_body(req, payload, state.max_body_bytes).await?;
     let request = decode(&body)?;
-    let today = OffsetDateTime::now_utc().to_offset(WIB).date();
+    let now = OffsetDateTime::now_utc();
+    let today = lonjak_domain::submission_date(now);
     let registration =
         Registration::parse(&request, today, state.default_wave).map_err(|errors| {
             (
@@ -114,7 +109,7 @@ async fn accept(
     let event = RegistrationSubmitted {
         registration_id: id,
         wave,
-        submitted_at: OffsetDateTime::now_utc(),
+        submitted_at: now,
         applicant: registration.to_request(),
     };
     let envelope = Envelope::new(SUBMITTED, correlation_id, event);

@@ -56,7 +56,7 @@ pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> Http
             estimated_wait_seconds: None,
         }),
         // Not recorded yet: only an id this deployment issued is "queued".
-        Ok(None) if issued_here(&id) => {
+        Ok(None) if id.is_issued_by(&state.identity) => {
             let sample = state.queue.sample();
             HttpResponse::Ok().json(StatusBody {
                 registration_id: id.to_string(),
@@ -78,8 +78,4 @@ pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> Http
             .into_response()
         }
     }
-}
-
-fn issued_here(_id: &RegistrationId) -> bool {
-    false
 }

@@ -49,7 +49,8 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let base = format!("http://{}", app.addr());
     let expect_broker = settings.bus.url.expose() == AMQP_URL;
     if expect_broker {
-        for _ in 0..100 {
+        // Generous: another suite may be restarting the shared broker.
+        for _ in 0..600 {
             if app.broker_connected() {
                 break;
             }

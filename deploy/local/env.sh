@@ -1,0 +1,28 @@
+# Settings of the local pipeline (sourced by scripts/up.sh). Development keys
+# only: a real deployment sets its own (see docs/configuration.md).
+export LONJAK_BUS__URL=${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
+export LONJAK_BUS__INTAKE_MAX_LENGTH=${LONJAK_BUS__INTAKE_MAX_LENGTH:-500000}
+export LONJAK_DATABASE__URL=${LONJAK_DATABASE__URL:-postgres://postgres:postgres@127.0.0.1:5432/lonjak}
+export LONJAK_DATABASE__DATA_KEY=${LONJAK_DATABASE__DATA_KEY:-6c6f6e6a616b2d6c6f63616c2d646174612d6b65792d6e6f742d7365637265}
+export LONJAK_IDENTITY__KEY=${LONJAK_IDENTITY__KEY:-6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265}
+# Gateway: any wave from 1 up is open locally, so each load-test run can tag
+# its registrations with a wave of its own.
+export LONJAK_HTTP__ADDR=${LONJAK_HTTP__ADDR:-127.0.0.1:8080}
+export LONJAK_INTAKE__OPEN_WAVES_MAX=${LONJAK_INTAKE__OPEN_WAVES_MAX:-1000000}
+export LONJAK_ADMISSION__GLOBAL_PER_SEC=${LONJAK_ADMISSION__GLOBAL_PER_SEC:-3000}
+# Load generators all come from 127.0.0.1: the per-client limit is raised
+# locally so that one address can stand for a crowd.
+export LONJAK_ADMISSION__CLIENT_PER_SEC=${LONJAK_ADMISSION__CLIENT_PER_SEC:-100000}
+export LONJAK_ADMISSION__CLIENT_BURST=${LONJAK_ADMISSION__CLIENT_BURST:-100000}
+# Registry simulator and the verifier's outbound limits (per ministry).
+export LONJAK_SIM__LISTEN=${LONJAK_SIM__LISTEN:-127.0.0.1:8090}
+for r in DUKCAPIL DAPODIK DTKS; do
+  export LONJAK_SIM__${r}__RATE_PER_SEC=${LONJAK_SIM_RATE:-1500}
+  export LONJAK_SIM__${r}__MAX_CONCURRENT=${LONJAK_SIM_CONCURRENCY:-400}
+  export LONJAK_REGISTRIES__${r}__URL=http://${LONJAK_SIM__LISTEN}
+  export LONJAK_REGISTRIES__${r}__RATE_PER_SEC=${LONJAK_VERIFIER_RATE:-1200}
+done
+export LONJAK_VERIFIER__CONCURRENCY=${LONJAK_VERIFIER__CONCURRENCY:-128}
+export LONJAK_VERIFIER__PREFETCH=${LONJAK_VERIFIER__PREFETCH:-256}
+export LONJAK_OPS__ADDR=${LONJAK_OPS__ADDR:-127.0.0.1:9101}
+export RUST_LOG=${RUST_LOG:-info}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Brings the whole pipeline up on this machine and runs a demo burst:
+#   1. RabbitMQ and PostgreSQL (scripts/services.sh: uses running ones, starts
+#      installed ones, or installs them with apt-get when run as root);
+#   2. builds every binary once (LONJAK_PROFILE=release for benchmarks);
+#   3. applies database migrations (lonjak-ops migrate);
+#   4. starts the registry simulator, the verifier and the gateway in the
+#      background, logs and pids under .run/;
+#   5. sends sample registrations and prints the answers (scripts/demo.sh).
+# Stop everything with scripts/down.sh. Settings: deploy/local/env.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=${LONJAK_PROFILE:-dev}
+case "$profile" in
+  release) build_flag=--release; bin=target/release ;;
+  *) build_flag=; bin=target/debug ;;
+esac
+run=.run
+mkdir -p "$run/logs" "$run/pids"
+
+scripts/down.sh --quiet || true
+scripts/services.sh
+# shellcheck source=../deploy/local/env.sh
+source deploy/local/env.sh
+
+echo "[up] building ($profile profile)"
+cargo build --workspace --bins $build_flag --quiet
+
+echo "[up] applying migrations"
+"$bin/lonjak-ops" migrate >"$run/logs/migrate.log" 2>&1 || { cat "$run/logs/migrate.log"; exit 1; }
+
+start() { # name binary
+  nohup "$bin/$2" >"$run/logs/$1.log" 2>&1 &
+  echo $! >"$run/pids/$1.pid"
+  echo "[up] started $1 (pid $!, log $run/logs/$1.log)"
+}
+wait_ready() { # name url
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null "$2" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "[up] $1 did not become ready at $2; last log lines:"; tail -n 20 "$run/logs/$1.log"; exit 1
+}
+
+start registry-sim lonjak-registry-sim
+wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
+start verifier lonjak-verifier
+wait_ready verifier "http://$LONJAK_OPS__ADDR/readyz"
+start gateway lonjak-gateway
+wait_ready gateway "http://$LONJAK_HTTP__ADDR/readyz"
+
+scripts/demo.sh "http://$LONJAK_HTTP__ADDR"
+
+cat <<MSG
+
+lonjak is running:
+  registrations   POST http://$LONJAK_HTTP__ADDR/v1/registrations
+  status          GET  http://$LONJAK_HTTP__ADDR/v1/registrations/{id}
+  API document         http://$LONJAK_HTTP__ADDR/openapi.json
+  metrics              http://$LONJAK_HTTP__ADDR/metrics (gateway)
+                       http://$LONJAK_OPS__ADDR/metrics (verifier)
+                       http://$LONJAK_SIM__LISTEN/metrics (registry simulator)
+  logs                 $run/logs/
+Load tests: loadtest/README.md.  Stop everything: scripts/down.sh
+MSG
