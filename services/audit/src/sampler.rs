@@ -131,38 +131,60 @@ async fn bounded<T, E>(fut: impl Future<Output = Result<T, E>>) -> Option<T> {
     tokio::time::timeout(PROBE_TIMEOUT, fut).await.ok()?.ok()
 }
 
-struct Broker {
+/// Reads a queue's depth with a passive declare, keeping one connection
+/// across samples and reconnecting only when it is gone.
+pub struct QueueDepthProbe {
     url: String,
     queue: String,
-    link: Option<(Connection, Channel)>,
+    conn: Option<Connection>,
+    channel: Option<Channel>,
 }
 
-impl Broker {
-    async fn depth(&mut self) -> Option<u32> {
-        if self.link.is_none() {
-            let conn = bounded(Connection::connect(
-                &self.url,
-                ConnectionProperties::default(),
-            ))
-            .await?;
-            let channel = bounded(conn.create_channel()).await?;
-            self.link = Some((conn, channel));
+impl QueueDepthProbe {
+    /// A probe for `queue` on the broker at `url`; connects lazily.
+    pub fn new(url: impl Into<String>, queue: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            queue: queue.into(),
+            conn: None,
+            channel: None,
         }
-        let (_, channel) = self.link.as_ref()?;
+    }
+
+    /// Ready messages in the queue, or `None` when the broker or the queue
+    /// cannot be reached within the probe timeout.
+    pub async fn depth(&mut self) -> Option<u32> {
+        if !self.conn.as_ref().is_some_and(|c| c.status().connected()) {
+            self.channel = None;
+            self.conn = Some(
+                bounded(Connection::connect(
+                    &self.url,
+                    ConnectionProperties::default(),
+                ))
+                .await?,
+            );
+        }
+        if !self
+            .channel
+            .as_ref()
+            .is_some_and(|c| c.status().connected())
+        {
+            self.channel = Some(bounded(self.conn.as_ref()?.create_channel()).await?);
+        }
         // Passive: only asks for the queue's counts, never creates it.
         let options = QueueDeclareOptions {
             passive: true,
             ..QueueDeclareOptions::default()
         };
-        let declared = bounded(channel.queue_declare(
+        let declared = bounded(self.channel.as_ref()?.queue_declare(
             self.queue.as_str().into(),
             options,
             FieldTable::default(),
         ))
         .await;
         if declared.is_none() {
-            // A failed passive declare closes the channel; start afresh next time.
-            self.link = None;
+            // A failed passive declare (no such queue yet) closes the channel.
+            self.channel = None;
         }
         declared.map(|q| q.message_count())
     }
@@ -178,11 +200,7 @@ pub async fn run(args: SamplerArgs) -> anyhow::Result<()> {
         .timeout(PROBE_TIMEOUT)
         .build()
         .context("building the HTTP client")?;
-    let mut broker = Broker {
-        url: args.amqp_url,
-        queue: args.queue,
-        link: None,
-    };
+    let mut broker = QueueDepthProbe::new(args.amqp_url, args.queue);
     let mut tick = tokio::time::interval(args.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
