@@ -131,12 +131,13 @@ impl Handler {
 
         let (outcome, transition, extra, event) =
             self.outcome_event(envelope, applicant, decision)?;
-        match self.store.complete(&id, transition, extra, event).await {
-            // Conflict: an earlier delivery of the same message got there
-            // first; its event (if still pending) is published below.
-            Ok(()) | Err(StoreError::Conflict) => {}
+        let outcome = match self.store.complete(&id, transition, extra, event).await {
+            Ok(()) => outcome,
+            // Another delivery of the same message got there first; its
+            // event, if still pending, is published below.
+            Err(StoreError::Conflict) => Outcome::AlreadyDone,
             Err(err) => return Err(Failure::store("complete verification")(err)),
-        }
+        };
         self.publish_pending(&id, trace).await?;
         Ok(outcome)
     }

@@ -77,6 +77,11 @@ impl Application {
         &self.handler.store
     }
 
+    /// The metrics this verifier updates.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The registry clients.
     pub fn registries(&self) -> &Registries {
         &self.handler.registries

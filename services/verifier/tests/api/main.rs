@@ -1,0 +1,10 @@
+//! Integration tests of the verifier against a real broker, a real database
+//! and the in-process registry simulator.
+
+mod applicants;
+mod crash;
+mod helpers;
+mod idempotency;
+mod limiter;
+mod outcomes;
+mod retries;
