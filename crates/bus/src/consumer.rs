@@ -56,7 +56,8 @@ impl Consumer {
     /// The next delivery. `Some(Err(_))` reports a lost subscription (the
     /// next call waits for the reconnection and re-subscribes); deliveries
     /// in hand at that moment can no longer be acked and will be redelivered.
-    /// `None` once the bus is closed.
+    /// `None` once the bus is closed. Cancel-safe: it can sit in a
+    /// `select!` beside a shutdown signal without losing deliveries.
     pub async fn next(&mut self) -> Option<Result<Delivery, BusError>> {
         loop {
             if self.bus.shared.is_closed() {
