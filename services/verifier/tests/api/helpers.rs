@@ -142,7 +142,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let app = Application::build(settings.clone())
         .await
         .expect("build the verifier");
-    let bus = app.bus().clone();
+    let bus = Bus::connect(settings.bus.to_bus_config())
+        .await
+        .expect("connect the test's own bus");
     let store = app.store().clone();
     let shutdown = CancellationToken::new();
     let (metrics, task) = if options.start {
@@ -386,14 +388,42 @@ impl TestApp {
         )
     }
 
-    /// Stops the in-process verifier (graceful shutdown) and waits for it.
-    pub async fn stop(mut self) {
+    /// Ready messages of the verifier queue.
+    pub async fn verifier_backlog(&self) -> u32 {
+        let name = self.bus.topology().queue(WorkQueue::Verifier);
+        self.bus
+            .queue_depth(&name)
+            .await
+            .expect("queue depth")
+            .messages
+    }
+
+    /// Registrations now in `status`.
+    pub async fn count_in_status(&self, status: RegistrationStatus) -> i64 {
+        let mut conn = AsyncPgConnection::establish(&self.db.url)
+            .await
+            .expect("connect to the test database");
+        diesel::sql_query("SELECT count(*) AS n FROM registrations WHERE status = $1")
+            .bind::<Text, _>(status.as_str())
+            .get_result::<Count>(&mut conn)
+            .await
+            .expect("count registrations")
+            .n
+    }
+
+    /// Shuts the in-process verifier down gracefully and waits for it.
+    pub async fn shutdown(&mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             task.await
                 .expect("verifier task")
                 .expect("verifier ran cleanly");
         }
+    }
+
+    /// Shuts everything down.
+    pub async fn stop(mut self) {
+        self.shutdown().await;
         self.bus.close().await;
     }
 }

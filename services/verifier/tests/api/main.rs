@@ -8,3 +8,4 @@ mod idempotency;
 mod limiter;
 mod outcomes;
 mod retries;
+mod shutdown;
