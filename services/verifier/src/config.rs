@@ -87,6 +87,15 @@ impl Settings {
     /// Loads defaults, then `file` (TOML, if given and present), then the
     /// environment.
     pub fn load(file: Option<&str>) -> Result<Self, config::ConfigError> {
+        Self::load_from(file, None)
+    }
+
+    /// [`Settings::load`] with the environment given as a map (tests), or
+    /// read from the process when `None`.
+    fn load_from(
+        file: Option<&str>,
+        env: Option<config::Map<String, String>>,
+    ) -> Result<Self, config::ConfigError> {
         let mut builder = config::Config::builder();
         for (key, value) in DEFAULTS {
             builder = builder.set_default(*key, *value)?;
@@ -107,7 +116,8 @@ impl Settings {
             .add_source(
                 config::Environment::with_prefix("LONJAK")
                     .prefix_separator("_")
-                    .separator("__"),
+                    .separator("__")
+                    .source(env),
             )
             .build()?
             .try_deserialize()
@@ -188,5 +198,63 @@ mod delays {
                 .map(|part| part.parse::<u64>().map_err(serde::de::Error::custom))
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Option<config::Map<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    const KEYS: [(&str, &str); 2] = [
+        ("LONJAK_IDENTITY__KEY", "00"),
+        ("LONJAK_DATABASE__DATA_KEY", "11"),
+    ];
+
+    #[test]
+    fn defaults_need_only_the_keys() {
+        let settings = Settings::load_from(None, env(&KEYS)).expect("settings");
+        assert_eq!(settings.ops.addr, "127.0.0.1:9101");
+        assert_eq!(settings.bus.retry_delays_ms, vec![5_000, 30_000, 120_000]);
+        assert_eq!(settings.registries.dtks.rate_per_sec.get(), 50);
+        assert_eq!(settings.registries.dtks.max_attempts, 4);
+    }
+
+    #[test]
+    fn environment_variables_override_nested_keys_and_lists() {
+        let mut pairs = KEYS.to_vec();
+        pairs.extend([
+            ("LONJAK_BUS__RETRY_DELAYS_MS", "1000, 2000"),
+            ("LONJAK_REGISTRIES__DUKCAPIL__RATE_PER_SEC", "7"),
+            ("LONJAK_REGISTRIES__DUKCAPIL__BREAKER_THRESHOLD", "2"),
+            ("LONJAK_VERIFIER__PREFETCH", "10"),
+        ]);
+        let settings = Settings::load_from(None, env(&pairs)).expect("settings");
+        assert_eq!(settings.bus.retry_delays_ms, vec![1_000, 2_000]);
+        assert_eq!(settings.registries.dukcapil.rate_per_sec.get(), 7);
+        assert_eq!(settings.registries.dukcapil.breaker_threshold, 2);
+        assert_eq!(settings.registries.dapodik.rate_per_sec.get(), 50);
+        assert_eq!(settings.verifier.prefetch, 10);
+    }
+
+    #[test]
+    fn a_missing_identity_key_is_a_configuration_error() {
+        let result = Settings::load_from(None, env(&[("LONJAK_DATABASE__DATA_KEY", "11")]));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn a_zero_rate_is_refused() {
+        let mut pairs = KEYS.to_vec();
+        pairs.push(("LONJAK_REGISTRIES__DTKS__RATE_PER_SEC", "0"));
+        assert!(Settings::load_from(None, env(&pairs)).is_err());
     }
 }

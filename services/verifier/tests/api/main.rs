@@ -5,6 +5,7 @@ mod applicants;
 mod crash;
 mod helpers;
 mod idempotency;
+mod inspect;
 mod limiter;
 mod outcomes;
 mod retries;
