@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh
+scripts/janitor.sh
 scripts/check-domain-deps.sh
 
+status=0
 echo "== tests (concurrent)"
-cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'not test(/disruptive_/)' "$@"
+cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'not test(/disruptive_/)' "$@" || status=1
 echo "== tests that disturb the broker or database (one at a time)"
-cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'test(/disruptive_/)' --test-threads 1 "$@"
+cargo nextest run --workspace --no-fail-fast --no-tests=warn -E 'test(/disruptive_/)' --test-threads 1 "$@" || status=1
+scripts/janitor.sh
+exit $status

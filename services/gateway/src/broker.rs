@@ -66,9 +66,13 @@ impl QueueGauge {
         self.0.lock().map(|s| *s).unwrap_or_default()
     }
 
-    /// Seconds until `backlog` messages have drained at the recent rate;
-    /// bounded to [1, 600] so an idle consumer does not produce absurd waits.
+    /// Seconds until `backlog` messages have drained at the recent rate:
+    /// 0 for no backlog, else bounded to [1, 600] so a stalled consumer does
+    /// not produce absurd waits.
     pub fn seconds_to_drain(&self, backlog: u32) -> u64 {
+        if backlog == 0 {
+            return 0;
+        }
         let rate = self.sample().drain_per_sec;
         if rate < 0.1 {
             return 60;
