@@ -7,3 +7,4 @@ mod admission;
 mod helpers;
 mod intake;
 mod resilience;
+mod status;
