@@ -281,17 +281,16 @@ fn quorum_arguments() -> FieldTable {
     args
 }
 
-/// Quorum queue that dead-letters at least once: the broker keeps a message
-/// until the target queue confirmed it, instead of dropping it when the target
-/// is full. It requires `reject-publish` overflow, which also turns a full
-/// queue into a nack the publisher sees rather than silently dropped heads.
+/// Quorum queue whose overflow nacks publishers instead of dropping the
+/// oldest messages. Dead-lettering stays at-most-once (the default): on
+/// RabbitMQ 3.10 the at-least-once worker supervisor can die for good when
+/// queues are deleted while the node restarts, after which the node refuses
+/// to declare any at-least-once queue. The at-most-once path still delivers
+/// an expiring retry into a full intake queue (the limit binds publishers,
+/// not the broker's own dead-lettering); a test holds that.
 fn dead_lettering_arguments() -> FieldTable {
     let mut args = quorum_arguments();
     args.insert("x-overflow".into(), long_string("reject-publish"));
-    args.insert(
-        "x-dead-letter-strategy".into(),
-        long_string("at-least-once"),
-    );
     args
 }
 

@@ -124,3 +124,73 @@ async fn a_closed_bus_ends_its_consumers() {
     assert!(next.is_none());
     cleanup(bus.topology()).await;
 }
+
+#[tokio::test]
+async fn a_retried_message_is_not_lost_when_the_intake_queue_is_full_as_it_returns() {
+    let mut config = test_config();
+    config.intake_max_length = Some(1);
+    let bus = connect(config).await;
+    let publisher = bus.publisher();
+    let first = Envelope::new("registration.submitted", "c", sample(0));
+    publisher
+        .publish("registration.submitted", &first, None)
+        .await
+        .expect("confirmed");
+    let mut consumer = bus
+        .consumer(WorkQueue::Verifier, 1, "retry-into-full")
+        .await
+        .expect("subscribed");
+    next_delivery(&mut consumer)
+        .await
+        .retry_later("registry busy")
+        .await
+        .expect("scheduled");
+    consumer.cancel().await;
+
+    // Fill the intake queue while the message waits in its retry queue.
+    let mut full = false;
+    for n in 1..10 {
+        let envelope = Envelope::new("registration.submitted", "c", sample(n));
+        let published = publisher
+            .publish("registration.submitted", &envelope, None)
+            .await;
+        if matches!(published, Err(lonjak_bus::PublishError::Nacked)) {
+            full = true;
+            break;
+        }
+    }
+    assert!(full, "the intake queue refuses publishes");
+    // Let the retry delay run out while the queue is full.
+    let retry = bus
+        .topology()
+        .retry_queue(WorkQueue::Verifier, Duration::from_secs(1));
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while bus
+            .queue_depth(&retry)
+            .await
+            .map_or(true, |d| d.messages > 0)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+
+    // Draining makes room; the retried message must come back.
+    let mut consumer = bus
+        .consumer(WorkQueue::Verifier, 10, "draining")
+        .await
+        .expect("subscribed");
+    let wanted = first.event_id.to_string();
+    loop {
+        let delivery = next_delivery(&mut consumer).await;
+        let found = delivery.message_id() == Some(wanted.as_str());
+        let attempt = delivery.attempt();
+        delivery.ack().await.expect("acked");
+        if found {
+            assert_eq!(attempt, 2);
+            break;
+        }
+    }
+    bus.close().await;
+    cleanup(bus.topology()).await;
+}
