@@ -7,9 +7,9 @@
 #
 # Environment (defaults in brackets):
 #   BASE_URL             gateway [http://127.0.0.1:8080]; must be on this machine
-#   DATABASE_URL         [postgres://postgres@127.0.0.1:5432/lonjak]
-#   AMQP_URL             [amqp://guest:guest@127.0.0.1:5672/%2f]
-#   QUEUE                intake queue sampled for depth [verifier]
+#   DATABASE_URL         [$LONJAK_DATABASE__URL, else postgres://postgres@127.0.0.1:5432/lonjak]
+#   AMQP_URL             [$LONJAK_BUS__URL, else amqp://guest:guest@127.0.0.1:5672/%2f]
+#   QUEUE                intake queue sampled for depth [${LONJAK_BUS__PREFIX}verifier]
 #   WAVE                 run tag [derived from the clock, skipping waves already in the database]
 #   MAX_RUN_SECS         hard stop for k6 [smoke 120, spike 300, overload 300, soak 7500]
 #   AUDIT_DEADLINE_SECS  how long the audit waits for the drain [120]
@@ -35,9 +35,10 @@ case "$scenario" in
 esac
 
 BASE_URL=${BASE_URL:-http://127.0.0.1:8080}
-DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/lonjak}
-AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
-QUEUE=${QUEUE:-verifier}
+# The pipeline's own settings (deploy/local/env.sh) are used when exported.
+DATABASE_URL=${DATABASE_URL:-${LONJAK_DATABASE__URL:-postgres://postgres@127.0.0.1:5432/lonjak}}
+AMQP_URL=${AMQP_URL:-${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}}
+QUEUE=${QUEUE:-${LONJAK_BUS__PREFIX:-}verifier}
 AUDIT_DEADLINE_SECS=${AUDIT_DEADLINE_SECS:-120}
 FINAL_STATES=${FINAL_STATES:-verified,rejected}
 case "$scenario" in

@@ -165,30 +165,33 @@ pub async fn load_records(
     wave: i32,
     finals: &[String],
 ) -> Result<Vec<RecordRow>, DbError> {
-    let filter = final_history_filter();
-    let (transitions, final_at) = if tables.status_history {
-        (
-            format!("(SELECT count(*) FROM status_history h WHERE {filter})"),
-            format!("(SELECT min(h.at) FROM status_history h WHERE {filter})"),
-        )
+    // Aggregate history and outbox once for the wave and join, rather than a
+    // correlated subquery per row: `outbox` has no full index on
+    // `registration_id`, and a spike wave holds 100k+ registrations.
+    let history = if tables.status_history {
+        "SELECT h.registration_id, count(*) AS n, min(h.at) AS first_at FROM status_history h \
+         WHERE h.to_status::text = ANY($2) AND h.registration_id IN (SELECT id FROM wave) \
+         GROUP BY h.registration_id"
     } else {
-        ("0::bigint".to_owned(), "NULL::timestamptz".to_owned())
+        "SELECT NULL::text AS registration_id, 0::bigint AS n, NULL::timestamptz AS first_at \
+         WHERE cardinality($2::text[]) < 0"
     };
     let events = if tables.outbox {
-        "(SELECT coalesce(max(k.c), 0) FROM (SELECT count(*) AS c FROM outbox o \
-          WHERE o.registration_id = r.id GROUP BY o.routing_key) k)"
+        "SELECT k.registration_id, max(k.c) AS m FROM (SELECT o.registration_id, count(*) AS c \
+         FROM outbox o WHERE o.registration_id IN (SELECT id FROM wave) \
+         GROUP BY o.registration_id, o.routing_key) k GROUP BY k.registration_id"
     } else {
-        "0::bigint"
+        "SELECT NULL::text AS registration_id, 0::bigint AS m WHERE false"
     };
     let sql = format!(
-        "SELECT r.id::text AS id, r.status::text AS status, r.reason::text AS reason, \
+        "WITH wave AS (SELECT * FROM registrations WHERE wave_id = $1), \
+              h AS ({history}), e AS ({events}) \
+         SELECT r.id::text AS id, r.status::text AS status, r.reason::text AS reason, \
                 r.submitted_at, r.updated_at, \
-                {transitions} AS final_transitions, {final_at} AS final_at, \
-                {events} AS max_events_per_key \
-         FROM registrations r WHERE r.wave_id = $1 AND $2::text[] IS NOT NULL"
+                coalesce(h.n, 0) AS final_transitions, h.first_at AS final_at, \
+                coalesce(e.m, 0) AS max_events_per_key \
+         FROM wave r LEFT JOIN h ON h.registration_id = r.id LEFT JOIN e ON e.registration_id = r.id"
     );
-    // `$2` is also mentioned in the WHERE clause so that the statement binds
-    // the same parameters whether or not `status_history` exists.
     bounded(
         "load records",
         sql_query(sql)

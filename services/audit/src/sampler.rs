@@ -31,6 +31,9 @@ pub const OUTCOMES: [&str; 9] = [
 const METRIC: &str = "lonjak_intake_requests_total{";
 /// Each probe gets at most this long, so one slow probe cannot stall sampling.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
+/// Opening an AMQP connection can take seconds on a busy broker; samples
+/// are skipped meanwhile, and the connection is then kept.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sampler settings.
 #[derive(Debug, Clone)]
@@ -128,7 +131,11 @@ pub fn csv_header() -> String {
 }
 
 async fn bounded<T, E>(fut: impl Future<Output = Result<T, E>>) -> Option<T> {
-    tokio::time::timeout(PROBE_TIMEOUT, fut).await.ok()?.ok()
+    bounded_by(PROBE_TIMEOUT, fut).await
+}
+
+async fn bounded_by<T, E>(limit: Duration, fut: impl Future<Output = Result<T, E>>) -> Option<T> {
+    tokio::time::timeout(limit, fut).await.ok()?.ok()
 }
 
 /// Reads a queue's depth with a passive declare, keeping one connection
@@ -157,10 +164,10 @@ impl QueueDepthProbe {
         if !self.conn.as_ref().is_some_and(|c| c.status().connected()) {
             self.channel = None;
             self.conn = Some(
-                bounded(Connection::connect(
-                    &self.url,
-                    ConnectionProperties::default(),
-                ))
+                bounded_by(
+                    CONNECT_TIMEOUT,
+                    Connection::connect(&self.url, ConnectionProperties::default()),
+                )
                 .await?,
             );
         }
@@ -169,7 +176,8 @@ impl QueueDepthProbe {
             .as_ref()
             .is_some_and(|c| c.status().connected())
         {
-            self.channel = Some(bounded(self.conn.as_ref()?.create_channel()).await?);
+            let conn = self.conn.as_ref()?;
+            self.channel = Some(bounded_by(CONNECT_TIMEOUT, conn.create_channel()).await?);
         }
         // Passive: only asks for the queue's counts, never creates it.
         let options = QueueDeclareOptions {
@@ -203,11 +211,14 @@ pub async fn run(args: SamplerArgs) -> anyhow::Result<()> {
     let mut broker = QueueDepthProbe::new(args.amqp_url, args.queue);
     let mut tick = tokio::time::interval(args.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
+    // Both handlers are installed once, before the loop: a signal that
+    // arrives while a sample is being taken must still end the loop.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = int.recv() => break,
             _ = term.recv() => break,
             _ = tick.tick() => {}
         }

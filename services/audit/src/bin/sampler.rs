@@ -7,7 +7,10 @@ use anyhow::Context as _;
 fn main() -> anyhow::Result<()> {
     let args = lonjak_audit::sampler::SamplerArgs::parse(std::env::args().skip(1))?;
     lonjak_audit::init_logging();
-    tokio::runtime::Builder::new_current_thread()
+    // A multi-thread runtime: on a current-thread one, lapin's connection
+    // handshake was seen to stall for many seconds between samples.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("starting the runtime")?

@@ -19,7 +19,7 @@ async fn within<T>(fut: impl Future<Output = T>) -> T {
         .expect("broker answered in time")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_probe_reads_a_queues_depth_and_recovers_after_the_queue_was_missing() {
     let queue = format!("audit-test-{:016x}", rand::random::<u64>());
     let mut probe = QueueDepthProbe::new(URL, queue.clone());
