@@ -2,11 +2,11 @@ use std::time::Duration;
 
 use lonjak_bus::{Envelope, RetryOutcome, TraceContext, WorkQueue};
 
-use crate::helpers::{Sample, cleanup, connect, next_delivery, sample, test_config};
+use crate::helpers::{Sample, connect, next_delivery, sample, test_config};
 
 #[tokio::test]
 async fn a_consumer_receives_the_event_and_ack_removes_it() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let trace = TraceContext::new_root();
     let envelope = Envelope::new("registration.submitted", "corr-7", sample(3));
     bus.publisher()
@@ -39,12 +39,11 @@ async fn a_consumer_receives_the_event_and_ack_removes_it() {
         .expect("depth");
     assert_eq!(depth.messages, 0);
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn an_unacked_delivery_comes_back_marked_redelivered_after_the_consumer_stops() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let envelope = Envelope::new("registration.submitted", "c", sample(1));
     bus.publisher()
         .publish("registration.submitted", &envelope, None)
@@ -71,12 +70,11 @@ async fn an_unacked_delivery_comes_back_marked_redelivered_after_the_consumer_st
     );
     again.ack().await.expect("acked");
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn retry_later_parks_the_message_and_it_returns_with_attempt_two() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let envelope = Envelope::new("registration.submitted", "c", sample(9));
     bus.publisher()
         .publish("registration.submitted", &envelope, None)
@@ -105,12 +103,11 @@ async fn retry_later_parks_the_message_and_it_returns_with_attempt_two() {
     assert_eq!(second.routing_key(), "registration.submitted");
     second.ack().await.expect("acked");
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn a_closed_bus_ends_its_consumers() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let mut consumer = bus
         .consumer(WorkQueue::Notifier, 1, "ending")
         .await
@@ -122,14 +119,13 @@ async fn a_closed_bus_ends_its_consumers() {
         .expect("next returns");
 
     assert!(next.is_none());
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn a_retried_message_is_not_lost_when_the_intake_queue_is_full_as_it_returns() {
     let mut config = test_config();
     config.intake_max_length = Some(1);
-    let bus = connect(config).await;
+    let (bus, _cleanup) = connect(config).await;
     let publisher = bus.publisher();
     let first = Envelope::new("registration.submitted", "c", sample(0));
     publisher
@@ -192,5 +188,4 @@ async fn a_retried_message_is_not_lost_when_the_intake_queue_is_full_as_it_retur
         }
     }
     bus.close().await;
-    cleanup(bus.topology()).await;
 }

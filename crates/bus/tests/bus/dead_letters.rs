@@ -1,10 +1,10 @@
 use lonjak_bus::{Envelope, RetryOutcome, WorkQueue, dlq};
 
-use crate::helpers::{cleanup, connect, eventually, next_delivery, sample, test_config};
+use crate::helpers::{connect, eventually, next_delivery, sample, test_config};
 
 #[tokio::test]
 async fn exhausting_the_retries_dead_letters_with_the_reason() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let envelope = Envelope::new("registration.submitted", "c", sample(1));
     bus.publisher()
         .publish("registration.submitted", &envelope, None)
@@ -34,12 +34,11 @@ async fn exhausting_the_retries_dead_letters_with_the_reason() {
         Some(envelope.event_id.to_string().as_str())
     );
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn listing_dead_letters_leaves_them_in_the_queue() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     for n in 0..3 {
         let envelope = Envelope::new("registration.submitted", "c", sample(n));
         bus.publisher()
@@ -73,12 +72,11 @@ async fn listing_dead_letters_leaves_them_in_the_queue() {
     })
     .await;
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn replay_moves_dead_letters_back_with_the_attempt_count_reset() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let envelope = Envelope::new("registration.submitted", "c", sample(5));
     bus.publisher()
         .publish("registration.submitted", &envelope, None)
@@ -113,14 +111,13 @@ async fn replay_moves_dead_letters_back_with_the_attempt_count_reset() {
         .expect("listed");
     assert!(left.is_empty());
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn a_message_requeued_past_the_delivery_limit_is_dead_lettered_by_the_broker() {
     let mut config = test_config();
     config.delivery_limit = 1;
-    let bus = connect(config).await;
+    let (bus, _cleanup) = connect(config).await;
     let envelope = Envelope::new("registration.submitted", "c", sample(1));
     bus.publisher()
         .publish("registration.submitted", &envelope, None)
@@ -148,5 +145,4 @@ async fn a_message_requeued_past_the_delivery_limit_is_dead_lettered_by_the_brok
         Some(envelope.event_id.to_string().as_str())
     );
     bus.close().await;
-    cleanup(bus.topology()).await;
 }

@@ -5,7 +5,7 @@ use std::{process::Command, time::Duration};
 
 use lonjak_bus::{Envelope, PublishError, WorkQueue};
 
-use crate::helpers::{cleanup, connect, next_delivery, sample, test_config};
+use crate::helpers::{connect, next_delivery, sample, test_config};
 
 /// Recovery after a restart includes the Erlang app start and our backoff.
 const RESTART_PATIENCE: Duration = Duration::from_secs(90);
@@ -86,7 +86,7 @@ where
 
 #[tokio::test]
 async fn disruptive_broker_restart_publishing_resumes() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let publisher = bus.publisher();
     for n in 0..2 {
         let envelope = Envelope::new("registration.submitted", "c", sample(n));
@@ -144,14 +144,13 @@ async fn disruptive_broker_restart_publishing_resumes() {
     );
     delivery.ack().await.expect("acked on the new channel");
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn disruptive_memory_alarm_blocks_publishing() {
     let mut config = test_config();
     config.publish_timeout = Duration::from_millis(500);
-    let bus = connect(config).await;
+    let (bus, _cleanup) = connect(config).await;
     let publisher = bus.publisher();
     let envelope = Envelope::new("registration.submitted", "c", sample(1));
     publisher
@@ -186,5 +185,4 @@ async fn disruptive_memory_alarm_blocks_publishing() {
         .await
         .expect("confirmed after the alarm cleared");
     bus.close().await;
-    cleanup(bus.topology()).await;
 }

@@ -29,8 +29,11 @@ pub fn test_config() -> BusConfig {
     }
 }
 
-pub async fn connect(config: BusConfig) -> Bus {
-    Bus::connect(config).await.expect("bus connects")
+/// A bus on `config`, and the guard that deletes its topology at the end.
+pub async fn connect(config: BusConfig) -> (Bus, Cleanup) {
+    let cleanup = Cleanup(Topology::new(&config));
+    let bus = Bus::connect(config).await.expect("bus connects");
+    (bus, cleanup)
 }
 
 /// A connection of the test's own, outside the bus under test.
@@ -42,9 +45,38 @@ pub async fn raw_channel() -> (Connection, Channel) {
     (connection, channel)
 }
 
+/// Deletes the test's queues and exchanges when dropped, so a failing test
+/// does not leave quorum queues (and their open files) on the shared broker.
+pub struct Cleanup(pub Topology);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let topology = self.0.clone();
+        // Drop cannot await: run the deletion on a runtime of its own.
+        let worker = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(PATIENCE, cleanup(&topology)).await;
+            });
+        });
+        let _ = worker.join();
+    }
+}
+
 /// Delete every queue and exchange of `topology`.
-pub async fn cleanup(topology: &Topology) {
-    let (connection, channel) = raw_channel().await;
+async fn cleanup(topology: &Topology) {
+    let Ok(connection) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await
+    else {
+        return;
+    };
+    let Ok(channel) = connection.create_channel().await else {
+        return;
+    };
     for queue in topology.all_queues() {
         let _ = channel
             .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())

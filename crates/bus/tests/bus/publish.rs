@@ -1,10 +1,10 @@
 use lonjak_bus::{Envelope, PublishError, TraceContext, WorkQueue, lapin::types::AMQPValue};
 
-use crate::helpers::{Sample, cleanup, connect, drain, raw_channel, sample, test_config};
+use crate::helpers::{Sample, connect, drain, raw_channel, sample, test_config};
 
 #[tokio::test]
 async fn a_published_event_is_on_the_queue_with_envelope_and_properties() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let trace = TraceContext::new_root();
     let envelope = Envelope::new("registration.submitted", "corr-42", sample(1));
 
@@ -47,12 +47,11 @@ async fn a_published_event_is_on_the_queue_with_envelope_and_properties() {
         Some(AMQPValue::LongString(trace.traceparent.clone().into()))
     );
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn an_event_no_queue_is_bound_for_is_unroutable() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let envelope = Envelope::new("registration.nobody-listens", "c", sample(1));
 
     let result = bus
@@ -65,14 +64,13 @@ async fn an_event_no_queue_is_bound_for_is_unroutable() {
         "{result:?}"
     );
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn a_full_intake_queue_nacks_and_holds_exactly_the_confirmed_messages() {
     let mut config = test_config();
     config.intake_max_length = Some(3);
-    let bus = connect(config).await;
+    let (bus, _cleanup) = connect(config).await;
     let publisher = bus.publisher();
 
     let mut confirmed = Vec::new();
@@ -105,12 +103,11 @@ async fn a_full_intake_queue_nacks_and_holds_exactly_the_confirmed_messages() {
         .collect();
     assert_eq!(stored, confirmed);
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn many_concurrent_publishes_on_one_bus_are_all_confirmed_and_stored() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let publisher = bus.publisher();
 
     let tasks: Vec<_> = (0..500)
@@ -134,12 +131,11 @@ async fn many_concurrent_publishes_on_one_bus_are_all_confirmed_and_stored() {
         .expect("depth");
     assert_eq!(depth.messages, 500);
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn publishing_to_a_queue_by_name_goes_through_the_default_exchange() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let queue = bus.topology().queue(WorkQueue::Eligibility);
     let envelope = Envelope::new("registration.verified", "c", sample(7));
 
@@ -151,12 +147,11 @@ async fn publishing_to_a_queue_by_name_goes_through_the_default_exchange() {
     let depth = bus.queue_depth(&queue).await.expect("depth");
     assert_eq!(depth.messages, 1);
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn publishing_after_close_is_refused_as_unavailable() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     bus.close().await;
 
     let envelope = Envelope::new("registration.submitted", "c", sample(1));
@@ -170,5 +165,4 @@ async fn publishing_after_close_is_refused_as_unavailable() {
         "{result:?}"
     );
     assert!(!bus.is_connected());
-    cleanup(bus.topology()).await;
 }

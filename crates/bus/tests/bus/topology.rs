@@ -1,10 +1,10 @@
 use lonjak_bus::{Bus, WorkQueue};
 
-use crate::helpers::{cleanup, connect, raw_channel, test_config};
+use crate::helpers::{connect, raw_channel, test_config};
 
 #[tokio::test]
 async fn declaring_the_topology_twice_succeeds_and_changes_nothing() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
     let (_connection, channel) = raw_channel().await;
 
     bus.topology()
@@ -22,26 +22,24 @@ async fn declaring_the_topology_twice_succeeds_and_changes_nothing() {
         .expect("intake queue exists");
     assert_eq!(depth.messages, 0);
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
 async fn a_second_service_with_a_different_intake_limit_still_connects() {
     let mut config = test_config();
     config.intake_max_length = Some(10);
-    let first = connect(config.clone()).await;
+    let (first, _cleanup) = connect(config.clone()).await;
     config.intake_max_length = None;
 
     let second = Bus::connect(config).await;
 
     assert!(second.is_ok(), "existing queues keep their arguments");
     first.close().await;
-    cleanup(first.topology()).await;
 }
 
 #[tokio::test]
 async fn queue_depth_of_a_missing_queue_is_an_error() {
-    let bus = connect(test_config()).await;
+    let (bus, _cleanup) = connect(test_config()).await;
 
     let depth = bus.queue_depth("lonjak.no-such-queue.for-tests").await;
 
@@ -51,7 +49,6 @@ async fn queue_depth_of_a_missing_queue_is_an_error() {
         "a failed passive declare leaves the bus usable"
     );
     bus.close().await;
-    cleanup(bus.topology()).await;
 }
 
 #[tokio::test]
