@@ -118,7 +118,9 @@ impl Delivery {
 
     /// Re-publish to the retry queue for this attempt's delay (attempt + 1,
     /// same body and properties), confirmed, then ack the original. When the
-    /// attempts are exhausted, dead-letter instead.
+    /// attempts are exhausted, dead-letter instead. Should the ack fail after
+    /// the confirmed re-publish, the message comes back twice: handlers are
+    /// idempotent anyway. `reason` travels in a header: no personal data.
     pub async fn retry_later(self, reason: &str) -> Result<RetryOutcome, BusError> {
         let attempt = self.attempt();
         let delays = self.bus.topology().retry_delays();
