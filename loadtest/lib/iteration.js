@@ -120,11 +120,12 @@ export function iteration() {
     body = earlier.body;
     expectedId = earlier.id;
     duplicatesSent.add(1);
-  } else if (r < DUP_SHARE + INVALID_SHARE) {
+  } else if (r >= DUP_SHARE && r < DUP_SHARE + INVALID_SHARE) {
     kind = 'invalid';
     [, field, body] = invalidAt(SEED, index, WAVE);
     invalidSent.add(1);
   } else {
+    // Also a duplicate's slot before this VU has anyone to re-submit.
     body = applicantAt(SEED, index, WAVE);
   }
 

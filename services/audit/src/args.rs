@@ -72,14 +72,23 @@ impl FinalStates {
 /// Everything the audit needs to know about one run.
 #[derive(Debug, Clone)]
 pub struct AuditArgs {
+    /// PostgreSQL URL of the pipeline's database (read only).
     pub database_url: String,
+    /// The run's tag: only registrations of this wave are audited.
     pub wave: Wave,
+    /// k6 console output holding `ACCEPTED <id>` lines.
     pub accepted: PathBuf,
+    /// How long to wait for every accepted registration to be final.
     pub deadline: Duration,
+    /// Statuses that end the pipeline.
     pub final_states: FinalStates,
+    /// The JSON summary written by the scenarios' `handleSummary`.
     pub k6_summary: Option<PathBuf>,
+    /// The sampler's CSV, for the chart and the gateway's outcome counts.
     pub samples: Option<PathBuf>,
+    /// Directory receiving `report.md`, `chart.svg` and `audit.json`.
     pub out: PathBuf,
+    /// Pause between drain checks.
     pub poll_interval: Duration,
 }
 

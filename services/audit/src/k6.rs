@@ -10,20 +10,26 @@ pub const ACCEPTED_DURATION: &str = "http_req_duration{status:202}";
 /// What one k6 run offered and was answered.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct K6Summary {
+    /// Scenario name, from the summary's `lonjak` section.
     pub scenario: Option<String>,
     /// Iterations started: one registration attempt each.
     pub offered: f64,
+    /// Iterations k6 could not start on schedule (it lacked VUs or CPU).
     pub dropped_iterations: f64,
+    /// Answers by status: 202, 422, 429, 503, and anything not expected.
     pub accepted: f64,
     pub invalid: f64,
     pub rate_limited: f64,
     pub overloaded: f64,
     pub unexpected: f64,
+    /// Re-submissions and spoiled bodies sent on purpose.
     pub duplicates_sent: f64,
     pub invalid_sent: f64,
+    /// Share of response-shape checks that passed.
     pub checks_rate: Option<f64>,
     /// Wall time of the test run, in seconds.
     pub duration_secs: Option<f64>,
+    /// Latency of accepted (202) requests.
     pub accepted_p50_ms: Option<f64>,
     pub accepted_p95_ms: Option<f64>,
     pub accepted_p99_ms: Option<f64>,

@@ -38,10 +38,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sampler settings.
 #[derive(Debug, Clone)]
 pub struct SamplerArgs {
+    /// Broker to ask for the queue's depth.
     pub amqp_url: String,
+    /// The intake queue (with the deployment's prefix, if any).
     pub queue: String,
+    /// The gateway's Prometheus endpoint.
     pub metrics_url: String,
+    /// CSV file to create.
     pub out: PathBuf,
+    /// Time between samples.
     pub interval: Duration,
 }
 

@@ -13,8 +13,11 @@ pub const ACCEPTED: &str = "accepted";
 /// One row of the samples file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// When the sample was taken.
     pub unix_ms: i64,
+    /// Ready messages in the intake queue.
     pub queue: Option<f64>,
+    /// Cumulative intake requests by outcome, as far as they could be read.
     pub outcomes: BTreeMap<String, f64>,
 }
 
@@ -71,7 +74,9 @@ pub struct Series {
     pub t: Vec<f64>,
     /// Requests answered by the gateway, any outcome.
     pub offered: Vec<f64>,
+    /// Requests answered 202.
     pub accepted: Vec<f64>,
+    /// Queue depth at each sample.
     pub queue: Vec<Option<f64>>,
     /// Messages leaving the queue: accepted in, minus growth of the backlog.
     pub drain: Vec<Option<f64>>,
