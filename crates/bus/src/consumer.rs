@@ -9,7 +9,7 @@ use lapin::{
 };
 use tokio::sync::watch;
 
-use crate::{Bus, BusError, Delivery, WorkQueue, bus::close_channel, timed};
+use crate::{Bus, BusError, Delivery, WorkQueue, link::close_channel, timed};
 
 /// Deliveries from one work queue. Call [`Consumer::next`] in the service
 /// loop; after a broker restart it re-subscribes by itself.

@@ -14,8 +14,8 @@ use lapin::{
 
 use crate::{
     Bus, BusError, WorkQueue,
-    bus::close_channel,
     headers::{self, ATTEMPT, REASON},
+    link::close_channel,
     timed,
 };
 

@@ -1,3 +1,5 @@
+//! Consuming: ack, redelivery, delayed retry.
+
 use std::time::Duration;
 
 use lonjak_bus::{Envelope, RetryOutcome, TraceContext, WorkQueue};

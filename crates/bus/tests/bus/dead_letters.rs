@@ -1,3 +1,5 @@
+//! Dead letters: exhaustion, delivery limit, listing and replay.
+
 use lonjak_bus::{Envelope, RetryOutcome, WorkQueue, dlq};
 
 use crate::helpers::{connect, eventually, next_delivery, sample, test_config};

@@ -1,3 +1,5 @@
+//! Confirmed publishing: properties, unroutable, full queue, concurrency.
+
 use lonjak_bus::{Envelope, PublishError, TraceContext, WorkQueue, lapin::types::AMQPValue};
 
 use crate::helpers::{Sample, connect, drain, raw_channel, sample, test_config};

@@ -1,3 +1,5 @@
+//! Declaring the topology and connecting.
+
 use lonjak_bus::{Bus, WorkQueue};
 
 use crate::helpers::{connect, raw_channel, test_config};
