@@ -78,6 +78,9 @@ pub async fn run(
             abandoned = tasks.len(),
             "shutdown grace over; unfinished deliveries go back to the queue"
         );
+        // Aborting may cut a store transaction short; that is safe only
+        // because the process (and its pool) ends next: PostgreSQL rolls back
+        // the open transaction of a closed connection.
         tasks.shutdown().await;
     }
     consumer.cancel().await;
