@@ -67,6 +67,14 @@ pub struct TestApp {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// A port free at the time of asking (the ops server binds it right after).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 fn random_hex(bytes: usize) -> String {
     (0..bytes)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
@@ -129,7 +137,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             shutdown_grace_ms: 10_000,
         },
         ops: OpsSettings {
-            addr: "127.0.0.1:0".to_owned(),
+            addr: format!("127.0.0.1:{}", free_port()),
         },
     };
     let identity_key =

@@ -7,6 +7,7 @@ mod helpers;
 mod idempotency;
 mod inspect;
 mod limiter;
+mod ops;
 mod outcomes;
 mod retries;
 mod shutdown;
