@@ -14,7 +14,7 @@ fn trusting_localhost(client_per_sec: u32, client_burst: u32) -> lonjak_gateway:
     settings
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_over_its_limit_gets_429_while_another_client_is_accepted() {
     let app = spawn_app_with(trusting_localhost(1, 2)).await;
     let alice = Some("198.51.100.1");
@@ -47,7 +47,7 @@ async fn a_client_over_its_limit_gets_429_while_another_client_is_accepted() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_peers_forwarded_for_header_is_ignored() {
     let mut settings = trusting_localhost(1, 1);
     settings.admission.trusted_proxies.clear();
@@ -66,7 +66,7 @@ async fn an_untrusted_peers_forwarded_for_header_is_ignored() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_global_limit_refuses_everyone_with_429() {
     let mut settings = test_settings();
     settings.admission.global_per_sec = 1;
@@ -91,7 +91,7 @@ async fn the_global_limit_refuses_everyone_with_429() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disruptive_memory_alarm_gives_fast_503s_and_accepting_resumes_when_cleared() {
     let app = spawn_app_with(test_settings()).await;
     assert_eq!(app.post_json(&valid_body(60)).await.status(), 202);

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{spawn_app, valid_body};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_registration_is_on_the_queue_with_envelope_and_headers() {
     let app = spawn_app().await;
     let body = valid_body(1);
@@ -45,7 +45,7 @@ async fn accepted_registration_is_on_the_queue_with_envelope_and_headers() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resubmitting_the_same_nik_and_wave_returns_the_same_id() {
     let app = spawn_app().await;
     let body = valid_body(2);
@@ -59,7 +59,7 @@ async fn resubmitting_the_same_nik_and_wave_returns_the_same_id() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_registration_names_every_bad_field_and_never_reaches_the_queue() {
     let app = spawn_app().await;
     let mut body = valid_body(3);
@@ -86,7 +86,7 @@ async fn invalid_registration_names_every_bad_field_and_never_reaches_the_queue(
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_of_the_wrong_json_type_is_a_422_naming_it() {
     let app = spawn_app().await;
     let mut body = valid_body(4);
@@ -101,7 +101,7 @@ async fn a_field_of_the_wrong_json_type_is_a_422_naming_it() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_oversized_and_non_json_bodies_get_precise_problems() {
     let app = spawn_app().await;
     let url = format!("{}/v1/registrations", app.base);
@@ -135,7 +135,7 @@ async fn malformed_oversized_and_non_json_bodies_get_precise_problems() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wave_that_is_not_open_is_refused_with_422() {
     let app = spawn_app().await;
     let mut body = valid_body(5);
@@ -149,7 +149,7 @@ async fn a_wave_that_is_not_open_is_refused_with_422() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_health_and_metrics_are_served() {
     let app = spawn_app().await;
     app.post_json(&valid_body(6)).await;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::{spawn_app, spawn_app_with, test_settings, valid_body};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_broker_gives_503_with_retry_after_without_hanging() {
     let mut settings = test_settings();
     settings.bus.url = "amqp://guest:guest@127.0.0.1:1/%2f".to_owned().into();
@@ -30,7 +30,7 @@ async fn unreachable_broker_gives_503_with_retry_after_without_hanging() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_intake_queue_refuses_with_503_and_keeps_every_accepted_registration() {
     let mut settings = test_settings();
     settings.bus.intake_max_length = Some(5);
@@ -86,7 +86,7 @@ async fn a_full_intake_queue_refuses_with_503_and_keeps_every_accepted_registrat
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disruptive_broker_restart_publishing_resumes_without_restarting_the_gateway() {
     let app = spawn_app().await;
     assert_eq!(app.post_json(&valid_body(20)).await.status(), 202);

@@ -19,7 +19,7 @@ fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_registration_is_reported_without_personal_data() {
     let db = TestDatabase::create().await;
     let store = Store::connect(StoreConfig::new(
@@ -84,7 +84,7 @@ async fn a_recorded_registration_is_reported_without_personal_data() {
     app.cleanup().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issued_id_not_yet_recorded_is_queued_and_a_made_up_one_is_404() {
     let db = TestDatabase::create().await;
     let mut settings = test_settings();
