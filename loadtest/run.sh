@@ -34,6 +34,12 @@ case "$scenario" in
     ;;
 esac
 
+# The local pipeline's settings (scripts/up.sh uses the same file).
+if [ -z "${LONJAK_DATABASE__URL:-}" ]; then
+  # shellcheck source=../deploy/local/env.sh
+  source "$root/deploy/local/env.sh"
+fi
+
 BASE_URL=${BASE_URL:-http://127.0.0.1:8080}
 # The pipeline's own settings (deploy/local/env.sh) are used when exported.
 DATABASE_URL=${DATABASE_URL:-${LONJAK_DATABASE__URL:-postgres://postgres@127.0.0.1:5432/lonjak}}
