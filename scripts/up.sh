@@ -30,8 +30,8 @@ cargo build --workspace --bins $build_flag --quiet
 echo "[up] applying migrations"
 "$bin/lonjak-ops" migrate >"$run/logs/migrate.log" 2>&1 || { cat "$run/logs/migrate.log"; exit 1; }
 
-start() { # name binary
-  nohup "$bin/$2" >"$run/logs/$1.log" 2>&1 &
+start() { # name binary [niceness]
+  nohup nice -n "${3:-0}" "$bin/$2" >"$run/logs/$1.log" 2>&1 &
   echo $! >"$run/pids/$1.pid"
   echo "[up] started $1 (pid $!, log $run/logs/$1.log)"
 }
@@ -43,9 +43,13 @@ wait_ready() { # name url
   echo "[up] $1 did not become ready at $2; last log lines:"; tail -n 20 "$run/logs/$1.log"; exit 1
 }
 
-start registry-sim lonjak-registry-sim
+# On one shared machine the gateway's answers are latency-critical and the
+# workers' drain is throughput work: the workers (and the simulated
+# ministries) yield CPU to the gateway (LONJAK_WORKER_NICE, default 10).
+worker_nice=${LONJAK_WORKER_NICE:-10}
+start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
-start verifier lonjak-verifier
+start verifier lonjak-verifier "$worker_nice"
 wait_ready verifier "http://$LONJAK_OPS__ADDR/readyz"
 start gateway lonjak-gateway
 wait_ready gateway "http://$LONJAK_HTTP__ADDR/readyz"
