@@ -20,6 +20,9 @@ pub enum BusError {
     /// No usable connection right now (broker down, reconnecting).
     #[error("not connected to the broker")]
     NotConnected,
+    /// The operation was refused before reaching the broker.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     /// [`crate::Bus::close`] was called.
     #[error("the bus is closed")]
     Closed,

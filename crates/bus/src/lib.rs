@@ -11,6 +11,7 @@ pub mod headers;
 mod link;
 mod publisher;
 mod supervisor;
+mod teardown;
 mod timeout;
 mod topology;
 mod trace;
@@ -22,6 +23,7 @@ pub use delivery::{Delivery, RetryOutcome};
 pub use envelope::{Envelope, SCHEMA_VERSION};
 pub use error::{BusError, PublishError};
 pub use publisher::Publisher;
+pub use teardown::delete_topology;
 pub use topology::{Topology, WorkQueue};
 pub use trace::TraceContext;
 

@@ -3,11 +3,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use lonjak_bus::lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-use lonjak_bus::lapin::{Connection, ConnectionProperties};
-use lonjak_bus::{Bus, BusConfig, Topology, WorkQueue};
+use lonjak_bus::{Bus, BusConfig, WorkQueue};
 
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The bus as the gateway sees it. `intake_max_length` must match the
 /// gateway's: connecting declares the topology, and the broker refuses a
@@ -44,45 +41,10 @@ pub async fn intake_depth(bus: &Bus) -> anyhow::Result<u32> {
     }
 }
 
-/// Deletes every queue and exchange of `config`'s prefix. Refuses the empty
-/// prefix: that is production's topology.
+/// Deletes every queue and exchange of `config`'s prefix (the bus refuses
+/// the empty prefix: that is production's topology).
 pub async fn delete_topology(config: &BusConfig) -> anyhow::Result<usize> {
-    anyhow::ensure!(
-        !config.prefix.is_empty(),
-        "refusing to delete the unprefixed (production) topology"
-    );
-    let topology = Topology::new(config);
-    let conn = tokio::time::timeout(
-        CALL_TIMEOUT,
-        Connection::connect(&config.url, ConnectionProperties::default()),
-    )
-    .await
-    .context("connecting to the broker: timed out")?
-    .context("connecting to the broker")?;
-    let channel = tokio::time::timeout(CALL_TIMEOUT, conn.create_channel())
+    lonjak_bus::delete_topology(config)
         .await
-        .context("opening a channel: timed out")?
-        .context("opening a channel")?;
-    let mut deleted = 0;
-    for queue in topology.all_queues() {
-        tokio::time::timeout(
-            CALL_TIMEOUT,
-            channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()),
-        )
-        .await
-        .with_context(|| format!("deleting queue {queue}: timed out"))?
-        .with_context(|| format!("deleting queue {queue}"))?;
-        deleted += 1;
-    }
-    for exchange in [topology.exchange(), topology.dlx()] {
-        tokio::time::timeout(
-            CALL_TIMEOUT,
-            channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()),
-        )
-        .await
-        .with_context(|| format!("deleting exchange {exchange}: timed out"))?
-        .with_context(|| format!("deleting exchange {exchange}"))?;
-    }
-    let _ = tokio::time::timeout(CALL_TIMEOUT, conn.close(200, "done".into())).await;
-    Ok(deleted)
+        .context("deleting the benchmark's queues")
 }

@@ -4,10 +4,7 @@ use std::{future::Future, time::Duration};
 
 use lonjak_bus::{
     Bus, BusConfig, Topology,
-    lapin::{
-        Channel, Connection, ConnectionProperties,
-        options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions},
-    },
+    lapin::{Channel, Connection, ConnectionProperties, options::BasicGetOptions},
 };
 
 /// Bound on waits for something that should happen promptly; only guards
@@ -61,33 +58,16 @@ impl Drop for Cleanup {
                 return;
             };
             runtime.block_on(async {
-                let _ = tokio::time::timeout(PATIENCE, cleanup(&topology)).await;
+                let config = BusConfig {
+                    url: amqp_url(),
+                    prefix: topology.prefix().to_owned(),
+                    ..BusConfig::default()
+                };
+                let _ = tokio::time::timeout(PATIENCE, lonjak_bus::delete_topology(&config)).await;
             });
         });
         let _ = worker.join();
     }
-}
-
-/// Delete every queue and exchange of `topology`.
-async fn cleanup(topology: &Topology) {
-    let Ok(connection) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await
-    else {
-        return;
-    };
-    let Ok(channel) = connection.create_channel().await else {
-        return;
-    };
-    for queue in topology.all_queues() {
-        let _ = channel
-            .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-            .await;
-    }
-    for exchange in [topology.exchange(), topology.dlx()] {
-        let _ = channel
-            .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-            .await;
-    }
-    let _ = connection.close(200, "done".into()).await;
 }
 
 /// Take every message currently in `queue` (auto-ack).

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::options::BasicGetOptions;
 use lapin::{Connection, ConnectionProperties};
 use lonjak_bus::{BusConfig, Topology};
 use lonjak_gateway::app::Application;
@@ -142,24 +142,11 @@ impl TestApp {
     /// Stops the gateway and deletes this test's queues and exchanges.
     pub async fn cleanup(self) {
         self.shutdown.cancel();
-        let Ok(conn) = Connection::connect(AMQP_URL, ConnectionProperties::default()).await else {
-            return;
+        let config = BusConfig {
+            prefix: self.prefix.clone(),
+            ..BusConfig::default()
         };
-        let Ok(channel) = conn.create_channel().await else {
-            return;
-        };
-        let topology = self.topology();
-        for queue in topology.all_queues() {
-            let _ = channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await;
-        }
-        for exchange in [topology.exchange(), topology.dlx()] {
-            let _ = channel
-                .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
-                .await;
-        }
-        let _ = conn.close(200, "done".into()).await;
+        let _ = lonjak_bus::delete_topology(&config).await;
     }
 }
 

@@ -293,35 +293,6 @@ impl TestApp {
 }
 
 /// Deletes every queue and exchange of the bus's topology, best effort.
-async fn delete_topology(bus: &Bus, url: &str) {
-    use lonjak_bus::lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-    use lonjak_bus::lapin::{Connection, ConnectionProperties};
-
-    let within = Duration::from_secs(10);
-    let Ok(Ok(connection)) = tokio::time::timeout(
-        within,
-        Connection::connect(url, ConnectionProperties::default()),
-    )
-    .await
-    else {
-        return;
-    };
-    if let Ok(Ok(channel)) = tokio::time::timeout(within, connection.create_channel()).await {
-        let topology = bus.topology();
-        for queue in topology.all_queues() {
-            let _ = tokio::time::timeout(
-                within,
-                channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()),
-            )
-            .await;
-        }
-        for exchange in [topology.exchange(), topology.dlx()] {
-            let _ = tokio::time::timeout(
-                within,
-                channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()),
-            )
-            .await;
-        }
-    }
-    let _ = tokio::time::timeout(within, connection.close(200, "test done".into())).await;
+async fn delete_topology(bus: &Bus, _url: &str) {
+    let _ = lonjak_bus::delete_topology(bus.config()).await;
 }
