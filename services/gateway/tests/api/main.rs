@@ -6,5 +6,6 @@
 mod admission;
 mod helpers;
 mod intake;
+mod logs;
 mod resilience;
 mod status;
