@@ -77,13 +77,7 @@ async fn logs_never_contain_personal_data_even_at_debug_level() {
         .status()
         .unwrap();
     let status = child.wait().unwrap();
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = reader.join().unwrap();
 
     assert!(
         status.success(),
