@@ -61,6 +61,7 @@ impl Drop for Cleanup {
                 let config = BusConfig {
                     url: amqp_url(),
                     prefix: topology.prefix().to_owned(),
+                    retry_delays: topology.retry_delays().to_vec(),
                     ..BusConfig::default()
                 };
                 let _ = tokio::time::timeout(PATIENCE, lonjak_bus::delete_topology(&config)).await;
