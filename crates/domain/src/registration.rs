@@ -78,6 +78,31 @@ impl Registration {
         today: Date,
         default_wave: Wave,
     ) -> Result<Registration, ValidationErrors> {
+        Self::parse_with(req, Some(today), default_wave)
+    }
+
+    /// Every rule of [`Registration::parse`] except the age rule, which
+    /// depends on the day: for a registration already accepted at intake
+    /// (a recorded submission), where being under age is a verification
+    /// outcome to record, not malformed input. Check it with
+    /// [`Registration::is_adult_on`].
+    pub fn parse_submitted(
+        req: &RegistrationRequest,
+        default_wave: Wave,
+    ) -> Result<Registration, ValidationErrors> {
+        Self::parse_with(req, None, default_wave)
+    }
+
+    /// Whether the applicant is at least 18 on `day`.
+    pub fn is_adult_on(&self, day: Date) -> bool {
+        self.birth_date.age_on(day) >= MIN_AGE_YEARS
+    }
+
+    fn parse_with(
+        req: &RegistrationRequest,
+        today: Option<Date>,
+        default_wave: Wave,
+    ) -> Result<Registration, ValidationErrors> {
         let mut errors = Vec::new();
         let e = &mut errors;
         let nik = field(e, "nik", req.nik.as_deref(), Nik::parse);
@@ -110,7 +135,7 @@ impl Registration {
                 "the birth date encoded in nik (digits 7 to 12) does not match birth_date",
             ));
         }
-        if let Some(birth_date) = &birth_date
+        if let (Some(birth_date), Some(today)) = (&birth_date, today)
             && birth_date.age_on(today) < MIN_AGE_YEARS
         {
             errors.push(FieldError::new(

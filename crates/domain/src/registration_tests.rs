@@ -360,3 +360,26 @@ proptest! {
         prop_assert_eq!(r.to_request(), back);
     }
 }
+
+#[test]
+fn a_submitted_registration_parses_without_the_age_rule_and_reports_its_age() {
+    let today = crate::testing::SAMPLE_TODAY;
+    let mut req = crate::testing::sample_request(3, today);
+    // Make the applicant 17 on the submission day, keeping the NIK consistent.
+    let birth = today.replace_year(today.year() - 17).expect("date");
+    req.birth_date = Some(birth.to_string());
+    req.nik = Some(crate::testing::nik_for(3, birth));
+
+    let strict = Registration::parse(&req, today, Wave::FIRST);
+    let submitted =
+        Registration::parse_submitted(&req, Wave::FIRST).expect("every other rule holds");
+
+    assert!(
+        strict
+            .expect_err("under age")
+            .find("birth_date", "min_age")
+            .is_some()
+    );
+    assert!(!submitted.is_adult_on(today));
+    assert!(submitted.is_adult_on(birth.replace_year(birth.year() + 18).expect("date")));
+}

@@ -6,7 +6,7 @@
 //! a broken message.
 
 use lonjak_domain::events::RegistrationSubmitted;
-use lonjak_domain::{IdentityKey, MIN_AGE_YEARS, Registration, RegistrationId, RejectionReason};
+use lonjak_domain::{IdentityKey, Registration, RegistrationId, RejectionReason};
 
 /// Dead-letter reason for an applicant that does not parse.
 pub const INVALID_APPLICANT: &str = "invalid applicant";
@@ -41,28 +41,9 @@ pub fn parse_applicant(
     submitted: &RegistrationSubmitted,
     key: &IdentityKey,
 ) -> Result<Applicant, &'static str> {
-    let today = submitted.submitted_on();
-    let (registration, under_age) =
-        match Registration::parse(&submitted.applicant, today, submitted.wave) {
-            Ok(registration) => (registration, false),
-            Err(errors)
-                if errors
-                    .errors()
-                    .iter()
-                    .all(|e| e.field == "birth_date" && e.rule == "min_age") =>
-            {
-                // Every other rule holds. Parse again as of a day at least 18
-                // years later, which the age rule passes, to get the value.
-                let adult_day = today
-                    .checked_add(time::Duration::days(365 * i64::from(MIN_AGE_YEARS) + 5))
-                    .ok_or(INVALID_APPLICANT)?;
-                let registration =
-                    Registration::parse(&submitted.applicant, adult_day, submitted.wave)
-                        .map_err(|_| INVALID_APPLICANT)?;
-                (registration, true)
-            }
-            Err(_) => return Err(INVALID_APPLICANT),
-        };
+    let registration = Registration::parse_submitted(&submitted.applicant, submitted.wave)
+        .map_err(|_| INVALID_APPLICANT)?;
+    let under_age = !registration.is_adult_on(submitted.submitted_on());
     let derived = RegistrationId::derive(key, registration.nik(), registration.wave());
     if registration.wave() != submitted.wave || derived != submitted.registration_id {
         return Err(ID_MISMATCH);
