@@ -68,6 +68,7 @@ impl Application {
             open_waves: settings.intake.open_waves_min..=settings.intake.open_waves_max,
             max_body_bytes: settings.http.max_body_bytes,
             publish_timeout: settings.publish_timeout(),
+            reconnect_delay: Duration::from_millis(settings.bus.reconnect_delay_ms),
             metrics,
             queue,
             accepted,

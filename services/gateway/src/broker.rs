@@ -80,6 +80,12 @@ impl QueueGauge {
         ((f64::from(backlog) / rate).ceil() as u64).clamp(1, 600)
     }
 
+    /// When a full or alarmed queue should have room again: once a tenth of
+    /// the current backlog has drained at the recent rate.
+    pub fn seconds_until_room(&self) -> u64 {
+        self.seconds_to_drain(self.sample().depth / 10)
+    }
+
     /// Seconds until `waiting` in-flight publishes are answered at the recent
     /// confirm rate; bounded to [1, 60].
     pub fn seconds_to_confirm(&self, waiting: usize) -> u64 {

@@ -17,6 +17,8 @@ pub struct AppState {
     pub open_waves: std::ops::RangeInclusive<u32>,
     pub max_body_bytes: usize,
     pub publish_timeout: Duration,
+    /// Pause between first-connection attempts (Retry-After while unconnected).
+    pub reconnect_delay: Duration,
     pub metrics: IntakeMetrics,
     pub queue: QueueGauge,
     /// Registrations confirmed by the broker since start (drain estimate input).

@@ -38,7 +38,7 @@ pub async fn admission_middleware(
     let client = client_ip(peer, forwarded, &adm.trusted_proxies);
     let blocked = app.bus.get().is_some_and(|bus| bus.is_blocked());
     let waits = Waits {
-        queue: Duration::from_secs(app.queue.seconds_to_drain(app.queue.sample().depth / 10)),
+        queue: Duration::from_secs(app.queue.seconds_until_room()),
         inflight: Duration::from_secs(app.queue.seconds_to_confirm(adm.admission.inflight())),
     };
 

@@ -144,10 +144,11 @@ async fn publish(
     let Some(bus) = state.bus.get() else {
         return Err((
             Outcome::broker_unavailable,
+            // The next connection attempt is this far away.
             Problem::unavailable(
                 "broker-unavailable",
                 "The registration queue is not reachable yet.",
-                5,
+                state.reconnect_delay.as_secs(),
             ),
         ));
     };
@@ -167,22 +168,22 @@ async fn publish(
 fn refusal_for(state: &AppState, error: PublishError) -> Refusal {
     let timeout_secs = state.publish_timeout.as_secs().max(1);
     match error {
-        PublishError::Nacked => {
-            // The queue is at its limit: come back when a tenth of it has drained.
-            let wait = state
-                .queue
-                .seconds_to_drain(state.queue.sample().depth / 10);
-            (
-                Outcome::queue_full,
-                Problem::unavailable("queue-full", "The registration queue is full.", wait),
-            )
-        }
+        // The queue is at its limit, or the broker's alarm is up until memory
+        // frees: both ease as the backlog drains.
+        PublishError::Nacked => (
+            Outcome::queue_full,
+            Problem::unavailable(
+                "queue-full",
+                "The registration queue is full.",
+                state.queue.seconds_until_room(),
+            ),
+        ),
         PublishError::Blocked => (
             Outcome::broker_blocked,
             Problem::unavailable(
                 "broker-blocked",
                 "The registration queue is paused by a resource alarm.",
-                5,
+                state.queue.seconds_until_room(),
             ),
         ),
         PublishError::Timeout => (
