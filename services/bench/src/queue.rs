@@ -5,7 +5,6 @@ use std::time::Duration;
 use anyhow::Context;
 use lonjak_bus::{Bus, BusConfig, WorkQueue};
 
-
 /// The bus as the gateway sees it. `intake_max_length` must match the
 /// gateway's: connecting declares the topology, and the broker refuses a
 /// re-declaration with different queue arguments.
