@@ -96,6 +96,14 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub fn topology(&self) -> Topology {
         Topology::new(&BusConfig {
             prefix: self.prefix.clone(),

@@ -154,27 +154,9 @@ async fn openapi_health_and_metrics_are_served() {
     let app = spawn_app().await;
     app.post_json(&valid_body(6)).await;
 
-    let openapi: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.base))
-        .send()
-        .await
-        .unwrap();
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let openapi: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let health = app.get("/healthz").await;
+    let ready = app.get("/readyz").await;
     let metrics = app.metrics().await;
 
     assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));

@@ -20,12 +20,7 @@ async fn unreachable_broker_gives_503_with_retry_after_without_hanging() {
     // Behaviour, not speed: the answer came without waiting on the broker
     // beyond the configured publish timeout.
     assert!(started.elapsed() < Duration::from_millis(app.settings.bus.publish_timeout_ms));
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.base))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     app.cleanup().await;
 }

@@ -59,12 +59,7 @@ async fn a_recorded_registration_is_reported_without_personal_data() {
     settings.identity.key = key_hex().into();
     let app = spawn_app_with(settings).await;
 
-    let resp = app
-        .client
-        .get(format!("{}/v1/registrations/{id}", app.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get(&format!("/v1/registrations/{id}")).await;
 
     assert_eq!(resp.status(), 200);
     let text = resp.text().await.unwrap();
@@ -96,26 +91,13 @@ async fn an_issued_id_not_yet_recorded_is_queued_and_a_made_up_one_is_404() {
     let made_up = "0123456789abcdef0123456789abcdef";
 
     let queued: Value = app
-        .client
-        .get(format!("{}/v1/registrations/{issued}", app.base))
-        .send()
+        .get(&format!("/v1/registrations/{issued}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
-    let unknown = app
-        .client
-        .get(format!("{}/v1/registrations/{made_up}", app.base))
-        .send()
-        .await
-        .unwrap();
-    let malformed = app
-        .client
-        .get(format!("{}/v1/registrations/not-an-id", app.base))
-        .send()
-        .await
-        .unwrap();
+    let unknown = app.get(&format!("/v1/registrations/{made_up}")).await;
+    let malformed = app.get("/v1/registrations/not-an-id").await;
 
     assert_eq!(queued["status"], "queued");
     assert!(queued["queue_position_estimate"].is_number());
