@@ -23,6 +23,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# The scripts talk HTTP with curl.
+if ! command -v curl >/dev/null; then
+  apt_install curl
+fi
+
 # RabbitMQ on 5672.
 if listening 5672; then
   say "RabbitMQ: already running on 127.0.0.1:5672"

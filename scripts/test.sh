@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/services.sh
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "[test] cargo-nextest not found; installing it (cargo install cargo-nextest --locked)"
+  cargo install cargo-nextest --locked
+fi
 scripts/janitor.sh
 scripts/check-domain-deps.sh
 
