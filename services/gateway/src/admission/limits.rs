@@ -20,9 +20,11 @@ type KeyedLimiter =
     RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
 type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
 
-/// Above this many tracked clients, idle state is purged at once rather than
-/// at the next tick: a flood from a million addresses stays bounded.
+/// Above this many tracked clients, idle state is purged at the next second
+/// rather than at the next regular purge: a flood from a million addresses
+/// stays bounded. (Counting is not free, so it is not done per request.)
 const MAX_TRACKED_CLIENTS: usize = 500_000;
+const SIZE_CHECK: Duration = Duration::from_secs(1);
 
 pub struct Admission {
     client: KeyedLimiter,
@@ -110,9 +112,6 @@ impl Admission {
                     });
                 }
             }
-            if self.client.len() > MAX_TRACKED_CLIENTS {
-                self.gc();
-            }
         }
         if let Err(not_until) = self.global.check() {
             let wait = not_until.wait_time_from(self.clock.now());
@@ -159,15 +158,21 @@ impl Admission {
         self.client.shrink_to_fit();
     }
 
-    /// Purges idle client state every `period` until `shutdown`.
+    /// Purges idle client state every `period`, or within a second once
+    /// more than `MAX_TRACKED_CLIENTS` are tracked, until `shutdown`.
     pub fn run_gc(self: &Arc<Self>, period: Duration, shutdown: CancellationToken) {
         let this = self.clone();
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(period);
+            let mut ticker = tokio::time::interval(SIZE_CHECK.min(period));
+            let mut last = tokio::time::Instant::now();
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    _ = ticker.tick() => this.gc(),
+                    _ = ticker.tick() => {}
+                }
+                if last.elapsed() >= period || this.tracked_clients() > MAX_TRACKED_CLIENTS {
+                    this.gc();
+                    last = tokio::time::Instant::now();
                 }
             }
         });
