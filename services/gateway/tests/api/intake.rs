@@ -173,3 +173,41 @@ async fn openapi_health_and_metrics_are_served() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_bodies_get_4xx_never_a_5xx_and_never_reach_the_queue() {
+    let app = spawn_app().await;
+    let url = format!("{}/v1/registrations", app.base);
+    let long = "A".repeat(15_000);
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let mut hostile: Vec<Vec<u8>> = vec![
+        deep.into_bytes(),
+        format!("{{\"nik\": \"{long}\"}}").into_bytes(),
+        b"{\"nik\": 1e999999, \"wave\": 99999999999999999999999}".to_vec(),
+        b"{\"full_name\": \"Siti\\u0000Rahayu\", \"email\": \"\\ud800\"}".to_vec(),
+        b"{\"nik\": null, \"wave\": -1, \"in_education\": \"true\"}".to_vec(),
+        vec![0xff, 0xfe, 0x00, b'{'],
+        b"{}".to_vec(),
+        b"".to_vec(),
+    ];
+    let mut with_controls = valid_body(7);
+    with_controls["full_name"] = json!("Siti\u{202e}\u{0007}Rahayu");
+    hostile.push(serde_json::to_vec(&with_controls).unwrap());
+
+    for body in hostile {
+        let resp = app
+            .client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!(matches!(status, 400 | 413 | 422), "status {status}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    }
+    assert!(app.drain_intake().await.is_empty());
+    assert!(!app.metrics().await.contains("outcome=\"internal\""));
+    app.cleanup().await;
+}
