@@ -7,7 +7,7 @@
 #
 # Environment (defaults in brackets):
 #   BASE_URL             gateway [http://127.0.0.1:8080]; must be on this machine
-#   DATABASE_URL         [$LONJAK_DATABASE__URL, else postgres://postgres@127.0.0.1:5432/lonjak]
+#   DATABASE_URL         [$LONJAK_DATABASE__URL, else postgres://postgres:postgres@127.0.0.1:5432/lonjak]
 #   AMQP_URL             [$LONJAK_BUS__URL, else amqp://guest:guest@127.0.0.1:5672/%2f]
 #   QUEUE                intake queue sampled for depth [${LONJAK_BUS__PREFIX}verifier]
 #   WAVE                 run tag [derived from the clock, skipping waves already in the database]
@@ -42,7 +42,7 @@ fi
 
 BASE_URL=${BASE_URL:-http://127.0.0.1:8080}
 # The pipeline's own settings (deploy/local/env.sh) are used when exported.
-DATABASE_URL=${DATABASE_URL:-${LONJAK_DATABASE__URL:-postgres://postgres@127.0.0.1:5432/lonjak}}
+DATABASE_URL=${DATABASE_URL:-${LONJAK_DATABASE__URL:-postgres://postgres:postgres@127.0.0.1:5432/lonjak}}
 AMQP_URL=${AMQP_URL:-${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}}
 QUEUE=${QUEUE:-${LONJAK_BUS__PREFIX:-}verifier}
 AUDIT_DEADLINE_SECS=${AUDIT_DEADLINE_SECS:-120}

@@ -3,7 +3,7 @@
 //! not for running every migration.
 //!
 //! The server is taken from `LONJAK_TEST_DATABASE_URL` (a URL of the
-//! maintenance database, default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! maintenance database, default `postgres://postgres:postgres@127.0.0.1:5432/postgres`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -56,7 +56,7 @@ impl TestDatabase {
 
     async fn create_from(template: Option<&str>) -> Self {
         let admin_url = std::env::var("LONJAK_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned());
         let created_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

@@ -135,7 +135,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("bus.connect_timeout_ms", "3000"),
     (
         "database.url",
-        "postgres://postgres@127.0.0.1:5432/postgres",
+        "postgres://postgres:postgres@127.0.0.1:5432/lonjak",
     ),
     ("database.max_connections", "8"),
     ("database.connect_timeout_ms", "3000"),
