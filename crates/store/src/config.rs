@@ -18,7 +18,9 @@ pub struct StoreConfig {
     /// dropped transaction future could return a connection mid-transaction).
     pub connect_timeout: Duration,
     /// Key encrypting NIK and KK number at rest.
-    pub data_key: DataKey,
+    /// `None` for a store that only reads statuses (the gateway): it can
+    /// neither seal nor open personal data.
+    pub data_key: Option<DataKey>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -45,7 +47,18 @@ impl StoreConfig {
             database_url: database_url.into(),
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
-            data_key,
+            data_key: Some(data_key),
+        }
+    }
+
+    /// Settings for a store that never touches personal data (status
+    /// look-ups): registering or decrypting fails with `StoreError::Config`.
+    pub fn without_personal_data(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            data_key: None,
         }
     }
 }

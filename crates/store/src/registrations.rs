@@ -87,8 +87,8 @@ impl Store {
     ) -> Result<BeginOutcome, StoreError> {
         let id = reg.id.to_string();
         let wave_id = wave_db_id(reg.wave)?;
-        let nik_ciphertext = crypto::seal(self.data_key(), Field::Nik, &id, &reg.nik)?;
-        let kk_ciphertext = crypto::seal(self.data_key(), Field::KkNumber, &id, &reg.kk_number)?;
+        let nik_ciphertext = crypto::seal(self.data_key()?, Field::Nik, &id, &reg.nik)?;
+        let kk_ciphertext = crypto::seal(self.data_key()?, Field::KkNumber, &id, &reg.kk_number)?;
         let mut conn = self.conn().await?;
         // Owned captures: the transaction future must not borrow locals of
         // this function.
@@ -157,7 +157,7 @@ impl Store {
             .await
             .optional()?;
         sealed
-            .map(|sealed| crypto::open(self.data_key(), Field::Nik, &id, &sealed))
+            .map(|sealed| crypto::open(self.data_key()?, Field::Nik, &id, &sealed))
             .transpose()
     }
 }

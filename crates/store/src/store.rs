@@ -19,7 +19,7 @@ pub(crate) type Conn = Object<AsyncPgConnection>;
 pub struct Store {
     pool: Pool<AsyncPgConnection>,
     checkout_timeout: Duration,
-    data_key: Arc<DataKey>,
+    data_key: Option<Arc<DataKey>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -56,7 +56,7 @@ impl Store {
         let store = Store {
             pool,
             checkout_timeout: cfg.connect_timeout,
-            data_key: Arc::new(cfg.data_key),
+            data_key: cfg.data_key.map(Arc::new),
         };
         store.ping().await?;
         Ok(store)
@@ -87,7 +87,9 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    pub(crate) fn data_key(&self) -> &DataKey {
-        &self.data_key
+    pub(crate) fn data_key(&self) -> Result<&DataKey, StoreError> {
+        self.data_key.as_deref().ok_or_else(|| {
+            StoreError::Config("this store was configured without a data key".to_owned())
+        })
     }
 }

@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use lonjak_bus::BusConfig;
 use lonjak_domain::{IdentityKey, Wave};
-use lonjak_store::{DataKey, StoreConfig};
+use lonjak_store::StoreConfig;
 use lonjak_telemetry::ops::{self, OpsState};
 use prometheus_client::registry::Registry;
 use secrecy::ExposeSecret;
@@ -168,22 +168,14 @@ fn bus_config(settings: &Settings) -> BusConfig {
     }
 }
 
-/// The gateway only reads statuses, which are not encrypted; it is given a
-/// throw-away data key because it never encrypts or decrypts anything.
+/// The gateway only reads statuses, which hold no personal data: its store
+/// has no data key.
 fn store_config(settings: &Settings) -> Option<StoreConfig> {
     let url = settings.database.url.expose_secret();
     if url.is_empty() {
         return None;
     }
-    let key = DataKey::from_bytes(&rand_key()).ok()?;
-    let mut config = StoreConfig::new(url, key);
+    let mut config = StoreConfig::without_personal_data(url);
     config.max_connections = settings.database.max_connections;
     Some(config)
-}
-
-fn rand_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    key
 }

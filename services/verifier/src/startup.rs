@@ -48,7 +48,7 @@ impl Application {
             database_url: settings.database.url.expose_secret().to_owned(),
             max_connections: settings.database.max_connections,
             connect_timeout: std::time::Duration::from_millis(settings.database.connect_timeout_ms),
-            data_key,
+            data_key: Some(data_key),
         })
         .await
         .context("connecting to the database")?;

@@ -59,6 +59,27 @@ async fn another_data_key_cannot_decrypt_the_nik() {
     assert!(matches!(result, Err(StoreError::Crypto)), "{result:?}");
 }
 
+#[tokio::test]
+async fn a_store_without_a_data_key_reads_statuses_but_never_personal_data() {
+    let app = TestStore::spawn().await;
+    let reg = registration(23);
+    app.store.begin_verification(&reg).await.expect("begin");
+    let reader = Store::connect(StoreConfig::without_personal_data(app.db.url.clone()))
+        .await
+        .expect("connect");
+
+    let status = reader.registration_status(&reg.id).await.expect("status");
+    let decrypted = reader.decrypt_nik(&reg.id).await;
+    let stored = reader.begin_verification(&registration(24)).await;
+
+    assert!(status.is_some());
+    assert!(
+        matches!(decrypted, Err(StoreError::Config(_))),
+        "{decrypted:?}"
+    );
+    assert!(matches!(stored, Err(StoreError::Config(_))), "{stored:?}");
+}
+
 #[test]
 fn debug_of_a_new_registration_shows_no_personal_data() {
     let reg = registration(22);
