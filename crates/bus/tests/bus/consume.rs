@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lonjak_bus::{Envelope, RetryOutcome, TraceContext, WorkQueue};
 
-use crate::helpers::{Sample, connect, next_delivery, sample, test_config};
+use crate::helpers::{Sample, connect, next_delivery, publish_sample, sample, test_config};
 
 #[tokio::test]
 async fn a_consumer_receives_the_event_and_ack_removes_it() {
@@ -46,11 +46,7 @@ async fn a_consumer_receives_the_event_and_ack_removes_it() {
 #[tokio::test]
 async fn an_unacked_delivery_comes_back_marked_redelivered_after_the_consumer_stops() {
     let (bus, _cleanup) = connect(test_config()).await;
-    let envelope = Envelope::new("registration.submitted", "c", sample(1));
-    bus.publisher()
-        .publish("registration.submitted", &envelope, None)
-        .await
-        .expect("confirmed");
+    let envelope = publish_sample(&bus, 1).await;
     let mut first = bus
         .consumer(WorkQueue::Verifier, 1, "first")
         .await
@@ -77,11 +73,7 @@ async fn an_unacked_delivery_comes_back_marked_redelivered_after_the_consumer_st
 #[tokio::test]
 async fn retry_later_parks_the_message_and_it_returns_with_attempt_two() {
     let (bus, _cleanup) = connect(test_config()).await;
-    let envelope = Envelope::new("registration.submitted", "c", sample(9));
-    bus.publisher()
-        .publish("registration.submitted", &envelope, None)
-        .await
-        .expect("confirmed");
+    let envelope = publish_sample(&bus, 9).await;
     let mut consumer = bus
         .consumer(WorkQueue::Verifier, 10, "retrying")
         .await

@@ -2,16 +2,12 @@
 
 use lonjak_bus::{Envelope, RetryOutcome, WorkQueue, dlq};
 
-use crate::helpers::{connect, eventually, next_delivery, sample, test_config};
+use crate::helpers::{connect, eventually, next_delivery, publish_sample, sample, test_config};
 
 #[tokio::test]
 async fn exhausting_the_retries_dead_letters_with_the_reason() {
     let (bus, _cleanup) = connect(test_config()).await;
-    let envelope = Envelope::new("registration.submitted", "c", sample(1));
-    bus.publisher()
-        .publish("registration.submitted", &envelope, None)
-        .await
-        .expect("confirmed");
+    let envelope = publish_sample(&bus, 1).await;
     let mut consumer = bus
         .consumer(WorkQueue::Verifier, 10, "exhausting")
         .await
@@ -79,11 +75,7 @@ async fn listing_dead_letters_leaves_them_in_the_queue() {
 #[tokio::test]
 async fn replay_moves_dead_letters_back_with_the_attempt_count_reset() {
     let (bus, _cleanup) = connect(test_config()).await;
-    let envelope = Envelope::new("registration.submitted", "c", sample(5));
-    bus.publisher()
-        .publish("registration.submitted", &envelope, None)
-        .await
-        .expect("confirmed");
+    let envelope = publish_sample(&bus, 5).await;
     let mut consumer = bus
         .consumer(WorkQueue::Verifier, 10, "replaying")
         .await
@@ -120,11 +112,7 @@ async fn a_message_requeued_past_the_delivery_limit_is_dead_lettered_by_the_brok
     let mut config = test_config();
     config.delivery_limit = 1;
     let (bus, _cleanup) = connect(config).await;
-    let envelope = Envelope::new("registration.submitted", "c", sample(1));
-    bus.publisher()
-        .publish("registration.submitted", &envelope, None)
-        .await
-        .expect("confirmed");
+    let envelope = publish_sample(&bus, 1).await;
 
     // A worker that crashes on this message: each consumer dies with it unacked.
     for round in 0..2 {

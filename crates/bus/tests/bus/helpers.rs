@@ -3,7 +3,7 @@
 use std::{future::Future, time::Duration};
 
 use lonjak_bus::{
-    Bus, BusConfig, Topology,
+    Bus, BusConfig, Envelope, Topology,
     lapin::{Channel, Connection, ConnectionProperties, options::BasicGetOptions},
 };
 
@@ -129,4 +129,14 @@ pub fn sample(n: u32) -> Sample {
         registration_id: format!("reg-{n}"),
         n,
     }
+}
+
+/// Publishes `sample(n)` as a confirmed `registration.submitted` event.
+pub async fn publish_sample(bus: &Bus, n: u32) -> Envelope<Sample> {
+    let envelope = Envelope::new("registration.submitted", "c", sample(n));
+    bus.publisher()
+        .publish("registration.submitted", &envelope, None)
+        .await
+        .expect("confirmed");
+    envelope
 }
