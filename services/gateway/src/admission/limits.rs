@@ -87,12 +87,13 @@ impl Admission {
     }
 
     /// Checks, cheapest first. `blocked` is the broker's alarm state; `waits`
-    /// the estimates of when the queue, and the in-flight slots, free up.
+    /// estimates when the queue, and the in-flight slots, free up (asked only
+    /// when one of them refuses).
     pub fn admit(
         &self,
         client: Option<IpAddr>,
         blocked: bool,
-        waits: Waits,
+        waits: impl FnOnce() -> Waits,
     ) -> Result<Admitted, Refused> {
         let mut headers = (self.global_limit, 0u32, 0u64);
         if let Some(ip) = client {
@@ -124,7 +125,7 @@ impl Admission {
         if blocked {
             return Err(Refused {
                 outcome: Outcome::broker_blocked,
-                retry_after: waits.queue,
+                retry_after: waits().queue,
                 rate_limit: None,
             });
         }
@@ -137,7 +138,7 @@ impl Admission {
             }),
             Err(_) => Err(Refused {
                 outcome: Outcome::overloaded_inflight,
-                retry_after: waits.inflight,
+                retry_after: waits().inflight,
                 rate_limit: None,
             }),
         }
@@ -200,8 +201,8 @@ mod tests {
         }
     }
 
-    fn waits(secs: u64) -> Waits {
-        Waits {
+    fn waits(secs: u64) -> impl Fn() -> Waits + Copy {
+        move || Waits {
             queue: Duration::from_secs(secs),
             inflight: Duration::from_secs(secs),
         }

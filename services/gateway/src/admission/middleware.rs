@@ -37,11 +37,10 @@ pub async fn admission_middleware(
         .and_then(|v| v.to_str().ok());
     let client = client_ip(peer, forwarded, &adm.trusted_proxies);
     let blocked = app.bus.get().is_some_and(|bus| bus.is_blocked());
-    let waits = Waits {
+    let waits = || Waits {
         queue: Duration::from_secs(app.queue.seconds_until_room()),
         inflight: Duration::from_secs(app.queue.seconds_to_confirm(adm.admission.inflight())),
     };
-
     match adm.admission.admit(client, blocked, waits) {
         Ok(admitted) => {
             app.metrics.inflight().inc();
