@@ -4,6 +4,8 @@
 //!
 //! The server is taken from `LONJAK_TEST_DATABASE_URL` (a URL of the
 //! maintenance database, default `postgres://postgres:postgres@127.0.0.1:5432/postgres`).
+//! `LONJAK_TEST_TEMPLATE` names the template (default `lonjak_test_template`):
+//! checkouts with different migrations on one server each need their own.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -43,7 +45,7 @@ impl TestDatabase {
     /// # Panics
     /// When PostgreSQL is unreachable: there is no test to run without it.
     pub async fn create() -> Self {
-        Self::create_from(Some(TEMPLATE)).await
+        Self::create_from(Some(&template_name())).await
     }
 
     /// An empty database (no migrations applied), for testing migrations.
@@ -131,12 +133,27 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The template's name: `LONJAK_TEST_TEMPLATE` if it is a plain identifier
+/// under the test prefix, else the default.
+fn template_name() -> String {
+    std::env::var("LONJAK_TEST_TEMPLATE")
+        .ok()
+        .filter(|name| {
+            name.starts_with(TEMPLATE)
+                && name.len() < 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .unwrap_or_else(|| TEMPLATE.to_owned())
+}
+
 /// Drops test databases older than [`STALE_AFTER`] (killed runs leave them).
 async fn drop_stale(admin: &mut AsyncPgConnection, now: u64) {
     let names: Vec<Name> = diesel::sql_query(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'lonjak\\_test\\_%' AND datname <> $1",
+        "SELECT datname FROM pg_database WHERE datname LIKE 'lonjak\\_test\\_%' AND datname NOT LIKE $1",
     )
-    .bind::<Text, _>(TEMPLATE)
+    .bind::<Text, _>(format!("{TEMPLATE}%"))
     .load(admin)
     .await
     .unwrap_or_default();
