@@ -152,10 +152,23 @@ fn summarise(delivery: &lapin::message::Delivery) -> DeadLetter {
     }
 }
 
+/// What one replay did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replayed {
+    /// Dead letters moved back to the work queue.
+    pub moved: usize,
+    /// Dead letters the queue held when the replay started: the most it moves.
+    pub seen: usize,
+}
+
 /// Move up to `max` dead letters back to their work queue with the attempt
 /// count reset. Each is acked only after its re-publish was confirmed, so a
-/// failure part-way loses nothing. Returns how many were moved.
-pub async fn replay(bus: &Bus, queue: WorkQueue, max: usize) -> Result<usize, BusError> {
+/// failure part-way loses nothing.
+///
+/// The replay never moves more than the queue held when it started: a
+/// message whose cause is still there is dead-lettered again at once, lands
+/// behind the ones being replayed, and would otherwise be replayed forever.
+pub async fn replay(bus: &Bus, queue: WorkQueue, max: usize) -> Result<Replayed, BusError> {
     let channel = bus.open_channel().await?;
     let result = move_back(bus, &channel, queue, max).await;
     close_channel(&channel, bus.config().connect_timeout).await;
@@ -167,10 +180,26 @@ async fn move_back(
     channel: &Channel,
     queue: WorkQueue,
     max: usize,
-) -> Result<usize, BusError> {
+) -> Result<Replayed, BusError> {
     let within = bus.config().connect_timeout;
     let dlq = bus.topology().dlq(queue);
     let target = bus.topology().queue(queue);
+    let seen = timed(
+        "queue.declare",
+        within,
+        channel.queue_declare(
+            dlq.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        ),
+    )
+    .await?
+    .message_count();
+    let seen = usize::try_from(seen).unwrap_or(usize::MAX);
+    let max = max.min(seen);
     let publisher = bus.publisher();
     let mut moved = 0;
     while moved < max {
@@ -212,5 +241,5 @@ async fn move_back(
         .await?;
         moved += 1;
     }
-    Ok(moved)
+    Ok(Replayed { moved, seen })
 }

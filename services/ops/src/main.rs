@@ -1,44 +1,114 @@
 //! `lonjak-ops`: migrations, topology and dead-letter replay for operators.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
 use lonjak_bus::{Bus, BusConfig, WorkQueue, dlq};
 
-const USAGE: &str = "usage: lonjak-ops migrate | topology | dlq list QUEUE [LIMIT] | dlq replay QUEUE [MAX]\n\
-QUEUE is one of verifier, eligibility, notifier (see README.md)";
+/// The operator's command line. Connection settings come from the same
+/// environment variables as the services.
+#[derive(Debug, Parser)]
+#[command(name = "lonjak-ops", version)]
+struct Cli {
+    /// PostgreSQL of the pipeline.
+    #[arg(
+        long,
+        env = "LONJAK_DATABASE__URL",
+        default_value = "postgres://postgres:postgres@127.0.0.1:5432/lonjak",
+        hide_env_values = true,
+        global = true
+    )]
+    database_url: String,
+    /// RabbitMQ of the pipeline.
+    #[arg(
+        long,
+        env = "LONJAK_BUS__URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true,
+        global = true
+    )]
+    bus_url: String,
+    /// Prefix of every exchange and queue name.
+    #[arg(long, env = "LONJAK_BUS__PREFIX", default_value = "", global = true)]
+    bus_prefix: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending database migrations (safe to run twice, or from two places at once).
+    Migrate,
+    /// Declare the exchanges and queues (every service also does this at start).
+    Topology,
+    /// Dead letters of one work queue.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Show dead letters without removing them (never their bodies).
+    List {
+        queue: Queue,
+        /// At most this many.
+        #[arg(default_value_t = 100)]
+        limit: usize,
+    },
+    /// Move dead letters back to the work queue, attempts reset. Stops at the
+    /// number the dead-letter queue held when it started.
+    Replay {
+        queue: Queue,
+        /// At most this many (default: all those present at the start).
+        max: Option<usize>,
+    },
+}
+
+/// The work queues that have a dead-letter queue.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Queue {
+    Verifier,
+    Eligibility,
+    Notifier,
+}
+
+impl From<Queue> for WorkQueue {
+    fn from(queue: Queue) -> Self {
+        match queue {
+            Queue::Verifier => WorkQueue::Verifier,
+            Queue::Eligibility => WorkQueue::Eligibility,
+            Queue::Notifier => WorkQueue::Notifier,
+        }
+    }
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     lonjak_telemetry::init_tracing("ops");
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        ["migrate"] => {
-            lonjak_store::migrate(&env(
-                "LONJAK_DATABASE__URL",
-                "postgres://postgres:postgres@127.0.0.1:5432/lonjak",
-            ))
-            .await
-            .context("applying migrations")?;
+    match cli.command {
+        Command::Migrate => {
+            lonjak_store::migrate(&cli.database_url)
+                .await
+                .context("applying migrations")?;
             println!("migrations applied");
         }
-        ["topology"] => {
-            let bus = connect().await?;
+        Command::Topology => {
+            let bus = connect(&cli).await?;
             println!(
                 "topology declared: {}",
                 bus.topology().all_queues().join(", ")
             );
             bus.close().await;
         }
-        ["dlq", "list", queue, rest @ ..] => {
-            let limit = number(rest.first(), 100)?;
-            let bus = connect().await?;
-            let letters = dlq::list(&bus, work_queue(queue)?, limit)
+        Command::Dlq(DlqCommand::List { queue, limit }) => {
+            let bus = connect(&cli).await?;
+            let letters = dlq::list(&bus, queue.into(), limit)
                 .await
                 .context("listing dead letters")?;
             println!(
                 "{} dead letter(s) in {}",
                 letters.len(),
-                bus.topology().dlq(work_queue(queue)?)
+                bus.topology().dlq(queue.into())
             );
             for l in &letters {
                 println!(
@@ -52,31 +122,27 @@ async fn main() -> anyhow::Result<()> {
             }
             bus.close().await;
         }
-        ["dlq", "replay", queue, rest @ ..] => {
-            let max = number(rest.first(), usize::MAX)?;
-            let bus = connect().await?;
-            let moved = dlq::replay(&bus, work_queue(queue)?, max)
+        Command::Dlq(DlqCommand::Replay { queue, max }) => {
+            let bus = connect(&cli).await?;
+            let replayed = dlq::replay(&bus, queue.into(), max.unwrap_or(usize::MAX))
                 .await
                 .context("replaying dead letters")?;
             println!(
-                "replayed {moved} dead letter(s) to {}",
-                bus.topology().queue(work_queue(queue)?)
+                "replayed {} dead letter(s) to {} ({} present at the start)",
+                replayed.moved,
+                bus.topology().queue(queue.into()),
+                replayed.seen
             );
             bus.close().await;
         }
-        _ => bail!("{USAGE}"),
     }
     Ok(())
 }
 
-fn env(key: &str, default: &str) -> String {
-    std::env::var(key).unwrap_or_else(|_| default.to_owned())
-}
-
-async fn connect() -> anyhow::Result<Bus> {
+async fn connect(cli: &Cli) -> anyhow::Result<Bus> {
     let config = BusConfig {
-        url: env("LONJAK_BUS__URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
-        prefix: env("LONJAK_BUS__PREFIX", ""),
+        url: cli.bus_url.clone(),
+        prefix: cli.bus_prefix.clone(),
         ..BusConfig::default()
     };
     Bus::connect(config)
@@ -84,17 +150,27 @@ async fn connect() -> anyhow::Result<Bus> {
         .context("connecting to the broker")
 }
 
-fn work_queue(name: &str) -> anyhow::Result<WorkQueue> {
-    Ok(match name {
-        "verifier" => WorkQueue::Verifier,
-        "eligibility" => WorkQueue::Eligibility,
-        "notifier" => WorkQueue::Notifier,
-        other => bail!("unknown queue {other:?}\n{USAGE}"),
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn number(arg: Option<&&str>, default: usize) -> anyhow::Result<usize> {
-    arg.map_or(Ok(default), |s| {
-        s.parse().with_context(|| format!("{s:?} is not a number"))
-    })
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn replay_without_max_moves_what_was_there_and_unknown_queues_are_refused() {
+        let cli = Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notifier"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Dlq(DlqCommand::Replay {
+                queue: Queue::Notifier,
+                max: None
+            })
+        ));
+        assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "mailer"]).is_err());
+        assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "list", "verifier", "x"]).is_err());
+    }
 }

@@ -2,7 +2,9 @@
 
 use lonjak_bus::{Envelope, RetryOutcome, WorkQueue, dlq};
 
-use crate::helpers::{connect, eventually, next_delivery, publish_sample, sample, test_config};
+use crate::helpers::{
+    PATIENCE, connect, eventually, next_delivery, publish_sample, sample, test_config,
+};
 
 #[tokio::test]
 async fn exhausting_the_retries_dead_letters_with_the_reason() {
@@ -88,11 +90,11 @@ async fn replay_moves_dead_letters_back_with_the_attempt_count_reset() {
         .await
         .expect("parked");
 
-    let moved = dlq::replay(&bus, WorkQueue::Verifier, 10)
+    let replayed = dlq::replay(&bus, WorkQueue::Verifier, 10)
         .await
         .expect("replayed");
 
-    assert_eq!(moved, 1);
+    assert_eq!(replayed, dlq::Replayed { moved: 1, seen: 1 });
     let back = next_delivery(&mut consumer).await;
     assert_eq!(back.attempt(), 1);
     assert_eq!(
@@ -104,6 +106,53 @@ async fn replay_moves_dead_letters_back_with_the_attempt_count_reset() {
         .await
         .expect("listed");
     assert!(left.is_empty());
+    bus.close().await;
+}
+
+#[tokio::test]
+async fn replay_stops_at_the_depth_it_saw_when_messages_are_dead_lettered_again_at_once() {
+    let (bus, _cleanup) = connect(test_config()).await;
+    for n in 0..3 {
+        let envelope = Envelope::new("registration.submitted", "c", sample(n));
+        bus.publisher()
+            .publish("registration.submitted", &envelope, None)
+            .await
+            .expect("confirmed");
+    }
+    let mut consumer = bus
+        .consumer(WorkQueue::Verifier, 10, "still-broken")
+        .await
+        .expect("subscribed");
+    for _ in 0..3 {
+        next_delivery(&mut consumer)
+            .await
+            .dead_letter("dukcapil down")
+            .await
+            .expect("parked");
+    }
+    // The cause is still there: whatever is replayed is dead-lettered again
+    // at once, behind the letters still waiting to be replayed.
+    let bounce = tokio::spawn(async move {
+        loop {
+            let delivery = next_delivery(&mut consumer).await;
+            delivery.dead_letter("dukcapil down").await.expect("parked");
+        }
+    });
+    let dlq_name = bus.topology().dlq(WorkQueue::Verifier);
+    eventually("three dead letters ready", || async {
+        let depth = bus.queue_depth(&dlq_name).await.ok()?;
+        (depth.messages == 3).then_some(())
+    })
+    .await;
+
+    let replayed =
+        tokio::time::timeout(PATIENCE, dlq::replay(&bus, WorkQueue::Verifier, usize::MAX))
+            .await
+            .expect("the replay ends instead of chasing its own re-dead-lettered messages")
+            .expect("replayed");
+
+    assert_eq!(replayed, dlq::Replayed { moved: 3, seen: 3 });
+    bounce.abort();
     bus.close().await;
 }
 
