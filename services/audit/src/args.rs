@@ -1,16 +1,10 @@
-//! Command-line arguments of `lonjak-audit`, parsed once into typed values.
-//!
-//! The tool has a handful of flags, so a small hand-written parser keeps the
-//! workspace free of a CLI framework.
+//! Command-line arguments of `lonjak-audit` (clap, with environment
+//! fallbacks), parsed once into typed values.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Usage text printed by `--help` and on argument errors.
-pub const USAGE: &str = "\
-usage: lonjak-audit --database-url URL --wave N --accepted FILE --out DIR
-                    [--deadline-secs 120] [--final-states verified,rejected]
-                    [--k6-summary FILE] [--samples CSV] [--poll-millis 1000]";
+use clap::Parser;
 
 /// A load-test run's wave number: positive, and the tag that keeps audits of
 /// different runs apart.
@@ -19,13 +13,10 @@ pub struct Wave(i32);
 
 impl Wave {
     /// Parses a positive decimal wave number.
-    pub fn parse(raw: &str) -> Result<Self, ArgsError> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
         match raw.parse::<i32>() {
             Ok(n) if n > 0 => Ok(Self(n)),
-            _ => Err(ArgsError::Invalid {
-                flag: "--wave",
-                rule: "a positive integer below 2^31",
-            }),
+            _ => Err("a positive integer below 2^31".to_owned()),
         }
     }
 
@@ -41,7 +32,7 @@ pub struct FinalStates(Vec<String>);
 
 impl FinalStates {
     /// Parses a comma-separated list of lower-case status names.
-    pub fn parse(raw: &str) -> Result<Self, ArgsError> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
         let states: Vec<String> = raw
             .split(',')
             .map(str::trim)
@@ -50,10 +41,7 @@ impl FinalStates {
             .collect();
         let well_formed = |s: &String| s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
         if states.is_empty() || !states.iter().all(well_formed) {
-            return Err(ArgsError::Invalid {
-                flag: "--final-states",
-                rule: "a comma-separated list of lower-case status names",
-            });
+            return Err("a comma-separated list of lower-case status names".to_owned());
         }
         Ok(Self(states))
     }
@@ -69,118 +57,86 @@ impl FinalStates {
     }
 }
 
-/// Everything the audit needs to know about one run.
-#[derive(Debug, Clone)]
-pub struct AuditArgs {
-    /// PostgreSQL URL of the pipeline's database (read only).
-    pub database_url: String,
-    /// The run's tag: only registrations of this wave are audited.
-    pub wave: Wave,
-    /// k6 console output holding `ACCEPTED <id>` lines.
-    pub accepted: PathBuf,
-    /// How long to wait for every accepted registration to be final.
-    pub deadline: Duration,
-    /// Statuses that end the pipeline.
-    pub final_states: FinalStates,
-    /// The JSON summary written by the scenarios' `handleSummary`.
-    pub k6_summary: Option<PathBuf>,
-    /// The sampler's CSV, for the chart and the gateway's outcome counts.
-    pub samples: Option<PathBuf>,
-    /// Directory receiving `report.md`, `chart.svg` and `audit.json`.
-    pub out: PathBuf,
-    /// Pause between drain checks.
-    pub poll_interval: Duration,
+/// A provider-side record of effects (`NAME=FILE`): one line per effect the
+/// provider saw, `<registration_id> <key>`; an (id, key) seen twice is a
+/// duplicated effect. The notifier's mail catcher and SMS simulator plug in
+/// here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectsFile {
+    pub name: String,
+    pub path: PathBuf,
 }
 
-/// Why the command line could not be understood.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ArgsError {
-    #[error("help requested")]
-    Help,
-    #[error("missing required flag {0}")]
-    Missing(&'static str),
-    #[error("flag {0} needs a value")]
-    MissingValue(String),
-    #[error("unknown argument {0}")]
-    Unknown(String),
-    #[error("{flag} must be {rule}")]
-    Invalid {
-        flag: &'static str,
-        rule: &'static str,
-    },
-}
-
-impl AuditArgs {
-    /// Parses arguments (without the program name). Accepts `--flag value`
-    /// and `--flag=value`.
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Self, ArgsError> {
-        let mut database_url = None;
-        let mut wave = None;
-        let mut accepted = None;
-        let mut deadline = Duration::from_secs(120);
-        let mut final_states = FinalStates(vec!["verified".into(), "rejected".into()]);
-        let mut k6_summary = None;
-        let mut samples = None;
-        let mut out = None;
-        let mut poll_interval = Duration::from_millis(1000);
-
-        let mut it = args.into_iter();
-        while let Some(arg) = it.next() {
-            if arg == "--help" || arg == "-h" {
-                return Err(ArgsError::Help);
+impl EffectsFile {
+    fn parse(raw: &str) -> Result<Self, String> {
+        match raw.split_once('=') {
+            Some((name, path))
+                if !name.is_empty()
+                    && !path.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Ok(Self {
+                    name: name.to_owned(),
+                    path: PathBuf::from(path),
+                })
             }
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| it.next())
-                    .ok_or_else(|| ArgsError::MissingValue(flag.clone()))
-            };
-            match flag.as_str() {
-                "--database-url" => database_url = Some(value()?),
-                "--wave" => wave = Some(Wave::parse(&value()?)?),
-                "--accepted" => accepted = Some(PathBuf::from(value()?)),
-                "--deadline-secs" => deadline = Duration::from_secs(seconds(&value()?)?),
-                "--final-states" => final_states = FinalStates::parse(&value()?)?,
-                "--k6-summary" => k6_summary = Some(PathBuf::from(value()?)),
-                "--samples" => samples = Some(PathBuf::from(value()?)),
-                "--out" => out = Some(PathBuf::from(value()?)),
-                "--poll-millis" => poll_interval = Duration::from_millis(millis(&value()?)?),
-                _ => return Err(ArgsError::Unknown(arg)),
-            }
+            _ => Err("NAME=FILE, NAME made of letters, digits and _".to_owned()),
         }
-        Ok(Self {
-            database_url: database_url.ok_or(ArgsError::Missing("--database-url"))?,
-            wave: wave.ok_or(ArgsError::Missing("--wave"))?,
-            accepted: accepted.ok_or(ArgsError::Missing("--accepted"))?,
-            deadline,
-            final_states,
-            k6_summary,
-            samples,
-            out: out.ok_or(ArgsError::Missing("--out"))?,
-            poll_interval,
-        })
     }
 }
 
-fn seconds(raw: &str) -> Result<u64, ArgsError> {
-    raw.parse().map_err(|_| ArgsError::Invalid {
-        flag: "--deadline-secs",
-        rule: "a whole number of seconds",
-    })
+/// Checks that every registration accepted in one load-test run reached a
+/// final state exactly once in effect, and writes the report.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "lonjak-audit", version)]
+pub struct AuditArgs {
+    /// PostgreSQL URL of the pipeline's database (read only).
+    #[arg(long, env = "LONJAK_DATABASE__URL", hide_env_values = true)]
+    pub database_url: String,
+    /// The run's tag: only registrations of this wave are audited.
+    #[arg(long, value_parser = Wave::parse)]
+    pub wave: Wave,
+    /// k6 console output holding `ACCEPTED <id>` (and `REFUSED` / `NO_ANSWER`) lines.
+    #[arg(long)]
+    pub accepted: PathBuf,
+    /// How long to wait for every stored registration to be final.
+    #[arg(long = "deadline-secs", value_parser = secs, default_value = "120")]
+    pub deadline: Duration,
+    /// Statuses that end the pipeline.
+    #[arg(long, value_parser = FinalStates::parse, default_value = "verified,rejected",
+          env = "LONJAK_AUDIT_FINAL_STATES")]
+    pub final_states: FinalStates,
+    /// The JSON summary written by the scenarios' `handleSummary`.
+    #[arg(long)]
+    pub k6_summary: Option<PathBuf>,
+    /// The sampler's CSV, for the chart and the gateway's counters at the start.
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
+    /// The gateway's `/metrics`, read once more after the drain: the counters
+    /// at the end of the run, compared with what k6 was told.
+    #[arg(long)]
+    pub metrics_url: Option<String>,
+    /// A provider's record of effects, `NAME=FILE` (repeatable).
+    #[arg(long = "effects", value_parser = EffectsFile::parse)]
+    pub effects: Vec<EffectsFile>,
+    /// Directory receiving `report.md`, `chart.svg` and `audit.json`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Pause between drain checks.
+    #[arg(long = "poll-millis", value_parser = millis, default_value = "1000")]
+    pub poll_interval: Duration,
 }
 
-fn millis(raw: &str) -> Result<u64, ArgsError> {
+fn secs(raw: &str) -> Result<Duration, String> {
+    raw.parse()
+        .map(Duration::from_secs)
+        .map_err(|_| "a whole number of seconds".to_owned())
+}
+
+fn millis(raw: &str) -> Result<Duration, String> {
     match raw.parse() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ArgsError::Invalid {
-            flag: "--poll-millis",
-            rule: "a positive whole number of milliseconds",
-        }),
+        Ok(n) if n > 0 => Ok(Duration::from_millis(n)),
+        _ => Err("a positive whole number of milliseconds".to_owned()),
     }
 }
 
@@ -188,8 +144,8 @@ fn millis(raw: &str) -> Result<u64, ArgsError> {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<AuditArgs, ArgsError> {
-        AuditArgs::parse(args.iter().map(|s| (*s).to_owned()))
+    fn parse(args: &[&str]) -> Result<AuditArgs, clap::Error> {
+        AuditArgs::try_parse_from(std::iter::once("lonjak-audit").chain(args.iter().copied()))
     }
 
     const REQUIRED: [&str; 8] = [
@@ -204,32 +160,47 @@ mod tests {
     ];
 
     #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        AuditArgs::command().debug_assert();
+    }
+
+    #[test]
     fn required_flags_alone_give_the_documented_defaults() {
         let args = parse(&REQUIRED).unwrap();
         assert_eq!(args.wave.get(), 7);
         assert_eq!(args.deadline, Duration::from_secs(120));
         assert_eq!(args.final_states.as_slice(), ["verified", "rejected"]);
-        assert!(args.k6_summary.is_none());
+        assert!(args.k6_summary.is_none() && args.effects.is_empty());
     }
 
     #[test]
-    fn inline_values_and_final_states_are_understood() {
+    fn inline_values_final_states_and_effects_are_understood() {
         let mut all = REQUIRED.to_vec();
         all.extend([
             "--deadline-secs=5",
             "--final-states",
             "selected, waitlisted",
+            "--effects",
+            "sms=/tmp/sms.txt",
+            "--effects=email=mail.txt",
         ]);
         let args = parse(&all).unwrap();
         assert_eq!(args.deadline, Duration::from_secs(5));
         assert!(args.final_states.contains("waitlisted"));
         assert!(!args.final_states.contains("verified"));
+        assert_eq!(args.effects.len(), 2);
+        assert_eq!(args.effects[1].name, "email");
+        assert_eq!(args.effects[1].path, PathBuf::from("mail.txt"));
     }
 
     #[test]
-    fn a_missing_wave_is_reported_by_name() {
-        let err = parse(&["--database-url", "x", "--accepted", "a", "--out", "o"]).unwrap_err();
-        assert_eq!(err, ArgsError::Missing("--wave"));
+    fn a_missing_wave_or_a_malformed_value_is_an_error() {
+        assert!(parse(&["--database-url", "x", "--accepted", "a", "--out", "o"]).is_err());
+        let mut bad = REQUIRED.to_vec();
+        bad.extend(["--effects", "no-equals-sign"]);
+        assert!(parse(&bad).is_err());
+        assert!(parse(&["--frobnicate"]).is_err());
     }
 
     #[test]
@@ -237,17 +208,5 @@ mod tests {
         assert!(Wave::parse("0").is_err());
         assert!(Wave::parse("-3").is_err());
         assert!(Wave::parse("x").is_err());
-    }
-
-    #[test]
-    fn unknown_flags_and_trailing_flags_without_value_are_errors() {
-        assert_eq!(
-            parse(&["--frobnicate"]).unwrap_err(),
-            ArgsError::Unknown("--frobnicate".into())
-        );
-        assert_eq!(
-            parse(&["--wave"]).unwrap_err(),
-            ArgsError::MissingValue("--wave".into())
-        );
     }
 }

@@ -52,6 +52,8 @@ pub struct RecordRow {
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub final_at: Option<OffsetDateTime>,
     #[diesel(sql_type = BigInt)]
+    pub max_repeated_transition: i64,
+    #[diesel(sql_type = BigInt)]
     pub max_events_per_key: i64,
 }
 
@@ -63,15 +65,10 @@ impl RecordRow {
             status: self.status.clone(),
             reason: self.reason.clone(),
             final_transitions: self.final_transitions,
+            max_repeated_transition: self.max_repeated_transition,
             max_events_per_key: self.max_events_per_key,
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 #[derive(QueryableByName)]
@@ -127,14 +124,23 @@ fn final_history_filter() -> &'static str {
     "h.registration_id = r.id AND h.to_status::text = ANY($2)"
 }
 
-/// How many registrations of the wave have reached a final state: the cheap
-/// check polled while waiting for the pipeline to drain.
-pub async fn count_finished(
+/// Registrations of the wave that have reached a final state, and those
+/// that have not yet: the cheap check polled while waiting for the drain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct Progress {
+    #[diesel(sql_type = BigInt)]
+    pub finished: i64,
+    #[diesel(sql_type = BigInt)]
+    pub unfinished: i64,
+}
+
+/// Counts the wave's finished and unfinished registrations.
+pub async fn progress(
     conn: &mut AsyncPgConnection,
     tables: Tables,
     wave: i32,
     finals: &[String],
-) -> Result<i64, DbError> {
+) -> Result<Progress, DbError> {
     let history = if tables.status_history {
         format!(
             " OR EXISTS (SELECT 1 FROM status_history h WHERE {})",
@@ -144,10 +150,11 @@ pub async fn count_finished(
         String::new()
     };
     let sql = format!(
-        "SELECT count(*) AS n FROM registrations r \
-         WHERE r.wave_id = $1 AND (r.status::text = ANY($2){history})"
+        "SELECT count(*) FILTER (WHERE f) AS finished, count(*) FILTER (WHERE NOT f) AS unfinished \
+         FROM (SELECT (r.status::text = ANY($2){history}) AS f FROM registrations r \
+               WHERE r.wave_id = $1) w"
     );
-    let rows: Vec<Count> = bounded(
+    let rows: Vec<Progress> = bounded(
         "count finished",
         sql_query(sql)
             .bind::<Integer, _>(wave)
@@ -155,7 +162,10 @@ pub async fn count_finished(
             .load(conn),
     )
     .await?;
-    Ok(rows.into_iter().next().map_or(0, |c| c.n))
+    Ok(rows.into_iter().next().unwrap_or(Progress {
+        finished: 0,
+        unfinished: 0,
+    }))
 }
 
 /// Every registration row of the wave with its history and outbox facts.
@@ -168,13 +178,19 @@ pub async fn load_records(
     // Aggregate history and outbox once for the wave and join, rather than a
     // correlated subquery per row: `outbox` has no full index on
     // `registration_id`, and a spike wave holds 100k+ registrations.
+    // Per registration: final transitions, when the first happened, and the
+    // most rows of any one (from, to) pair (a transition applied twice).
     let history = if tables.status_history {
-        "SELECT h.registration_id, count(*) AS n, min(h.at) AS first_at FROM status_history h \
-         WHERE h.to_status::text = ANY($2) AND h.registration_id IN (SELECT id FROM wave) \
-         GROUP BY h.registration_id"
+        "SELECT t.registration_id, sum(t.c) FILTER (WHERE t.to_status = ANY($2)) AS n, \
+                min(t.first_at) FILTER (WHERE t.to_status = ANY($2)) AS first_at, max(t.c) AS rep \
+         FROM (SELECT h.registration_id, h.from_status::text AS from_status, \
+                      h.to_status::text AS to_status, count(*) AS c, min(h.at) AS first_at \
+               FROM status_history h WHERE h.registration_id IN (SELECT id FROM wave) \
+               GROUP BY h.registration_id, h.from_status, h.to_status) t \
+         GROUP BY t.registration_id"
     } else {
-        "SELECT NULL::text AS registration_id, 0::bigint AS n, NULL::timestamptz AS first_at \
-         WHERE cardinality($2::text[]) < 0"
+        "SELECT NULL::text AS registration_id, 0::bigint AS n, NULL::timestamptz AS first_at, \
+                0::bigint AS rep WHERE cardinality($2::text[]) < 0"
     };
     let events = if tables.outbox {
         "SELECT k.registration_id, max(k.c) AS m FROM (SELECT o.registration_id, count(*) AS c \
@@ -188,7 +204,8 @@ pub async fn load_records(
               h AS ({history}), e AS ({events}) \
          SELECT r.id::text AS id, r.status::text AS status, r.reason::text AS reason, \
                 r.submitted_at, r.updated_at, \
-                coalesce(h.n, 0) AS final_transitions, h.first_at AS final_at, \
+                coalesce(h.n, 0)::bigint AS final_transitions, h.first_at AS final_at, \
+                coalesce(h.rep, 0) AS max_repeated_transition, \
                 coalesce(e.m, 0) AS max_events_per_key \
          FROM wave r LEFT JOIN h ON h.registration_id = r.id LEFT JOIN e ON e.registration_id = r.id"
     );

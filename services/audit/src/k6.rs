@@ -22,6 +22,9 @@ pub struct K6Summary {
     pub rate_limited: f64,
     pub overloaded: f64,
     pub unexpected: f64,
+    /// Requests that got no answer at all (timeout, reset); a subset of
+    /// `unexpected`. The gateway may still have answered them.
+    pub no_answer: f64,
     /// Re-submissions and spoiled bodies sent on purpose.
     pub duplicates_sent: f64,
     pub invalid_sent: f64,
@@ -75,6 +78,7 @@ impl K6Summary {
             rate_limited: count(root, "registrations_rate_limited"),
             overloaded: count(root, "registrations_overloaded"),
             unexpected: count(root, "unexpected_status"),
+            no_answer: count(root, "registrations_no_answer"),
             duplicates_sent: count(root, "duplicates_sent"),
             invalid_sent: count(root, "invalid_sent"),
             checks_rate: stat(root, "checks", "rate"),

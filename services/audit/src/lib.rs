@@ -2,8 +2,10 @@
 
 pub mod accepted;
 pub mod args;
+pub mod checks;
 pub mod classify;
 pub mod db;
+pub mod effects;
 pub mod k6;
 pub mod percentile;
 pub mod report;

@@ -5,20 +5,12 @@
 
 use std::process::ExitCode;
 
-use lonjak_audit::args::{ArgsError, AuditArgs, USAGE};
+use clap::Parser as _;
+use lonjak_audit::args::AuditArgs;
 
 fn main() -> ExitCode {
-    let args = match AuditArgs::parse(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(ArgsError::Help) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(err) => {
-            eprintln!("lonjak-audit: {err}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    // clap exits with 2 on bad arguments and 0 for --help.
+    let args = AuditArgs::parse();
     lonjak_audit::init_logging();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

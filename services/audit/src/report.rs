@@ -1,11 +1,12 @@
 //! The per-run `report.md`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::classify::Classification;
+use crate::checks::GatewayCounts;
 use crate::k6::K6Summary;
+use crate::run::Verdict;
 
 /// How many ids of each failing class the report lists.
 const LISTED_IDS: usize = 20;
@@ -18,8 +19,8 @@ pub struct ReportInput<'a> {
     pub deadline: Duration,
     pub k6: Option<&'a K6Summary>,
     /// Growth of the gateway's intake counters over the run, by outcome.
-    pub gateway_outcomes: &'a BTreeMap<String, f64>,
-    pub verdict: &'a Classification,
+    pub gateway: &'a GatewayCounts,
+    pub verdict: &'a Verdict,
     /// Time from the end of the load until every accepted id was final;
     /// `None` when the deadline passed first.
     pub drain: Option<Duration>,
@@ -48,9 +49,9 @@ fn ids(out: &mut String, name: &str, set: &BTreeSet<String>) {
 
 /// Renders the Markdown report.
 pub fn render(r: &ReportInput<'_>) -> String {
-    let v = r.verdict;
+    let v = &r.verdict.classes;
     let mut out = String::new();
-    let verdict = if v.is_clean() { "PASS" } else { "FAIL" };
+    let verdict = if r.verdict.is_clean() { "PASS" } else { "FAIL" };
     let _ = writeln!(out, "# Load-test audit: wave {} — {verdict}\n", r.wave);
 
     let _ = writeln!(out, "## Load (k6)\n");
@@ -77,6 +78,10 @@ pub fn render(r: &ReportInput<'_>) -> String {
                 ),
                 ("refused: overloaded (503)", format!("{:.0}", k.overloaded)),
                 ("unexpected status", format!("{:.0}", k.unexpected)),
+                (
+                    "of which no answer (timeout, reset)",
+                    format!("{:.0}", k.no_answer),
+                ),
                 (
                     "duplicates / invalid sent on purpose",
                     format!("{:.0} / {:.0}", k.duplicates_sent, k.invalid_sent),
@@ -114,14 +119,17 @@ pub fn render(r: &ReportInput<'_>) -> String {
 
     let _ = writeln!(
         out,
-        "\n## Gateway intake by outcome (its own counters, over the run)\n"
+        "\n## Gateway intake by outcome (its own counters, before the load to after the drain)\n"
     );
-    if r.gateway_outcomes.is_empty() {
-        out.push_str("No samples.\n");
-    } else {
-        let _ = writeln!(out, "| outcome | requests |\n|---|---|");
-        for (outcome, n) in r.gateway_outcomes {
-            let _ = writeln!(out, "| {outcome} | {n:.0} |");
+    match r.gateway {
+        GatewayCounts::Unavailable(why) => {
+            let _ = writeln!(out, "Not available: {why}.");
+        }
+        GatewayCounts::Growth(growth) => {
+            let _ = writeln!(out, "| outcome | requests |\n|---|---|");
+            for (outcome, n) in growth {
+                let _ = writeln!(out, "| {outcome} | {n:.0} |");
+            }
         }
     }
 
@@ -146,6 +154,34 @@ pub fn render(r: &ReportInput<'_>) -> String {
     let _ = writeln!(out, "| **lost** | {} |", v.lost.len());
     let _ = writeln!(out, "| **duplicated** | {} |", v.duplicated.len());
     let _ = writeln!(out, "| **unexpected** | {} |", v.unexpected.len());
+    let _ = writeln!(
+        out,
+        "| **stuck** (stored without 202, never final) | {} |",
+        v.stuck.len()
+    );
+    let _ = writeln!(
+        out,
+        "| recovered (no answer, stored) | {} |",
+        v.recovered.len()
+    );
+    let _ = writeln!(
+        out,
+        "| indeterminate (refused, stored) | {} |",
+        v.indeterminate.len()
+    );
+    for (effect, dup) in &v.duplicated_by_effect {
+        let _ = writeln!(out, "| duplicated in {effect} | {} |", dup.len());
+    }
+    let _ = writeln!(out, "\n### Figures checked against each other\n");
+    let _ = writeln!(out, "| check | result | figures |\n|---|---|---|");
+    for c in &r.verdict.checks {
+        let result = match c.ok {
+            Some(true) => "agree",
+            Some(false) => "**DISAGREE**",
+            None => "not compared",
+        };
+        let _ = writeln!(out, "| {} | {result} | {} |", c.name, c.detail);
+    }
     let _ = writeln!(out, "\n| state | count |\n|---|---|");
     for (state, n) in &v.by_state {
         let _ = writeln!(out, "| {state} | {n} |");
@@ -159,17 +195,24 @@ pub fn render(r: &ReportInput<'_>) -> String {
     ids(&mut out, "Lost", &v.lost);
     ids(&mut out, "Duplicated", &v.duplicated);
     ids(&mut out, "Unexpected", &v.unexpected);
+    ids(&mut out, "Stuck", &v.stuck);
+    ids(&mut out, "Indeterminate", &v.indeterminate);
+    ids(&mut out, "Recovered", &v.recovered);
     out.push_str("\n![offered, accepted, drained per second and queue depth](chart.svg)\n");
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::checks::Check;
+    use crate::classify::Classification;
 
     fn input<'a>(
-        verdict: &'a Classification,
-        outcomes: &'a BTreeMap<String, f64>,
+        verdict: &'a Verdict,
+        gateway: &'a GatewayCounts,
         finals: &'a [String],
     ) -> ReportInput<'a> {
         ReportInput {
@@ -177,7 +220,7 @@ mod tests {
             final_states: finals,
             deadline: Duration::from_secs(120),
             k6: None,
-            gateway_outcomes: outcomes,
+            gateway,
             verdict,
             drain: None,
             e2e_p50_ms: Some(12.0),
@@ -187,29 +230,46 @@ mod tests {
 
     #[test]
     fn a_clean_audit_passes_and_shows_every_class_at_zero() {
-        let verdict = Classification {
-            accepted: 3,
-            records: 3,
-            ..Classification::default()
+        let verdict = Verdict {
+            classes: Classification {
+                accepted: 3,
+                records: 3,
+                ..Classification::default()
+            },
+            checks: Vec::new(),
         };
-        let outcomes = BTreeMap::from([("accepted".to_owned(), 3.0)]);
-        let text = render(&input(&verdict, &outcomes, &["verified".to_owned()]));
+        let gateway = GatewayCounts::Growth(BTreeMap::from([("accepted".to_owned(), 3.0)]));
+        let text = render(&input(&verdict, &gateway, &["verified".to_owned()]));
         assert!(text.starts_with("# Load-test audit: wave 42 — PASS"));
         assert!(text.contains("| **lost** | 0 |"));
+        assert!(text.contains("| indeterminate (refused, stored) | 0 |"));
+        assert!(text.contains("| accepted | 3 |"));
         assert!(text.contains("not drained within the 120 s deadline"));
         assert!(text.contains("12.0 ms / n/a"));
     }
 
     #[test]
-    fn a_failing_audit_lists_the_ids_at_fault() {
-        let verdict = Classification {
-            accepted: 1,
-            lost: BTreeSet::from(["abc".to_owned()]),
-            ..Classification::default()
+    fn a_failing_audit_lists_the_ids_at_fault_and_the_figures_that_disagree() {
+        let verdict = Verdict {
+            classes: Classification {
+                accepted: 1,
+                lost: BTreeSet::from(["abc".to_owned()]),
+                ..Classification::default()
+            },
+            checks: vec![Check {
+                name: "gateway accepted = k6 202s",
+                detail: "gateway 194, k6 199".to_owned(),
+                ok: Some(false),
+            }],
         };
-        let text = render(&input(&verdict, &BTreeMap::new(), &[]));
+        let gateway = GatewayCounts::Unavailable("the gateway restarted".into());
+        let text = render(&input(&verdict, &gateway, &[]));
         assert!(text.contains("— FAIL"));
         assert!(text.contains("Lost (first 1 of 1)"));
         assert!(text.contains("- `abc`"));
+        assert!(
+            text.contains("| gateway accepted = k6 202s | **DISAGREE** | gateway 194, k6 199 |")
+        );
+        assert!(text.contains("Not available: the gateway restarted."));
     }
 }

@@ -1,36 +1,59 @@
-//! The audit end to end: wait for the drain, classify, write the report.
+//! The audit end to end: wait for the drain, classify, check the figures
+//! against each other, write the report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use diesel_async::AsyncPgConnection;
 
-use crate::accepted::parse_accepted;
+use crate::accepted::parse_attempts;
 use crate::args::AuditArgs;
+use crate::checks::{Check, GatewayCounts, all_agree, consistency};
 use crate::classify::{Classification, classify};
 use crate::db::{self, RecordRow, Tables};
+use crate::effects::repeated_effects;
 use crate::k6::K6Summary;
 use crate::percentile::percentile;
 use crate::report::{ReportInput, render};
-use crate::samples::{outcome_totals, parse_samples, series};
+use crate::sampler::parse_intake;
+use crate::samples::{Sample, parse_samples, series};
 use crate::svg::render_chart;
 
 /// How often progress is logged while waiting.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// Bound on reading the gateway's counters at the end.
+const METRICS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The audit's outcome: the classification and the figure checks.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub classes: Classification,
+    pub checks: Vec<Check>,
+}
+
+impl Verdict {
+    /// Nothing lost, duplicated, unexpected or stuck, and the figures agree.
+    pub fn is_clean(&self) -> bool {
+        self.classes.is_clean() && all_agree(&self.checks)
+    }
+}
 
 /// Runs the audit and writes `report.md`, `chart.svg` and `audit.json` into
 /// `args.out`. Returns the verdict; the caller decides the exit code.
-pub async fn run(args: &AuditArgs) -> anyhow::Result<Classification> {
+pub async fn run(args: &AuditArgs) -> anyhow::Result<Verdict> {
     let text = std::fs::read_to_string(&args.accepted)
         .with_context(|| format!("reading accepted ids from {}", args.accepted.display()))?;
-    let accepted = parse_accepted(&text);
+    let attempts = parse_attempts(&text);
     tracing::info!(
-        accepted = accepted.len(),
+        accepted = attempts.accepted.len(),
+        refused = attempts.refused.len(),
+        no_answer = attempts.no_answer.len(),
         wave = args.wave.get(),
         "auditing run"
     );
+    let provider_duplicates = read_effects(args)?;
 
     let mut conn = db::connect(&args.database_url)
         .await
@@ -42,16 +65,18 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Classification> {
         tracing::warn!(?tables, "optional tables missing: their checks are skipped");
     }
     let finals = args.final_states.as_slice();
-    let drain = wait_for_drain(&mut conn, tables, args, accepted.len()).await?;
+    let drain = wait_for_drain(&mut conn, tables, args, attempts.accepted.len()).await?;
 
     let rows = db::load_records(&mut conn, tables, args.wave.get(), finals)
         .await
         .context("loading the wave's registrations")?;
     let facts: Vec<_> = rows.iter().map(RecordRow::facts).collect();
-    let verdict = classify(&accepted, &facts, |s| args.final_states.contains(s));
+    let classes = classify(&attempts, &facts, &provider_duplicates, |s| {
+        args.final_states.contains(s)
+    });
     let e2e: Vec<f64> = rows
         .iter()
-        .filter(|r| accepted.contains(&r.id))
+        .filter(|r| attempts.accepted.contains(&r.id))
         .filter_map(|r| end_to_end_ms(r, |s| args.final_states.contains(s)))
         .collect();
 
@@ -59,7 +84,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Classification> {
         Some(path) => Some(read_k6(path)?),
         None => None,
     };
-    let samples = match &args.samples {
+    let mut samples = match &args.samples {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading samples from {}", path.display()))?;
@@ -67,13 +92,21 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Classification> {
         }
         None => Vec::new(),
     };
-    let outcomes: BTreeMap<String, f64> = outcome_totals(&samples);
+    // The run has fully ended now (k6 exited, the pipeline drained): the
+    // gateway's counters read here include every answer it gave.
+    let last = final_reading(args.metrics_url.as_deref(), &samples).await;
+    let gateway = gateway_counts(&samples, last.as_ref(), args.metrics_url.is_some());
+    if let Some(last) = last {
+        samples.push(last);
+    }
+    let checks = consistency(&attempts, k6.as_ref(), &gateway);
+    let verdict = Verdict { classes, checks };
     let input = ReportInput {
         wave: args.wave.get(),
         final_states: finals,
         deadline: args.deadline,
         k6: k6.as_ref(),
-        gateway_outcomes: &outcomes,
+        gateway: &gateway,
         verdict: &verdict,
         drain,
         e2e_p50_ms: percentile(&e2e, 50.0),
@@ -87,17 +120,37 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Classification> {
         args.wave.get()
     );
     write_outputs(&args.out, &input, &render_chart(&title, &series(&samples)))?;
+    let c = &verdict.classes;
     tracing::info!(
-        lost = verdict.lost.len(),
-        duplicated = verdict.duplicated.len(),
-        unexpected = verdict.unexpected.len(),
+        lost = c.lost.len(),
+        duplicated = c.duplicated.len(),
+        unexpected = c.unexpected.len(),
+        recovered = c.recovered.len(),
+        indeterminate = c.indeterminate.len(),
+        stuck = c.stuck.len(),
+        figures_agree = all_agree(&verdict.checks),
         "audit finished"
     );
     Ok(verdict)
 }
 
-/// Polls the count of finished registrations until it covers every accepted
-/// id or the deadline passes. Returns the drain time when it completed.
+/// Ids each provider saw the same effect for twice, by provider name.
+fn read_effects(args: &AuditArgs) -> anyhow::Result<BTreeMap<String, BTreeSet<String>>> {
+    args.effects
+        .iter()
+        .map(|e| {
+            let text = std::fs::read_to_string(&e.path).with_context(|| {
+                format!("reading effects of {} from {}", e.name, e.path.display())
+            })?;
+            let repeated =
+                repeated_effects(&text).with_context(|| format!("parsing {}", e.path.display()))?;
+            Ok((e.name.clone(), repeated))
+        })
+        .collect()
+}
+
+/// Polls until every accepted id could be final and nothing stored is still
+/// on its way, or the deadline passes. Returns the drain time when it completed.
 async fn wait_for_drain(
     conn: &mut AsyncPgConnection,
     tables: Tables,
@@ -107,28 +160,93 @@ async fn wait_for_drain(
     let start = Instant::now();
     let mut last_log = start;
     loop {
-        let done = db::count_finished(conn, tables, args.wave.get(), args.final_states.as_slice())
+        let p = db::progress(conn, tables, args.wave.get(), args.final_states.as_slice())
             .await
             .context("counting finished registrations")?;
         // Unexpected records could make the count reach the target early; the
         // full classification afterwards catches that case as a failure.
-        if usize::try_from(done).unwrap_or(0) >= accepted {
+        if p.unfinished == 0 && usize::try_from(p.finished).unwrap_or(0) >= accepted {
             return Ok(Some(start.elapsed()));
         }
         if start.elapsed() >= args.deadline {
             tracing::warn!(
-                done,
+                finished = p.finished,
+                unfinished = p.unfinished,
                 accepted,
                 "deadline passed before the pipeline drained"
             );
             return Ok(None);
         }
         if last_log.elapsed() >= PROGRESS_EVERY {
-            tracing::info!(done, accepted, "waiting for the pipeline to drain");
+            tracing::info!(
+                finished = p.finished,
+                unfinished = p.unfinished,
+                accepted,
+                "waiting for the pipeline to drain"
+            );
             last_log = Instant::now();
         }
         tokio::time::sleep(args.poll_interval).await;
     }
+}
+
+/// The gateway's counters now, as one more sample.
+async fn final_reading(url: Option<&str>, samples: &[Sample]) -> Option<Sample> {
+    let url = url?;
+    let read = async {
+        let client = reqwest::Client::builder()
+            .timeout(METRICS_TIMEOUT)
+            .build()
+            .ok()?;
+        client.get(url).send().await.ok()?.text().await.ok()
+    };
+    let Some(body) = read.await else {
+        tracing::warn!("could not read the gateway's counters after the run");
+        return None;
+    };
+    let unix_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let outcomes = parse_intake(&body)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    Some(Sample {
+        unix_ms: i64::try_from(unix_ms).unwrap_or(i64::MAX),
+        // Keep the chart's queue line: the last depth the sampler saw.
+        queue: samples.last().and_then(|s| s.queue),
+        outcomes,
+    })
+}
+
+/// Growth of the gateway's counters from the first sample (taken before the
+/// load) to the reading after the drain, unless a restart reset them.
+fn gateway_counts(samples: &[Sample], last: Option<&Sample>, asked: bool) -> GatewayCounts {
+    let readable: Vec<&Sample> = samples
+        .iter()
+        .chain(last)
+        .filter(|s| !s.outcomes.is_empty())
+        .collect();
+    let (Some(first), Some(end)) = (readable.first(), last) else {
+        let why = if asked {
+            "no baseline sample or no reading after the run"
+        } else {
+            "no --metrics-url to read the counters after the run"
+        };
+        return GatewayCounts::Unavailable(why.to_owned());
+    };
+    let went_back = readable.windows(2).any(|w| {
+        w[1].outcomes
+            .iter()
+            .any(|(k, v)| *v < w[0].outcomes.get(k).copied().unwrap_or(0.0))
+    });
+    if went_back {
+        return GatewayCounts::Unavailable("the gateway restarted during the run".to_owned());
+    }
+    GatewayCounts::Growth(
+        end.outcomes
+            .iter()
+            .map(|(k, v)| (k.clone(), v - first.outcomes.get(k).copied().unwrap_or(0.0)))
+            .collect(),
+    )
 }
 
 /// Submission to first final state, in milliseconds. Without history, a
@@ -151,14 +269,32 @@ fn read_k6(path: &Path) -> anyhow::Result<K6Summary> {
 
 fn write_outputs(dir: &Path, input: &ReportInput<'_>, chart: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let v = input.verdict;
+    let v = &input.verdict.classes;
+    let checks: Vec<_> = input
+        .verdict
+        .checks
+        .iter()
+        .map(|c| serde_json::json!({"name": c.name, "ok": c.ok, "detail": c.detail}))
+        .collect();
+    let duplicated_by_effect: BTreeMap<_, _> = v
+        .duplicated_by_effect
+        .iter()
+        .map(|(k, ids)| (k.clone(), ids.len()))
+        .collect();
     let json = serde_json::json!({
         "wave": input.wave,
+        "clean": input.verdict.is_clean(),
         "accepted": v.accepted,
         "records": v.records,
         "lost": v.lost.len(),
         "duplicated": v.duplicated.len(),
+        "duplicated_by_effect": duplicated_by_effect,
         "unexpected": v.unexpected.len(),
+        "recovered": v.recovered.len(),
+        "indeterminate": v.indeterminate.len(),
+        "stuck": v.stuck.len(),
+        "figures_agree": all_agree(&input.verdict.checks),
+        "checks": checks,
         "by_state": v.by_state,
         "by_reason": v.by_reason,
         "drain_secs": input.drain.map(|d| d.as_secs_f64()),

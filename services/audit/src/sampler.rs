@@ -16,7 +16,7 @@ use lapin::{Channel, Connection, ConnectionProperties};
 
 /// Outcome columns, in the order written. Anything else the gateway reports
 /// is summed into `other`, so the header never changes during a run.
-pub const OUTCOMES: [&str; 9] = [
+pub const OUTCOMES: [&str; 10] = [
     "accepted",
     "invalid",
     "rate_limited_client",
@@ -25,6 +25,7 @@ pub const OUTCOMES: [&str; 9] = [
     "queue_full",
     "broker_blocked",
     "broker_timeout",
+    "broker_unavailable",
     "other",
 ];
 
@@ -35,50 +36,37 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(800);
 /// are skipped meanwhile, and the connection is then kept.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sampler settings.
-#[derive(Debug, Clone)]
+/// Samples the intake queue's depth and the gateway's intake counters until
+/// SIGINT or SIGTERM.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "lonjak-sampler", version)]
 pub struct SamplerArgs {
     /// Broker to ask for the queue's depth.
+    #[arg(
+        long,
+        env = "LONJAK_BUS__URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
     pub amqp_url: String,
     /// The intake queue (with the deployment's prefix, if any).
+    #[arg(long, default_value = "verifier")]
     pub queue: String,
     /// The gateway's Prometheus endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:8080/metrics")]
     pub metrics_url: String,
     /// CSV file to create.
+    #[arg(long)]
     pub out: PathBuf,
-    /// Time between samples.
+    /// Time between samples, in milliseconds (at least 100).
+    #[arg(long = "interval-ms", value_parser = interval, default_value = "1000")]
     pub interval: Duration,
 }
 
-impl SamplerArgs {
-    /// Parses `--amqp-url --queue --metrics-url --out --interval-ms`; only
-    /// `--out` is required.
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> anyhow::Result<Self> {
-        let mut parsed = Self {
-            amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
-            queue: "verifier".into(),
-            metrics_url: "http://127.0.0.1:8080/metrics".into(),
-            out: PathBuf::new(),
-            interval: Duration::from_millis(1000),
-        };
-        let mut it = args.into_iter();
-        while let Some(flag) = it.next() {
-            let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-            match flag.as_str() {
-                "--amqp-url" => parsed.amqp_url = value,
-                "--queue" => parsed.queue = value,
-                "--metrics-url" => parsed.metrics_url = value,
-                "--out" => parsed.out = PathBuf::from(value),
-                "--interval-ms" => {
-                    let ms: u64 = value.parse().context("--interval-ms must be a number")?;
-                    parsed.interval = Duration::from_millis(ms.max(100));
-                }
-                _ => anyhow::bail!("unknown argument {flag}"),
-            }
-        }
-        anyhow::ensure!(!parsed.out.as_os_str().is_empty(), "--out CSV is required");
-        Ok(parsed)
-    }
+fn interval(raw: &str) -> Result<Duration, String> {
+    raw.parse::<u64>()
+        .map(|ms| Duration::from_millis(ms.max(100)))
+        .map_err(|_| "a whole number of milliseconds".to_owned())
 }
 
 /// Sums `lonjak_intake_requests_total` by outcome from Prometheus text,
@@ -274,7 +262,10 @@ mod tests {
 
     #[test]
     fn sampler_arguments_need_an_output_file() {
-        let args = |v: &[&str]| SamplerArgs::parse(v.iter().map(|s| (*s).to_owned()));
+        use clap::Parser as _;
+        let args = |v: &[&str]| {
+            SamplerArgs::try_parse_from(std::iter::once("lonjak-sampler").chain(v.iter().copied()))
+        };
         assert!(args(&[]).is_err());
         let parsed = args(&["--out", "s.csv", "--queue", "p.verifier"]).unwrap();
         assert_eq!(parsed.queue, "p.verifier");

@@ -3,9 +3,10 @@
 //! samples queue depth and intake counters until SIGINT/SIGTERM.
 
 use anyhow::Context as _;
+use clap::Parser as _;
 
 fn main() -> anyhow::Result<()> {
-    let args = lonjak_audit::sampler::SamplerArgs::parse(std::env::args().skip(1))?;
+    let args = lonjak_audit::sampler::SamplerArgs::parse();
     lonjak_audit::init_logging();
     // A multi-thread runtime: on a current-thread one, lapin's connection
     // handshake was seen to stall for many seconds between samples.
