@@ -1,34 +1,13 @@
-//! Command-line arguments (a handful of `--key value` pairs).
+//! Command-line arguments (clap, with environment fallbacks for the broker),
+//! checked into a [`Command`].
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
 
 use crate::clients::{ClientMix, MAX_CLIENTS};
-
-pub const USAGE: &str = "\
-usage: lonjak-bench run --rate S [options]
-       lonjak-bench cleanup --bus-prefix P [--amqp-url U]
-
-run: drive POST /v1/registrations open-loop at each multiple of S.
-  --rate S                sustainable rate (requests/s); levels are multiples of it
-  --levels 1,3,10         multiples of S to run, in order
-  --duration-secs 20      length of each level
-  --pause-secs 3          idle time between levels (limiters refill)
-  --url URL               gateway base URL, on this machine [http://127.0.0.1:8080]
-  --max-inflight 2000     requests outstanding at once; beyond it sends are dropped
-  --clients 50000         distinct X-Forwarded-For addresses (0: send no header)
-  --hot-clients 10        addresses sending --hot-share of all requests
-  --hot-share 1.0         percent of requests from the hot addresses
-  --amqp-url URL          broker, to count the intake queue [amqp://guest:guest@127.0.0.1:5672/%2f]
-  --bus-prefix P          the gateway's LONJAK_BUS__PREFIX [\"\"]
-  --intake-max-length N   the gateway's LONJAK_BUS__INTAKE_MAX_LENGTH (must match)
-  --first-id N            first applicant index [0]
-  --gateway TEXT          the gateway's configuration, quoted in the report
-  --gateway-pid PID       the gateway's process, to report the CPU it used
-  --out-dir DIR           write admission.md and admission.json there
-cleanup: delete the queues and exchanges of a (non-empty) bus prefix.";
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,140 +36,151 @@ pub struct RunArgs {
 
 const DEFAULT_AMQP: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
-impl Command {
-    /// Parses the arguments after the program name.
-    pub fn parse<I: IntoIterator<Item = String>>(args: I) -> anyhow::Result<Self> {
-        let mut args = args.into_iter();
-        let verb = args.next().unwrap_or_default();
-        let mut pairs = Vec::new();
-        while let Some(key) = args.next() {
-            let Some(name) = key.strip_prefix("--") else {
-                bail!("unexpected argument {key:?}");
-            };
-            let value = args
-                .next()
-                .with_context(|| format!("--{name} needs a value"))?;
-            pairs.push((name.to_owned(), value));
-        }
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let known: &[&str] = match verb.as_str() {
-            "run" => &[
-                "rate",
-                "levels",
-                "duration-secs",
-                "pause-secs",
-                "url",
-                "max-inflight",
-                "clients",
-                "hot-clients",
-                "hot-share",
-                "amqp-url",
-                "bus-prefix",
-                "intake-max-length",
-                "first-id",
-                "gateway",
-                "gateway-pid",
-                "out-dir",
-            ],
-            "cleanup" => &["amqp-url", "bus-prefix"],
-            _ => bail!("unknown command {verb:?}"),
-        };
-        if let Some((k, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            bail!("unknown option --{k} for {verb}");
-        }
-        let amqp_url = get("amqp-url").unwrap_or_else(|| DEFAULT_AMQP.to_owned());
-        if verb == "cleanup" {
-            return Ok(Self::Cleanup {
-                amqp_url,
-                prefix: get("bus-prefix").context("--bus-prefix is required")?,
-            });
-        }
-
-        let url = get("url").unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
-        ensure_local(&url)?;
-        let rate: u64 = number(get("rate").context("--rate is required")?, "rate")?;
-        let levels = get("levels")
-            .unwrap_or_else(|| "1,3,10".to_owned())
-            .split(',')
-            .map(|s| number::<u32>(s.trim().to_owned(), "levels"))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        anyhow::ensure!(
-            rate > 0 && !levels.is_empty() && levels.iter().all(|&m| m > 0),
-            "--rate and every level must be positive"
-        );
-        let clients: u32 = number(get("clients").unwrap_or_else(|| "50000".into()), "clients")?;
-        let hot_clients: u32 = number(
-            get("hot-clients").unwrap_or_else(|| "10".into()),
-            "hot-clients",
-        )?;
-        anyhow::ensure!(
-            clients <= MAX_CLIENTS && hot_clients <= MAX_CLIENTS,
-            "--clients and --hot-clients are at most {MAX_CLIENTS}"
-        );
-        let hot_share: f64 = number(
-            get("hot-share").unwrap_or_else(|| "1.0".into()),
-            "hot-share",
-        )?;
-        anyhow::ensure!(
-            (0.0..=100.0).contains(&hot_share),
-            "--hot-share is a percentage"
-        );
-        let max_inflight: usize = number(
-            get("max-inflight").unwrap_or_else(|| "2000".into()),
-            "max-inflight",
-        )?;
-        anyhow::ensure!(max_inflight > 0, "--max-inflight must be positive");
-        let duration: u64 = number(
-            get("duration-secs").unwrap_or_else(|| "20".into()),
-            "duration-secs",
-        )?;
-        anyhow::ensure!(
-            (1..=300).contains(&duration),
-            "--duration-secs must be 1–300: each level is bounded"
-        );
-        let pause: u64 = number(
-            get("pause-secs").unwrap_or_else(|| "3".into()),
-            "pause-secs",
-        )?;
-        Ok(Self::Run(RunArgs {
-            url,
-            rate,
-            levels,
-            duration: Duration::from_secs(duration),
-            pause: Duration::from_secs(pause),
-            max_inflight,
-            mix: ClientMix {
-                clients,
-                hot_clients,
-                // A percentage in [0, 100] times 100 fits a u32.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                hot_per_10k: (hot_share * 100.0).round() as u32,
-            },
-            amqp_url,
-            prefix: get("bus-prefix").unwrap_or_default(),
-            intake_max_length: get("intake-max-length")
-                .map(|v| number(v, "intake-max-length"))
-                .transpose()?,
-            first_id: number(get("first-id").unwrap_or_else(|| "0".into()), "first-id")?,
-            gateway: get("gateway").unwrap_or_else(|| "(not given)".to_owned()),
-            gateway_pid: get("gateway-pid")
-                .map(|v| number(v, "gateway-pid"))
-                .transpose()?,
-            out_dir: get("out-dir").map(PathBuf::from),
-        }))
-    }
+/// Open-loop benchmark of the gateway's admission control.
+#[derive(Debug, Parser)]
+#[command(name = "lonjak-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    verb: Verb,
 }
 
-fn number<T: std::str::FromStr>(value: String, name: &str) -> anyhow::Result<T> {
-    value
-        .parse()
-        .map_err(|_| anyhow::anyhow!("--{name}: {value:?} is not a valid number"))
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// Drive POST /v1/registrations open-loop at each multiple of S.
+    Run(RunFlags),
+    /// Delete the queues and exchanges of a (non-empty) bus prefix.
+    Cleanup {
+        /// Broker.
+        #[arg(long, env = "LONJAK_BUS__URL", default_value = DEFAULT_AMQP, hide_env_values = true)]
+        amqp_url: String,
+        /// The prefix whose topology is deleted.
+        #[arg(long)]
+        bus_prefix: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunFlags {
+    /// Sustainable rate S (requests/s); levels are multiples of it.
+    #[arg(long)]
+    rate: u64,
+    /// Multiples of S to run, in order.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,10")]
+    levels: Vec<u32>,
+    /// Length of each level, 1–300 s.
+    #[arg(long, default_value_t = 20)]
+    duration_secs: u64,
+    /// Idle time between levels (limiters refill).
+    #[arg(long, default_value_t = 3)]
+    pause_secs: u64,
+    /// Gateway base URL, on this machine.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Requests outstanding at once; beyond it sends are dropped.
+    #[arg(long, default_value_t = 2000)]
+    max_inflight: usize,
+    /// Distinct X-Forwarded-For addresses (0: send no header).
+    #[arg(long, default_value_t = 50_000)]
+    clients: u32,
+    /// Addresses sending --hot-share of all requests.
+    #[arg(long, default_value_t = 10)]
+    hot_clients: u32,
+    /// Percent of requests from the hot addresses.
+    #[arg(long, default_value_t = 1.0)]
+    hot_share: f64,
+    /// Broker, to count the intake queue.
+    #[arg(long, env = "LONJAK_BUS__URL", default_value = DEFAULT_AMQP, hide_env_values = true)]
+    amqp_url: String,
+    /// The gateway's LONJAK_BUS__PREFIX.
+    #[arg(long, default_value = "")]
+    bus_prefix: String,
+    /// The gateway's LONJAK_BUS__INTAKE_MAX_LENGTH (must match).
+    #[arg(long)]
+    intake_max_length: Option<u32>,
+    /// First applicant index.
+    #[arg(long, default_value_t = 0)]
+    first_id: u64,
+    /// The gateway's configuration, quoted in the report.
+    #[arg(long, default_value = "(not given)")]
+    gateway: String,
+    /// The gateway's process, to report the CPU it used.
+    #[arg(long)]
+    gateway_pid: Option<u32>,
+    /// Write admission.md and admission.json there.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+}
+
+impl Command {
+    /// Parses the process's arguments; exits with a usage message (status 2)
+    /// when they cannot be understood.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::check(Cli::parse())
+    }
+
+    /// Parses `args`, the program name first.
+    pub fn try_parse_from<I, T>(args: I) -> anyhow::Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::check(Cli::try_parse_from(args)?)
+    }
+
+    fn check(cli: Cli) -> anyhow::Result<Self> {
+        let f = match cli.verb {
+            Verb::Cleanup {
+                amqp_url,
+                bus_prefix,
+            } => {
+                return Ok(Self::Cleanup {
+                    amqp_url,
+                    prefix: bus_prefix,
+                });
+            }
+            Verb::Run(flags) => flags,
+        };
+        ensure_local(&f.url)?;
+        anyhow::ensure!(
+            f.rate > 0 && !f.levels.is_empty() && f.levels.iter().all(|&m| m > 0),
+            "--rate and every level must be positive"
+        );
+        anyhow::ensure!(
+            f.clients <= MAX_CLIENTS && f.hot_clients <= MAX_CLIENTS,
+            "--clients and --hot-clients are at most {MAX_CLIENTS}"
+        );
+        anyhow::ensure!(
+            (0.0..=100.0).contains(&f.hot_share),
+            "--hot-share is a percentage"
+        );
+        anyhow::ensure!(f.max_inflight > 0, "--max-inflight must be positive");
+        anyhow::ensure!(
+            (1..=300).contains(&f.duration_secs),
+            "--duration-secs must be 1–300: each level is bounded"
+        );
+        Ok(Self::Run(RunArgs {
+            url: f.url,
+            rate: f.rate,
+            levels: f.levels,
+            duration: Duration::from_secs(f.duration_secs),
+            pause: Duration::from_secs(f.pause_secs),
+            max_inflight: f.max_inflight,
+            mix: ClientMix {
+                clients: f.clients,
+                hot_clients: f.hot_clients,
+                // A percentage in [0, 100] times 100 fits a u32.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                hot_per_10k: (f.hot_share * 100.0).round() as u32,
+            },
+            amqp_url: f.amqp_url,
+            prefix: f.bus_prefix,
+            intake_max_length: f.intake_max_length,
+            first_id: f.first_id,
+            gateway: f.gateway,
+            gateway_pid: f.gateway_pid,
+            out_dir: f.out_dir,
+        }))
+    }
 }
 
 /// Load is aimed at this machine only.
@@ -211,7 +201,13 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> anyhow::Result<Command> {
-        Command::parse(s.split_whitespace().map(str::to_owned))
+        Command::try_parse_from(std::iter::once("lonjak-bench").chain(s.split_whitespace()))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! `lonjak-bench`: arguments → run → report on stdout and in files.
 
 use anyhow::Context;
-use lonjak_bench::args::{Command, USAGE};
+use lonjak_bench::args::Command;
 use lonjak_bench::{bench, queue};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let command = match Command::parse(std::env::args().skip(1)) {
+    let command = match Command::from_env() {
         Ok(command) => command,
         Err(e) => {
-            eprintln!("{e:#}\n\n{USAGE}");
+            eprintln!("lonjak-bench: {e:#}\n(lonjak-bench --help lists the options)");
             std::process::exit(2);
         }
     };
