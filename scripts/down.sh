@@ -2,7 +2,7 @@
 # Stops what scripts/up.sh started (SIGTERM, so each service drains first).
 # RabbitMQ and PostgreSQL are left running.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 quiet=${1:-}
 for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/registry-sim.pid; do
   [ -f "$pidfile" ] || continue

@@ -51,7 +51,7 @@ else
     apt_install postgresql
     installed_pg=1
   fi
-  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -V | tail -n1)
   say "PostgreSQL: starting cluster $version/main"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || pg_ctlcluster "$version" main start
   wait_for 5432 PostgreSQL 60

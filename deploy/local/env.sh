@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Settings of the local pipeline (sourced by scripts/up.sh). Development keys
 # only: a real deployment sets its own (see docs/configuration.md).
 export LONJAK_BUS__URL=${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
@@ -17,10 +18,10 @@ export LONJAK_ADMISSION__CLIENT_BURST=${LONJAK_ADMISSION__CLIENT_BURST:-100000}
 # Registry simulator and the verifier's outbound limits (per ministry).
 export LONJAK_SIM__LISTEN=${LONJAK_SIM__LISTEN:-127.0.0.1:8090}
 for r in DUKCAPIL DAPODIK DTKS; do
-  export LONJAK_SIM__${r}__RATE_PER_SEC=${LONJAK_SIM_RATE:-1500}
-  export LONJAK_SIM__${r}__MAX_CONCURRENT=${LONJAK_SIM_CONCURRENCY:-400}
-  export LONJAK_REGISTRIES__${r}__URL=http://${LONJAK_SIM__LISTEN}
-  export LONJAK_REGISTRIES__${r}__RATE_PER_SEC=${LONJAK_VERIFIER_RATE:-1200}
+  export LONJAK_SIM__${r}__RATE_PER_SEC="${LONJAK_SIM_RATE:-1500}"
+  export LONJAK_SIM__${r}__MAX_CONCURRENT="${LONJAK_SIM_CONCURRENCY:-400}"
+  export LONJAK_REGISTRIES__${r}__URL="http://${LONJAK_SIM__LISTEN}"
+  export LONJAK_REGISTRIES__${r}__RATE_PER_SEC="${LONJAK_VERIFIER_RATE:-1200}"
 done
 export LONJAK_VERIFIER__CONCURRENCY=${LONJAK_VERIFIER__CONCURRENCY:-128}
 export LONJAK_VERIFIER__PREFETCH=${LONJAK_VERIFIER__PREFETCH:-256}
