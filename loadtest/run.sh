@@ -3,7 +3,7 @@
 # and intake counters during the run, then audits that nothing accepted was
 # lost. Everything lands in loadtest/results/<scenario>-<wave>/.
 #
-#   loadtest/run.sh SCENARIO [extra k6 args...]     SCENARIO: smoke|spike|overload|soak
+#   loadtest/run.sh SCENARIO [extra k6 args...]     SCENARIO: smoke|spike|overload|soak|faults
 #
 # Environment (defaults in brackets):
 #   BASE_URL             gateway [http://127.0.0.1:8080]; must be on this machine
@@ -14,6 +14,9 @@
 #   MAX_RUN_SECS         hard stop for k6 [smoke 120, spike 300, overload 300, soak 7500]
 #   AUDIT_DEADLINE_SECS  how long the audit waits for the drain [120]
 #   FINAL_STATES         [verified,rejected]
+#   AUDIT_EFFECTS        providers' records of effects for the audit, space-separated
+#                        NAME=FILE (one `<registration_id> <key>` line per message sent)
+#   RESULTS_DIR          where run directories go [loadtest/results]
 #   SKIP_AUDIT=1         run k6 and the sampler only
 # Scenario knobs (RATE, DURATION, PEAK_RATE, P99_MS, DUP_SHARE, INVALID_SHARE…)
 # pass through the environment to k6: see loadtest/README.md.
@@ -27,9 +30,9 @@ say() { printf '[loadtest] %s\n' "$*"; }
 
 scenario=${1:-}
 case "$scenario" in
-  smoke | spike | overload | soak) shift ;;
+  smoke | spike | overload | soak | faults) shift ;;
   *)
-    echo "usage: $0 smoke|spike|overload|soak [extra k6 args...]" >&2
+    echo "usage: $0 smoke|spike|overload|soak|faults [extra k6 args...]" >&2
     exit 2
     ;;
 esac
@@ -47,6 +50,7 @@ AMQP_URL=${AMQP_URL:-${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}}
 QUEUE=${QUEUE:-${LONJAK_BUS__PREFIX:-}verifier}
 AUDIT_DEADLINE_SECS=${AUDIT_DEADLINE_SECS:-120}
 FINAL_STATES=${FINAL_STATES:-verified,rejected}
+RESULTS_DIR=${RESULTS_DIR:-$here/results}
 case "$scenario" in
   smoke) default_max=120 ;;
   soak) default_max=7500 ;;
@@ -81,12 +85,12 @@ wave_taken() {
 if [ -z "${WAVE:-}" ]; then
   WAVE=$(( $(date +%s) % 1000000 ))
   [ "$WAVE" -gt 0 ] || WAVE=1
-  while wave_taken "$WAVE" || [ -e "$here/results/$scenario-$WAVE" ]; do
+  while wave_taken "$WAVE" || [ -e "$RESULTS_DIR/$scenario-$WAVE" ]; do
     WAVE=$(( WAVE % 1000000 + 1 ))
   done
 fi
 
-out="$here/results/$scenario-$WAVE"
+out="$RESULTS_DIR/$scenario-$WAVE"
 if [ -e "$out" ]; then
   echo "$out already exists: pick another WAVE" >&2
   exit 2
@@ -113,6 +117,11 @@ stop_sampler() {
   fi
 }
 trap stop_sampler EXIT
+# The first sample is the gateway counters' baseline: take it before the load.
+for _ in $(seq 1 50); do
+  [ "$(wc -l <"$out/samples.csv" 2>/dev/null || echo 0)" -ge 2 ] && break
+  sleep 0.2
+done
 
 # --console-output receives the ACCEPTED <id> lines the audit needs; k6
 # appends to it, and the directory is fresh, so it holds this run only.
@@ -135,12 +144,21 @@ audit_rc=0
 if [ "${SKIP_AUDIT:-0}" = 1 ]; then
   say "audit skipped (SKIP_AUDIT=1)"
 else
+  effects=()
+  for e in ${AUDIT_EFFECTS:-}; do effects+=(--effects "$e"); done
   say "auditing: waiting up to ${AUDIT_DEADLINE_SECS}s for the pipeline to drain"
+  # The audit reads the gateway's counters again itself, after the drain:
+  # by then every request of the run has been answered.
   "$bin/lonjak-audit" --database-url "$DATABASE_URL" --wave "$WAVE" \
     --accepted "$out/accepted.log" --deadline-secs "$AUDIT_DEADLINE_SECS" \
     --final-states "$FINAL_STATES" --k6-summary "$out/summary.json" \
-    --samples "$out/samples.csv" --out "$out" || audit_rc=$?
-  if [ "$audit_rc" = 0 ]; then say "audit: nothing lost, duplicated or unexpected"; else say "audit FAILED (exit $audit_rc)"; fi
+    --samples "$out/samples.csv" --metrics-url "$BASE_URL/metrics" \
+    "${effects[@]}" --out "$out" || audit_rc=$?
+  if [ "$audit_rc" = 0 ]; then
+    say "audit: nothing lost, duplicated, unexpected or stuck; the figures agree"
+  else
+    say "audit FAILED (exit $audit_rc)"
+  fi
 fi
 stop_sampler
 echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$out/run.env"

@@ -4,9 +4,11 @@
 
 import http from 'k6/http';
 import exec from 'k6/execution';
+import { check } from 'k6';
 import { Counter } from 'k6/metrics';
 import { applicantAt, fraction, invalidAt } from './applicants.js';
 import { checkAccepted, checkInvalid, checkRefused } from './checks.js';
+import { CAN_DERIVE, registrationId } from './identity.js';
 
 function num(name, fallback) {
   const raw = __ENV[name];
@@ -42,6 +44,7 @@ const invalid = new Counter('registrations_invalid');
 const rateLimited = new Counter('registrations_rate_limited');
 const overloaded = new Counter('registrations_overloaded');
 const unexpected = new Counter('unexpected_status');
+const noAnswer = new Counter('registrations_no_answer');
 const duplicatesSent = new Counter('duplicates_sent');
 const invalidSent = new Counter('invalid_sent');
 
@@ -131,9 +134,15 @@ export function iteration() {
 
   const res = post(body, kind);
   const wantsInvalid = kind === 'invalid';
+  // Only valid bodies can be stored, so only they are named when refused or
+  // unanswered: the audit then tells "refused, yet stored" from "never sent".
+  const derived = wantsInvalid ? null : registrationId(body.nik, body.wave);
   if (res.status === 202 && !wantsInvalid) {
     accepted.add(1);
     const { id } = checkAccepted(res, expectedId);
+    if (CAN_DERIVE) {
+      check(res, { 'accepted: the id is the one derived from NIK and wave': () => id === derived });
+    }
     if (id) {
       // The audit reads these lines from k6's --console-output file.
       console.log(`ACCEPTED ${id}`);
@@ -148,7 +157,13 @@ export function iteration() {
   } else if ((res.status === 429 || res.status === 503) && settings.allowRefusals) {
     (res.status === 429 ? rateLimited : overloaded).add(1);
     checkRefused(res);
+    console.log(`REFUSED ${derived || '-'} status=${res.status}`);
   } else {
+    if (res.status === 0) {
+      // No answer at all: the outcome is unknown to the client.
+      noAnswer.add(1);
+      console.log(`NO_ANSWER ${derived || '-'}`);
+    }
     surprise(res, kind);
   }
 }
@@ -168,7 +183,7 @@ function textSummary(data) {
     `  invalid 422  ${value(data, 'registrations_invalid', 'count')}`,
     `  limited 429  ${value(data, 'registrations_rate_limited', 'count')}`,
     `  overload 503 ${value(data, 'registrations_overloaded', 'count')}`,
-    `  unexpected   ${value(data, 'unexpected_status', 'count')}`,
+    `  unexpected   ${value(data, 'unexpected_status', 'count')} (no answer ${value(data, 'registrations_no_answer', 'count')})`,
     `  checks       ${(100 * value(data, 'checks', 'rate')).toFixed(2)} %`,
     '  thresholds:',
   ];

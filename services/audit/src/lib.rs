@@ -6,6 +6,7 @@ pub mod checks;
 pub mod classify;
 pub mod db;
 pub mod effects;
+pub mod inject;
 pub mod k6;
 pub mod percentile;
 pub mod report;

@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # root and out are set by loadtest/fault.sh
+# What every fault scenario shares (sourced by loadtest/fault.sh): the
+# pipeline up and down, the load in the background, the list of workers,
+# readiness and recovery timing, restoring on any exit, and the summary.
+
+say() { printf '[fault] %s\n' "$*"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Workers the scenarios kill, poison and wait for: name:queue:ops-address.
+# The verifier today; add eligibility (9102), notifier (9103) and photo-check
+# (9104) here, or through FAULT_WORKERS, as they land.
+FAULT_WORKERS=${FAULT_WORKERS:-verifier:verifier:${LONJAK_OPS__ADDR:-127.0.0.1:9101}}
+workers() { tr ' ' '\n' <<<"$FAULT_WORKERS" | cut -d: -f1; }
+worker_queue() { tr ' ' '\n' <<<"$FAULT_WORKERS" | awk -F: -v w="$1" '$1 == w { print $2 }'; }
+worker_ops() { tr ' ' '\n' <<<"$FAULT_WORKERS" | awk -F: -v w="$1" '$1 == w { print $3 ":" $4 }'; }
+worker_pid() { cat "$root/.run/pids/$1.pid" 2>/dev/null; }
+
+# Restore actions, run in reverse order on any exit (success, failure, ^C).
+restores=()
+on_exit_restore() { restores+=("$1"); }
+run_restores() {
+  local i
+  for ((i = ${#restores[@]} - 1; i >= 0; i--)); do
+    eval "${restores[$i]}" || say "restore step failed: ${restores[$i]}"
+  done
+  restores=()
+}
+
+# Brings the pipeline up (scripts/up.sh: build, migrations, services) and
+# arranges for scripts/down.sh on exit. The up log goes to the results.
+pipeline_up() {
+  say "bringing the pipeline up (log: ${out#"$root"/}/up.log)"
+  on_exit_restore "'$root/scripts/down.sh' --quiet"
+  if ! "$root/scripts/up.sh" >"$out/up.log" 2>&1; then
+    tail -n 30 "$out/up.log"
+    say "the pipeline did not come up"
+    return 1
+  fi
+}
+
+ready() { curl -fsS -o /dev/null --max-time 2 "http://$1/readyz" 2>/dev/null; }
+
+# Every worker and the gateway answer /readyz: prints seconds since $1.
+wait_recovered() { # since [timeout-secs]
+  local start=$1 limit=${2:-120} w
+  while :; do
+    local all=1
+    ready "$LONJAK_HTTP__ADDR" || all=0
+    for w in $(workers); do ready "$(worker_ops "$w")" || all=0; done
+    if [ "$all" = 1 ]; then since "$start"; return 0; fi
+    if awk -v s="$(since "$start")" -v l="$limit" 'BEGIN { exit !(s > l) }'; then
+      echo "not-recovered"; return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Restarts one worker the way scripts/up.sh started it (a pod restart).
+restart_worker() { # name
+  local name=$1 bin="$root/target/debug"
+  [ "${LONJAK_PROFILE:-dev}" = release ] && bin="$root/target/release"
+  nohup nice -n "${LONJAK_WORKER_NICE:-10}" "$bin/lonjak-$name" >>"$root/.run/logs/$name.log" 2>&1 &
+  echo $! >"$root/.run/pids/$name.pid"
+}
+
+# The load: loadtest/run.sh faults in the background (k6 + sampler + audit),
+# into $out. Knobs: RATE, DURATION, DUP_SHARE, INVALID_SHARE, AUDIT_DEADLINE_SECS.
+load_start() {
+  say "load: ${RATE:-100}/s for ${DURATION:-40s}, ${DUP_SHARE}× re-submissions, ${INVALID_SHARE}× invalid"
+  RESULTS_DIR="$out" RATE=${RATE:-100} DURATION=${DURATION:-40s} \
+    AUDIT_DEADLINE_SECS=${AUDIT_DEADLINE_SECS:-180} \
+    "$root/loadtest/run.sh" faults >"$out/load.log" 2>&1 &
+  load_pid=$!
+  load_started=$(now)
+  on_exit_restore "kill -INT $load_pid 2>/dev/null; wait $load_pid 2>/dev/null"
+  # Let k6 start before anything is injected.
+  sleep "${WARMUP_SECS:-8}"
+}
+
+# Waits for the load and its audit; the run's directory is $run_dir.
+load_wait() {
+  load_rc=0
+  wait "$load_pid" || load_rc=$?
+  run_dir=$(find "$out" -mindepth 1 -maxdepth 1 -type d -name 'faults-*' | head -n1)
+}
+
+# Seconds since the load started, e.g. for a timeline.
+at() { since "$load_started"; }
+
+# Prints the scenario's summary (and writes it to $out/fault.md): the fault,
+# its timeline, the scenario's own checks, and the audit.
+summarise() { # scenario
+  local audit="$run_dir/audit.json" verdict=PASS
+  [ "$load_rc" = 0 ] || verdict=FAIL
+  for c in "${check_results[@]}"; do [[ "$c" == FAIL* ]] && verdict=FAIL; done
+  {
+    echo "# Fault scenario $1 — $verdict"
+    echo
+    echo "- load: ${RATE:-100}/s for ${DURATION:-40s} (re-submissions ${DUP_SHARE}, invalid ${INVALID_SHARE}), k6 + audit exit $load_rc"
+    for t in "${timeline[@]}"; do echo "- $t"; done
+    echo
+    echo "| scenario check | result |"
+    echo "|---|---|"
+    for c in "${check_results[@]}"; do echo "| ${c#* } | ${c%% *} |"; done
+    echo
+    if [ -f "$audit" ]; then
+      echo "Audit (${run_dir#"$root"/}/report.md):"
+      echo
+      echo '```'
+      tr -d '\n ' <"$audit" | grep -o '"\(accepted\|records\|lost\|duplicated\|unexpected\|recovered\|indeterminate\|stuck\|figures_agree\|drain_secs\)":[^,}]*' | tr -d '"' | tr '\n' ' '
+      echo
+      echo '```'
+    else
+      echo "No audit (see ${out#"$root"/}/load.log)."
+    fi
+  } | tee "$out/fault.md"
+  [ "$verdict" = PASS ]
+}
+
+timeline=()
+check_results=()
+mark() { timeline+=("t+$(at)s: $*"); say "t+$(at)s: $*"; }
+check() { # "description" command...
+  local what=$1
+  shift
+  if "$@"; then check_results+=("PASS $what"); else check_results+=("FAIL $what"); fi
+}

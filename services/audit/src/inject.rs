@@ -1,0 +1,161 @@
+//! Fault injection on the broker for the fault scenarios (`lonjak-inject`):
+//! poison messages straight into a work queue, and duplicate deliveries of
+//! real traffic.
+//!
+//! Both publish through the bus crate's confirmed publisher, so every
+//! injected message is on the queue when the command reports it.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use lonjak_bus::lapin::options::{
+    BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lonjak_bus::lapin::types::{AMQPValue, FieldTable, LongString};
+use lonjak_bus::lapin::{BasicProperties, Connection, ConnectionProperties};
+use lonjak_bus::{Bus, Envelope, WorkQueue, headers};
+
+/// The poison kinds, each with the body that carries it.
+pub fn poison_bodies(routing_key: &str) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut unknown_version = Envelope::new(
+        routing_key,
+        "poison",
+        serde_json::json!({"registration_id": "0".repeat(32)}),
+    );
+    unknown_version.schema_version = 999;
+    let missing_fields = Envelope::new(routing_key, "poison", serde_json::json!({"wave": 1}));
+    Ok(vec![
+        ("invalid-json", b"{\"schema_version\": 1, \"event_id\": ".to_vec()),
+        (
+            "unknown-schema-version",
+            serde_json::to_vec(&unknown_version).context("encoding")?,
+        ),
+        (
+            "missing-fields",
+            serde_json::to_vec(&missing_fields).context("encoding")?,
+        ),
+    ])
+}
+
+/// Publishes one message of each poison kind to `queue`'s work queue and
+/// returns `(kind, message id)` for each.
+pub async fn poison(bus: &Bus, queue: WorkQueue) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let routing_key = queue
+        .routing_keys()
+        .first()
+        .copied()
+        .unwrap_or("registration.submitted");
+    let target = bus.topology().queue(queue);
+    let mut out = Vec::new();
+    for (kind, body) in poison_bodies(routing_key)? {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut table = FieldTable::default();
+        table.insert(
+            headers::ROUTING_KEY.into(),
+            AMQPValue::LongString(LongString::from(routing_key)),
+        );
+        let properties = BasicProperties::default()
+            .with_message_id(id.as_str().into())
+            .with_content_type("application/json".into())
+            .with_headers(table);
+        bus.publisher()
+            .publish_raw("", &target, &body, properties)
+            .await
+            .with_context(|| format!("publishing the {kind} poison message"))?;
+        out.push((kind, id));
+    }
+    Ok(out)
+}
+
+/// What a duplication run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duplicated {
+    /// Messages tapped and re-published at once (while the original is in flight).
+    pub at_once: usize,
+    /// The same messages re-published again at the end (after the originals
+    /// were most likely processed).
+    pub late: usize,
+}
+
+/// Taps `queue`'s traffic on the events exchange for `window` and publishes
+/// each message once more straight into the work queue, at once; at the end
+/// of the window, publishes every tapped message again. At most `cap`
+/// messages are kept for the late copy.
+pub async fn duplicate(
+    bus: &Bus,
+    amqp_url: &str,
+    queue: WorkQueue,
+    window: Duration,
+    cap: usize,
+) -> anyhow::Result<Duplicated> {
+    let conn = Connection::connect(amqp_url, ConnectionProperties::default())
+        .await
+        .context("connecting the tap")?;
+    let channel = conn.create_channel().await.context("opening the tap channel")?;
+    // A server-named, exclusive, auto-deleted queue: it disappears with the
+    // connection, whatever happens to this command.
+    let tap = channel
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .context("declaring the tap queue")?;
+    for key in queue.routing_keys() {
+        channel
+            .queue_bind(
+                tap.name().as_str().into(),
+                bus.topology().exchange().as_str().into(),
+                (*key).into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .context("binding the tap queue")?;
+    }
+    let mut consumer = channel
+        .basic_consume(
+            tap.name().as_str().into(),
+            "lonjak-inject-tap".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..BasicConsumeOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .context("consuming the tap queue")?;
+    let target = bus.topology().queue(queue);
+    let publisher = bus.publisher();
+    let mut kept = Vec::new();
+    let mut at_once = 0;
+    let deadline = tokio::time::Instant::now() + window;
+    while let Ok(Some(next)) = tokio::time::timeout_at(deadline, consumer.next()).await {
+        let delivery = next.context("reading the tap")?;
+        publisher
+            .publish_raw("", &target, &delivery.data, delivery.properties.clone())
+            .await
+            .context("publishing a duplicate")?;
+        at_once += 1;
+        if kept.len() < cap {
+            kept.push((delivery.data, delivery.properties));
+        }
+    }
+    let _ = conn.close(200, "tap done".into()).await;
+    for (body, properties) in &kept {
+        publisher
+            .publish_raw("", &target, body, properties.clone())
+            .await
+            .context("publishing a late duplicate")?;
+    }
+    Ok(Duplicated {
+        at_once,
+        late: kept.len(),
+    })
+}
