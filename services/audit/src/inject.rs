@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use lonjak_bus::lapin::options::{
-    BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions,
-};
+use lonjak_bus::lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
 use lonjak_bus::lapin::types::{AMQPValue, FieldTable, LongString};
 use lonjak_bus::lapin::{BasicProperties, Connection, ConnectionProperties};
 use lonjak_bus::{Bus, Envelope, WorkQueue, headers};
@@ -26,7 +24,10 @@ pub fn poison_bodies(routing_key: &str) -> anyhow::Result<Vec<(&'static str, Vec
     unknown_version.schema_version = 999;
     let missing_fields = Envelope::new(routing_key, "poison", serde_json::json!({"wave": 1}));
     Ok(vec![
-        ("invalid-json", b"{\"schema_version\": 1, \"event_id\": ".to_vec()),
+        (
+            "invalid-json",
+            b"{\"schema_version\": 1, \"event_id\": ".to_vec(),
+        ),
         (
             "unknown-schema-version",
             serde_json::to_vec(&unknown_version).context("encoding")?,
@@ -92,7 +93,10 @@ pub async fn duplicate(
     let conn = Connection::connect(amqp_url, ConnectionProperties::default())
         .await
         .context("connecting the tap")?;
-    let channel = conn.create_channel().await.context("opening the tap channel")?;
+    let channel = conn
+        .create_channel()
+        .await
+        .context("opening the tap channel")?;
     // A server-named, exclusive, auto-deleted queue: it disappears with the
     // connection, whatever happens to this command.
     let tap = channel

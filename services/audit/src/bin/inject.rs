@@ -71,33 +71,34 @@ async fn main() -> anyhow::Result<()> {
     let bus = Bus::connect(config)
         .await
         .context("connecting to the broker")?;
-    let result = match cli.command {
-        Command::Poison { queue } => lonjak_audit::inject::poison(&bus, queue.into())
+    let result =
+        match cli.command {
+            Command::Poison { queue } => lonjak_audit::inject::poison(&bus, queue.into())
+                .await
+                .map(|sent| {
+                    for (kind, id) in sent {
+                        println!("{kind} {id}");
+                    }
+                }),
+            Command::Duplicate {
+                queue,
+                for_secs,
+                cap,
+            } => lonjak_audit::inject::duplicate(
+                &bus,
+                &cli.bus_url,
+                queue.into(),
+                Duration::from_secs(for_secs),
+                cap,
+            )
             .await
-            .map(|sent| {
-                for (kind, id) in sent {
-                    println!("{kind} {id}");
-                }
+            .map(|d| {
+                println!(
+                    "duplicated {} deliveries at once and {} late",
+                    d.at_once, d.late
+                );
             }),
-        Command::Duplicate {
-            queue,
-            for_secs,
-            cap,
-        } => lonjak_audit::inject::duplicate(
-            &bus,
-            &cli.bus_url,
-            queue.into(),
-            Duration::from_secs(for_secs),
-            cap,
-        )
-        .await
-        .map(|d| {
-            println!(
-                "duplicated {} deliveries at once and {} late",
-                d.at_once, d.late
-            );
-        }),
-    };
+        };
     bus.close().await;
     result
 }
