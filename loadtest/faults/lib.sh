@@ -87,6 +87,25 @@ load_wait() {
   run_dir=$(find "$out" -mindepth 1 -maxdepth 1 -type d -name 'faults-*' | head -n1)
 }
 
+now_ms() { date +%s%3N; }
+
+# Recovery after a fault restored at unix ms $1, from the run's samples (one a
+# second): when the gateway accepted again, and when the intake queue was
+# empty again (the workers caught up). Adds both to the timeline.
+recovery() { # restored-ms
+  local samples="$run_dir/samples.csv" line
+  [ -f "$samples" ] || return 0
+  line=$(awk -F, -v t="$1" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i == "accepted") col = i; next }
+    $1 < t { if ($col != "") prev = $col; next }
+    intake == "" && $col != "" && prev != "" && $col > prev { intake = ($1 - t) / 1000 }
+    $col != "" { prev = $col }
+    drained == "" && $2 == "0" { drained = ($1 - t) / 1000 }
+    END { printf "%s %s", (intake == "" ? "never" : sprintf("%.1fs", intake)), (drained == "" ? "never" : sprintf("%.1fs", drained)) }
+  ' "$samples")
+  timeline+=("after the restore: the gateway accepted again within ${line%% *}, the intake queue was empty again within ${line##* } (1 s samples)")
+}
+
 # Seconds since the load started, e.g. for a timeline.
 at() { since "$load_started"; }
 

@@ -40,10 +40,12 @@ scenario_broker_restart() {
   sleep "$down"
   mark "rabbitmqctl start_app (down ${down}s)"
   rabbitmqctl -q start_app >/dev/null
-  local restored
+  local restored restored_ms
   restored=$(now)
+  restored_ms=$(now_ms)
   mark "broker back after $(since "$stopped")s; gateway and workers ready after $(wait_recovered "$restored")s more"
   load_wait
+  recovery "$restored_ms"
   local k6_503
   k6_503=$(grep -c 'REFUSED .* status=503' "$run_dir/accepted.log" || true)
   check "the gateway answered 503 while the broker was away ($k6_503 refusals)" test "$k6_503" -gt 0
@@ -68,9 +70,12 @@ scenario_worker_kill() {
     done
     sleep "$every"
   done
+  local restored_ms
+  restored_ms=$(now_ms)
   mark "$kills SIGKILLs over ${for}s (every ${every}s), each worker restarted at once"
   mark "workers ready $(wait_recovered "$(now)")s after the last restart"
   load_wait
+  recovery "$restored_ms"
   check "every worker is running after the kills" all_workers_alive
 }
 all_workers_alive() {
@@ -103,8 +108,9 @@ scenario_postgres_stop() {
   depth_during=$(queue_messages "${LONJAK_BUS__PREFIX:-}verifier")
   sleep "$(awk -v s="$(since "$stopped")" -v d="$down" 'BEGIN { x = d - s; print (x > 0 ? x : 0) }')"
   pg_ctlcluster --skip-systemctl-redirect "$version" main start
-  local restored
+  local restored restored_ms
   restored=$(now)
+  restored_ms=$(now_ms)
   mark "PostgreSQL started after $(since "$stopped")s; gateway and workers ready after $(wait_recovered "$restored")s more"
   timeline+=("status look-ups during the outage (code:seconds): ${answers[*]}")
   timeline+=("intake queue depth at the stop / near the end of the outage: ${depth_before:-?} / ${depth_during:-?}")
@@ -113,6 +119,7 @@ scenario_postgres_stop() {
   check "status look-ups answered 503 during the outage, none hung (${#answers[@]} probes, $slow without answer)" \
     test "$not_503" = 0 -a "${#answers[@]}" -gt 0
   load_wait
+  recovery "$restored_ms"
   local idle
   idle=$(psql "$LONJAK_DATABASE__URL" -Atqc \
     "select count(*) from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'")
@@ -134,12 +141,15 @@ scenario_memory_alarm() {
   raised=$(now)
   sleep "$hold"
   run_restores_last
+  local restored_ms
+  restored_ms=$(now_ms)
   mark "watermark restored to $original after $(since "$raised")s"
   mark "gateway and workers ready $(wait_recovered "$(now)")s later"
   blocked_after=$(metric "$(gateway_metrics)" 'lonjak_intake_requests_total{outcome="broker_blocked"}')
   check "the gateway refused with 503 broker-blocked during the alarm ($(awk -v a="$blocked_after" -v b="$blocked_before" 'BEGIN { print a - b }'))" \
     awk -v a="$blocked_after" -v b="$blocked_before" 'BEGIN { exit !(a > b) }'
   load_wait
+  recovery "$restored_ms"
   check "the workers drained everything after the alarm (audit drained)" audit_drained
 }
 # Runs (and forgets) the most recently registered restore step now.
@@ -162,6 +172,8 @@ scenario_registry_down() {
     -d "{\"down\": [\"$registry\"]}"
   sleep "$down"
   run_restores_last
+  local restored_ms
+  restored_ms=$(now_ms)
   mark "$registry back after ${down}s"
   # Let the retries of the last messages run out before replaying.
   local last="" same=0 depth
@@ -182,6 +194,7 @@ scenario_registry_down() {
   mark "$replayed"
   check "the replay moved what was there and stopped" grep -q "^replayed $depth dead letter" <<<"$replayed"
   load_wait
+  recovery "$restored_ms"
   check "after the replay every accepted registration reached a final state (audit)" audit_drained
 }
 
