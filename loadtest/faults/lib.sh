@@ -64,6 +64,8 @@ restart_worker() { # name
   [ "${LONJAK_PROFILE:-dev}" = release ] && bin="$root/target/release"
   nohup nice -n "${LONJAK_WORKER_NICE:-10}" "$bin/lonjak-$name" >>"$root/.run/logs/$name.log" 2>&1 &
   echo $! >"$root/.run/pids/$name.pid"
+  # Not this shell's job any more: its SIGKILL is the scenario, not news.
+  disown $!
 }
 
 # The load: loadtest/run.sh faults in the background (k6 + sampler + audit),
