@@ -81,6 +81,8 @@ out="$root/loadtest/results/fault-$scenario-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 trap 'run_restores' EXIT
 trap 'exit 130' INT TERM
+set -E
+trap 'say "stopped: line $LINENO of ${BASH_SOURCE[0]#"$root"/} failed: $BASH_COMMAND"' ERR
 say "scenario $scenario; results in ${out#"$root"/}"
 
 for tool in rabbitmqctl psql curl; do

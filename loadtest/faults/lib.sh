@@ -86,7 +86,7 @@ load_start() {
 load_wait() {
   load_rc=0
   wait "$load_pid" || load_rc=$?
-  run_dir=$(find "$out" -mindepth 1 -maxdepth 1 -type d -name 'faults-*' | head -n1)
+  run_dir=$(find "$out" -mindepth 1 -maxdepth 1 -type d -name 'faults-*' -print -quit)
 }
 
 now_ms() { date +%s%3N; }

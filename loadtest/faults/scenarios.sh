@@ -89,7 +89,8 @@ all_workers_alive() {
 scenario_postgres_stop() {
   local down=${PG_DOWN_SECS:-30} version id
   version=$(pg_version)
-  id=$(grep -o 'ACCEPTED [0-9a-f]\{32\}' "$out"/faults-*/accepted.log 2>/dev/null | head -n1 | cut -d' ' -f2)
+  # An id to look up (-m1: grep stops by itself, no SIGPIPE under pipefail).
+  id=$(grep -m1 -oh 'ACCEPTED [0-9a-f]\{32\}' "$out"/faults-*/accepted.log 2>/dev/null | cut -d' ' -f2 || true)
   on_exit_restore "listening 5432 || pg_ctlcluster --skip-systemctl-redirect $version main start"
   mark "PostgreSQL $version stopped"
   pg_ctlcluster --skip-systemctl-redirect "$version" main stop -m fast
