@@ -167,20 +167,34 @@ audit_drained() { grep -q '"drain_secs": [0-9]' "$run_dir/audit.json" 2>/dev/nul
 # 5. A registry down for longer than the retry budget; then replay.
 #    fault.sh starts the pipeline with short retry delays for this one.
 scenario_registry_down() {
-  local down=${REGISTRY_DOWN_SECS:-20} registry=${REGISTRY:-dukcapil} sim="http://$LONJAK_SIM__LISTEN"
-  local dlq="${LONJAK_BUS__PREFIX:-}verifier.dlq"
+  local down=${REGISTRY_DOWN_SECS:-20} most=${REGISTRY_DOWN_MAX_SECS:-150}
+  local registry=${REGISTRY:-dukcapil} sim="http://$LONJAK_SIM__LISTEN"
+  local dlq="${LONJAK_BUS__PREFIX:-}verifier.dlq" before
+  before=$(queue_messages "$dlq")
+  if [ "${before:-0}" != 0 ]; then
+    say "$dlq already holds $before dead letter(s): look at them (lonjak-ops dlq list verifier) and replay or remove them first"
+    return 1
+  fi
   on_exit_restore "curl -fsS -o /dev/null -X PUT '$sim/admin/config' -H 'content-type: application/json' -d '{\"down\": []}'"
   mark "$registry down (registry simulator answers 503 to everything)"
   curl -fsS -o /dev/null -X PUT "$sim/admin/config" -H 'content-type: application/json' \
     -d "{\"down\": [\"$registry\"]}"
+  local went_down
+  went_down=$(now)
+  # Down for longer than the worker's retry budget, whatever it is: at least
+  # $down seconds, and until the first messages have spent it.
   sleep "$down"
+  while [ "$(queue_messages "$dlq")" = 0 ] &&
+    awk -v s="$(since "$went_down")" -v m="$most" 'BEGIN { exit !(s < m) }'; do
+    sleep 1
+  done
   run_restores_last
   local restored_ms
   restored_ms=$(now_ms)
-  mark "$registry back after ${down}s"
+  mark "$registry back after $(since "$went_down")s"
   # Let the retries of the last messages run out before replaying.
   local last="" same=0 depth
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 120); do
     depth=$(queue_messages "$dlq")
     if [ "$depth" = "$last" ]; then same=$((same + 1)); else same=0; fi
     [ "$same" -ge 5 ] && break
@@ -199,6 +213,7 @@ scenario_registry_down() {
   load_wait
   recovery "$restored_ms"
   check "after the replay every accepted registration reached a final state (audit)" audit_drained
+  check "the dead-letter queue is empty again ($(queue_messages "$dlq"))" test "$(queue_messages "$dlq")" = 0
 }
 
 # 6. Poison messages straight into each worker's queue.
@@ -208,6 +223,8 @@ scenario_poison() {
   for w in $(workers); do
     q=$(worker_queue "$w")
     "$(bin lonjak-inject)" poison "$q" >"$out/poison-$q.txt" 2>>"$out/inject.log"
+    # Whatever happens, the injected poison does not stay in the dead-letter queue.
+    on_exit_restore "remove_poison $q"
     mark "poison into $q: $(cut -d' ' -f1 "$out/poison-$q.txt" | tr '\n' ' ')"
   done
   sleep 5
@@ -225,6 +242,16 @@ scenario_poison() {
   for w in $(workers); do pid_list+="$(worker_pid "$w") "; done
   check "no worker crashed or restarted (pids ${pids_before[*]} → $pid_list)" test "${pids_before[*]} " = "$pid_list"
   check "the queue kept flowing: the load drained (audit)" audit_drained
+  for w in $(workers); do
+    q=$(worker_queue "$w")
+    mark "$q: $(remove_poison "$q") (the injected poison, from its dead-letter queue)"
+  done
+}
+remove_poison() { # queue: removes this run's poison from the queue's dead letters
+  local ids
+  mapfile -t ids < <(cut -d' ' -f2 "$out/poison-$1.txt" 2>/dev/null)
+  [ "${#ids[@]}" -gt 0 ] || return 0
+  "$(bin lonjak-inject)" remove-dead-letters "$1" "${ids[@]}" 2>>"$out/inject.log"
 }
 
 # 7. Duplicate deliveries of real traffic, at once and late.

@@ -1,6 +1,7 @@
 //! Fault injection on the broker for the fault scenarios (`lonjak-inject`):
-//! poison messages straight into a work queue, and duplicate deliveries of
-//! real traffic.
+//! poison messages straight into a work queue, duplicate deliveries of real
+//! traffic, and removing the injected poison from the dead-letter queue
+//! afterwards.
 //!
 //! Both publish through the bus crate's confirmed publisher, so every
 //! injected message is on the queue when the command reports it.
@@ -9,7 +10,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use lonjak_bus::lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
+use lonjak_bus::lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
 use lonjak_bus::lapin::types::{AMQPValue, FieldTable, LongString};
 use lonjak_bus::lapin::{BasicProperties, Connection, ConnectionProperties};
 use lonjak_bus::{Bus, Envelope, WorkQueue, headers};
@@ -162,4 +166,85 @@ pub async fn duplicate(
         at_once,
         late: kept.len(),
     })
+}
+
+/// Removes the dead letters of `queue` whose message ids are in `ids` (the
+/// poison a scenario injected), leaving every other letter where it was.
+/// Looks at no more letters than the dead-letter queue held at the start.
+/// Returns how many were removed.
+pub async fn remove_dead_letters(
+    bus: &Bus,
+    amqp_url: &str,
+    queue: WorkQueue,
+    ids: &[String],
+) -> anyhow::Result<usize> {
+    let conn = Connection::connect(amqp_url, ConnectionProperties::default())
+        .await
+        .context("connecting")?;
+    let channel = conn.create_channel().await.context("opening a channel")?;
+    let dlq = bus.topology().dlq(queue);
+    let depth = channel
+        .queue_declare(
+            dlq.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .context("reading the dead-letter queue's depth")?
+        .message_count();
+    let mut removed = 0;
+    if depth > 0 {
+        // Every letter is held unacked until the end, so none is seen twice.
+        channel
+            .basic_qos(
+                u16::try_from(depth).unwrap_or(u16::MAX),
+                BasicQosOptions::default(),
+            )
+            .await
+            .context("basic.qos")?;
+        let mut consumer = channel
+            .basic_consume(
+                dlq.as_str().into(),
+                "lonjak-inject-remove".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .context("consuming the dead-letter queue")?;
+        for _ in 0..depth {
+            let Ok(Some(next)) =
+                tokio::time::timeout(Duration::from_secs(5), consumer.next()).await
+            else {
+                break;
+            };
+            let delivery = next.context("reading a dead letter")?;
+            let id = delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|id| id.as_str().to_owned());
+            if id.is_some_and(|id| ids.contains(&id)) {
+                delivery
+                    .acker
+                    .ack(BasicAckOptions::default())
+                    .await
+                    .context("removing a dead letter")?;
+                removed += 1;
+            } else {
+                delivery
+                    .acker
+                    .nack(BasicNackOptions {
+                        multiple: false,
+                        requeue: true,
+                    })
+                    .await
+                    .context("leaving a dead letter")?;
+            }
+        }
+    }
+    let _ = conn.close(200, "done".into()).await;
+    Ok(removed)
 }

@@ -40,6 +40,13 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         cap: usize,
     },
+    /// Remove the dead letters of QUEUE with these message ids (the poison
+    /// injected earlier); every other letter stays.
+    RemoveDeadLetters {
+        queue: Queue,
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -98,6 +105,11 @@ async fn main() -> anyhow::Result<()> {
                     d.at_once, d.late
                 );
             }),
+            Command::RemoveDeadLetters { queue, ids } => {
+                lonjak_audit::inject::remove_dead_letters(&bus, &cli.bus_url, queue.into(), &ids)
+                    .await
+                    .map(|n| println!("removed {n} dead letter(s)"))
+            }
         };
     bus.close().await;
     result
