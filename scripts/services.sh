@@ -10,6 +10,17 @@ set -euo pipefail
 
 say() { printf '[services] %s\n' "$*"; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Starts a server with every descriptor above 2 closed, so that it does not
+# inherit (and hold for its whole life) a lock this script runs under.
+detached() {
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      n=${fd##*/}
+      [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null
+    done
+    exec "$@"
+  )
+}
 wait_for() { # port name seconds
   for _ in $(seq 1 "$3"); do listening "$1" && return 0; sleep 1; done
   say "$2 did not come up on port $1 within $3 s"; return 1
@@ -38,7 +49,7 @@ else
     apt_install rabbitmq-server
     say "RabbitMQ: installed; starting it"
   fi
-  rabbitmq-server -detached >/dev/null 2>&1 || true
+  detached rabbitmq-server -detached >/dev/null 2>&1 || true
   wait_for 5672 RabbitMQ 90
   say "RabbitMQ: started"
 fi
@@ -53,7 +64,8 @@ else
   fi
   version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -V | tail -n1)
   say "PostgreSQL: starting cluster $version/main"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || pg_ctlcluster "$version" main start
+  detached pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null ||
+    detached pg_ctlcluster "$version" main start
   wait_for 5432 PostgreSQL 60
   if [ "${installed_pg:-0}" = 1 ]; then
     # A fresh Debian cluster wants a password over TCP: give the postgres

@@ -9,6 +9,20 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Runs a command that leaves a server behind (pg_ctlcluster start) with every
+# descriptor above 2 closed: the server must not inherit the machine lock's
+# descriptor (machine-lock exclusive …), or it holds the lock for as long as
+# it lives.
+detached() {
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      n=${fd##*/}
+      [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null
+    done
+    exec "$@"
+  )
+}
+
 # Workers the scenarios kill, poison and wait for: name:queue:ops-address.
 # The verifier today; add eligibility (9102), notifier (9103) and photo-check
 # (9104) here, or through FAULT_WORKERS, as they land.

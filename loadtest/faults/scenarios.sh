@@ -91,7 +91,7 @@ scenario_postgres_stop() {
   version=$(pg_version)
   # An id to look up (-m1: grep stops by itself, no SIGPIPE under pipefail).
   id=$(grep -m1 -oh 'ACCEPTED [0-9a-f]\{32\}' "$out"/faults-*/accepted.log 2>/dev/null | cut -d' ' -f2 || true)
-  on_exit_restore "listening 5432 || pg_ctlcluster --skip-systemctl-redirect $version main start"
+  on_exit_restore "listening 5432 || detached pg_ctlcluster --skip-systemctl-redirect $version main start"
   mark "PostgreSQL $version stopped"
   pg_ctlcluster --skip-systemctl-redirect "$version" main stop -m fast
   local stopped
@@ -110,7 +110,7 @@ scenario_postgres_stop() {
   local depth_during
   depth_during=$(queue_messages "${LONJAK_BUS__PREFIX:-}verifier")
   sleep "$(awk -v s="$(since "$stopped")" -v d="$down" 'BEGIN { x = d - s; print (x > 0 ? x : 0) }')"
-  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  detached pg_ctlcluster --skip-systemctl-redirect "$version" main start
   local restored restored_ms
   restored=$(now)
   restored_ms=$(now_ms)
