@@ -224,7 +224,7 @@ scenario_poison() {
     q=$(worker_queue "$w")
     "$(bin lonjak-inject)" poison "$q" >"$out/poison-$q.txt" 2>>"$out/inject.log"
     # Whatever happens, the injected poison does not stay in the dead-letter queue.
-    on_exit_restore "remove_poison $q"
+    on_exit_restore "remove_poison $q >/dev/null"
     mark "poison into $q: $(cut -d' ' -f1 "$out/poison-$q.txt" | tr '\n' ' ')"
   done
   sleep 5
