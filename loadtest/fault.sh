@@ -70,9 +70,14 @@ case "$scenario" in
   worker-kill) DURATION=${DURATION:-75s} ;;
   postgres-stop) DURATION=${DURATION:-50s} ;;
   registry-down)
-    # A short retry budget (two delayed retries, 1 s and 2 s) so that the
-    # registry's outage outlasts it within a short run.
+    # A short retry budget (two delayed retries, 1 s and 2 s) and a short
+    # circuit cool-down, so that the registry's outage outlasts the budget
+    # within a short run. With the verifier's default cool-down (5 s) its
+    # deliveries fail through an open circuit at about concurrency / 5 s,
+    # and a 40 s load needs minutes to spend its retries.
     export LONJAK_BUS__RETRY_DELAYS_MS=${LONJAK_BUS__RETRY_DELAYS_MS:-1000,2000}
+    registry_env=$(tr '[:lower:]' '[:upper:]' <<<"${REGISTRY:-dukcapil}")
+    export "LONJAK_REGISTRIES__${registry_env}__BREAKER_COOL_DOWN_MS=${BREAKER_COOL_DOWN_MS:-500}"
     ;;
 esac
 export DURATION=${DURATION:-40s}
