@@ -93,8 +93,8 @@ say "scenario $scenario; results in ${out#"$root"/}"
 for tool in rabbitmqctl psql curl; do
   command -v "$tool" >/dev/null || { say "$tool is needed"; exit 1; }
 done
+# scripts/up.sh builds every binary (lonjak-inject and lonjak-ops too).
 pipeline_up
-(cd "$root" && cargo build --quiet -p lonjak-audit -p lonjak-ops)
 load_start
 "scenario_${scenario//-/_}"
 [ -n "${run_dir:-}" ] || load_wait

@@ -72,7 +72,9 @@ if ! command -v k6 >/dev/null; then
 fi
 
 say "building lonjak-audit"
-(cd "$root" && cargo build --quiet -p lonjak-audit)
+# The same selection as scripts/up.sh (--workspace --bins): a narrower one
+# (-p lonjak-audit) resolves other features and rebuilds shared crates.
+(cd "$root" && cargo build --quiet --workspace --bins)
 bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 
 # A wave no earlier run has used, so audits of different runs never mix. The
