@@ -93,6 +93,12 @@ say "scenario $scenario; results in ${out#"$root"/}"
 for tool in rabbitmqctl psql curl; do
   command -v "$tool" >/dev/null || { say "$tool is needed"; exit 1; }
 done
+if [ "$scenario" = registry-down ]; then
+  # The short retry delays declare retry queues of their own: they go again
+  # once the pipeline is down (registered first, so it runs last).
+  queues_before=$(rabbitmqctl -q list_queues name | sort)
+  on_exit_restore "delete_new_retry_queues"
+fi
 # scripts/up.sh builds every binary (lonjak-inject and lonjak-ops too).
 pipeline_up
 load_start

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2154 # root, out (fault.sh), run_dir, load_rc, load_pid (lib.sh)
+# shellcheck disable=SC2154 # root, out, queues_before (fault.sh), run_dir, load_rc, load_pid (lib.sh)
 # The fault scenarios (sourced by loadtest/fault.sh). Each one runs under the
 # load started by load_start, injects its fault, restores what it disturbed
 # (also registered with on_exit_restore, so a failure or ^C restores too),
@@ -214,6 +214,19 @@ scenario_registry_down() {
   recovery "$restored_ms"
   check "after the replay every accepted registration reached a final state (audit)" audit_drained
   check "the dead-letter queue is empty again ($(queue_messages "$dlq"))" test "$(queue_messages "$dlq")" = 0
+}
+
+# Deletes the (empty) retry queues this run declared that were not there
+# before. (Quorum queues refuse `delete_queue --if-empty`: the count is
+# checked here instead, with every consumer already stopped.)
+delete_new_retry_queues() {
+  local q
+  comm -13 <(printf '%s\n' "$queues_before") <(rabbitmqctl -q list_queues name | sort) |
+    grep -E "^${LONJAK_BUS__PREFIX:-}(verifier|eligibility|notifier)\.retry\." |
+    while read -r q; do
+      [ "$(queue_messages "$q")" = 0 ] || continue
+      rabbitmqctl -q delete_queue "$q" >/dev/null && say "deleted the retry queue $q it declared"
+    done
 }
 
 # 6. Poison messages straight into each worker's queue.
