@@ -7,8 +7,13 @@
 
 bin() { echo "$root/target/debug/$1"; }
 pg_version() { find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1; }
-queue_messages() { # queue → ready messages (rabbitmqctl, no plugin needed)
-  rabbitmqctl -q list_queues name messages 2>/dev/null | awk -v q="$1" '$1 == q { print $2 }'
+queue_messages() { # queue → messages, ready and unacked (rabbitmqctl, no plugin needed)
+  rabbitmqctl -q list_queues name messages </dev/null 2>/dev/null | awk -v q="$1" '$1 == q { print $2 }'
+}
+# Messages of the verifier's work and retry queues, in hand or waiting.
+verifier_backlog() {
+  rabbitmqctl -q list_queues name messages </dev/null 2>/dev/null |
+    awk -v p="${LONJAK_BUS__PREFIX:-}verifier" '$1 == p || index($1, p ".retry.") == 1 { n += $2 } END { print n + 0 }'
 }
 metric() { # url name-with-labels → value (0 when absent)
   curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v m="$2" '$1 == m { v = $2 } END { print v + 0 }'
@@ -192,15 +197,15 @@ scenario_registry_down() {
   local restored_ms
   restored_ms=$(now_ms)
   mark "$registry back after $(since "$went_down")s"
-  # Let the retries of the last messages run out before replaying.
-  local last="" same=0 depth
+  # Before replaying, let every message still on its way (in the work
+  # queue, a retry queue or in hand) finish or be dead-lettered.
+  local settled=0 depth
   for _ in $(seq 1 120); do
-    depth=$(queue_messages "$dlq")
-    if [ "$depth" = "$last" ]; then same=$((same + 1)); else same=0; fi
-    [ "$same" -ge 5 ] && break
-    last=$depth
+    if [ "$(verifier_backlog)" = 0 ]; then settled=$((settled + 1)); else settled=0; fi
+    [ "$settled" -ge 3 ] && break
     sleep 1
   done
+  depth=$(queue_messages "$dlq")
   mark "$depth dead letters in $dlq"
   "$(bin lonjak-ops)" dlq list verifier 5 >"$out/dlq-list.txt" 2>>"$out/ops.log" || true
   sed 's/^/    /' "$out/dlq-list.txt"
@@ -221,11 +226,11 @@ scenario_registry_down() {
 # checked here instead, with every consumer already stopped.)
 delete_new_retry_queues() {
   local q
-  comm -13 <(printf '%s\n' "$queues_before") <(rabbitmqctl -q list_queues name | sort) |
+  comm -13 <(printf '%s\n' "$queues_before") <(rabbitmqctl -q list_queues name </dev/null | sort) |
     grep -E "^${LONJAK_BUS__PREFIX:-}(verifier|eligibility|notifier)\.retry\." |
     while read -r q; do
       [ "$(queue_messages "$q")" = 0 ] || continue
-      rabbitmqctl -q delete_queue "$q" >/dev/null && say "deleted the retry queue $q it declared"
+      rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null && say "deleted the retry queue $q it declared"
     done
 }
 
