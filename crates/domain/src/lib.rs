@@ -23,4 +23,7 @@ pub use identity::{
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;
 pub use status::{InvalidTransition, RegistrationStatus, RejectionReason, Transition};
-pub use verification::{Decision, EducationCheck, IdentityCheck, Occupation, WelfareCheck, decide};
+pub use verification::{
+    CheckOutcome, Decision, EducationCheck, IdentityCheck, Occupation, Registry, WelfareCheck,
+    decide, decide_on_identity,
+};
