@@ -18,7 +18,7 @@ pub use fields::{
 };
 pub use identity::{
     IdentityKey, IdentityKeyError, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash, RegistrationId,
-    RegistrationIdError,
+    RegistrationIdError, SubmissionHash,
 };
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;

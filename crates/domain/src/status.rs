@@ -165,10 +165,7 @@ impl RegistrationStatus {
     /// Reopens a record rejected because Dukcapil did not confirm the
     /// identity: `rejected → verifying`, for a different submission with the
     /// same NIK and wave. Any other record stays final.
-    pub fn reopen(
-        self,
-        reason: Option<RejectionReason>,
-    ) -> Result<Transition, InvalidTransition> {
+    pub fn reopen(self, reason: Option<RejectionReason>) -> Result<Transition, InvalidTransition> {
         match (self, reason) {
             (Self::Rejected, Some(reason)) if reason.is_identity_failure() => Ok(Transition {
                 from: self,
