@@ -11,7 +11,9 @@ use tokio::sync::watch;
 
 use std::sync::Arc;
 
-use crate::{Bus, BusError, Delivery, WorkQueue, link::close_channel, settle::ChannelSettler, timed};
+use crate::{
+    Bus, BusError, Delivery, WorkQueue, link::close_channel, settle::ChannelSettler, timed,
+};
 
 /// Deliveries from one work queue. Call [`Consumer::next`] in the service
 /// loop; after a broker restart it re-subscribes by itself.

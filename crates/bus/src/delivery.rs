@@ -131,15 +131,17 @@ impl Delivery {
     /// Acknowledge: the broker forgets the message. Call only after the
     /// effect is committed and any downstream publish confirmed.
     pub async fn ack(&self) -> Result<(), BusError> {
-        self.settler.ack(&self.inner.acker, self.inner.delivery_tag).await
+        self.settler
+            .ack(&self.inner.acker, self.inner.delivery_tag)
+            .await
     }
 
     /// Acknowledge many deliveries at once: one `multiple` ack per channel
     /// where no unsettled delivery lies below, one ack each otherwise.
     /// Returns the number of frames sent.
-    pub async fn ack_all(deliveries: &[Delivery]) -> Result<usize, BusError> {
+    pub async fn ack_all(deliveries: &[&Delivery]) -> Result<usize, BusError> {
         let mut frames = 0;
-        let mut rest: Vec<&Delivery> = deliveries.iter().collect();
+        let mut rest: Vec<&Delivery> = deliveries.to_vec();
         while let Some(first) = rest.first() {
             let settler = Arc::clone(&first.settler);
             let (same, other): (Vec<&Delivery>, Vec<&Delivery>) = rest

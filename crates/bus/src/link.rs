@@ -27,7 +27,12 @@ pub(crate) async fn open_link(config: &BusConfig, topology: &Topology) -> Result
         topology.verify(&connection).await
     };
     if let Err(error) = checked {
-        let _ = timed("connection.close", within, connection.close(200, "topology".into())).await;
+        let _ = timed(
+            "connection.close",
+            within,
+            connection.close(200, "topology".into()),
+        )
+        .await;
         return Err(error);
     }
     let channel = timed("channel.open", within, connection.create_channel()).await?;

@@ -46,7 +46,12 @@ impl ChannelSettler {
     /// Acks one delivery.
     pub(crate) async fn ack(&self, acker: &lapin::Acker, tag: u64) -> Settled {
         let _sending = self.sending.lock().await;
-        let sent = timed("basic.ack", self.within, acker.ack(BasicAckOptions::default())).await;
+        let sent = timed(
+            "basic.ack",
+            self.within,
+            acker.ack(BasicAckOptions::default()),
+        )
+        .await;
         self.settled_if_sent(tag, sent)
     }
 
@@ -101,7 +106,12 @@ impl ChannelSettler {
         }
         for (_, acker) in &ackers[covered..] {
             stale_if_unused(
-                timed("basic.ack", self.within, acker.ack(BasicAckOptions::default())).await,
+                timed(
+                    "basic.ack",
+                    self.within,
+                    acker.ack(BasicAckOptions::default()),
+                )
+                .await,
             )?;
             frames += 1;
         }

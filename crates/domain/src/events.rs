@@ -15,18 +15,33 @@ use crate::{
 pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The routing key (and the envelope's `event_type`).
     const ROUTING_KEY: &'static str;
+
+    /// The registration the event is about (logs and traces name it).
+    fn registration_id(&self) -> RegistrationId;
 }
 
 impl Event for RegistrationSubmitted {
     const ROUTING_KEY: &'static str = "registration.submitted";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
 }
 
 impl Event for RegistrationVerified {
     const ROUTING_KEY: &'static str = "registration.verified";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
 }
 
 impl Event for RegistrationRejected {
     const ROUTING_KEY: &'static str = "registration.rejected";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
 }
 
 /// A registration accepted by the gateway. `applicant` is the normalised wire

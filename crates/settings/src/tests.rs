@@ -97,8 +97,8 @@ fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
     )
     .expect("write");
 
-    let s: Settings = load_from(&OPS, Some(&path), env(&[("LONJAK_BUS__PREFIX", "e.")]))
-        .expect("settings");
+    let s: Settings =
+        load_from(&OPS, Some(&path), env(&[("LONJAK_BUS__PREFIX", "e.")])).expect("settings");
 
     assert_eq!(s.bus.delivery_limit, 7);
     assert_eq!(s.bus.retry_delays_ms, vec![10, 20]);
