@@ -58,6 +58,22 @@ impl IdentityKey {
     }
 }
 
+/// Read from configuration as hex, so a key that exists is a valid key.
+impl<'de> Deserialize<'de> for IdentityKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex_key = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::from_hex(&hex_key).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `identity.*`: the deployment-wide key of every keyed hash. The same in
+/// every service that derives ids or hashes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentitySettings {
+    /// At least 32 bytes, as hex (`LONJAK_IDENTITY__KEY`).
+    pub key: IdentityKey,
+}
+
 impl std::fmt::Debug for IdentityKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("IdentityKey(<redacted>)")

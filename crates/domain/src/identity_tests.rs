@@ -193,3 +193,15 @@ fn a_submission_hash_changes_with_any_stated_field_and_only_then() {
     let other_key = IdentityKey::from_bytes(&[9; 32]).expect("key");
     assert_ne!(hash, SubmissionHash::derive(&other_key, &parse(&base)));
 }
+
+#[test]
+fn a_configured_identity_key_is_read_as_hex_and_refused_when_short() {
+    let ok: IdentitySettings =
+        serde_json::from_value(serde_json::json!({"key": "ab".repeat(32)})).expect("valid");
+    assert_eq!(format!("{:?}", ok.key), "IdentityKey(<redacted>)");
+    assert!(serde_json::from_value::<IdentitySettings>(serde_json::json!({"key": "ab"})).is_err());
+    assert!(
+        serde_json::from_value::<IdentitySettings>(serde_json::json!({"key": "zz".repeat(32)}))
+            .is_err()
+    );
+}

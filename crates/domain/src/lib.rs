@@ -17,8 +17,8 @@ pub use fields::{
     is_province_code,
 };
 pub use identity::{
-    IdentityKey, IdentityKeyError, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash, RegistrationId,
-    RegistrationIdError, SubmissionHash,
+    IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,
+    RegistrationId, RegistrationIdError, SubmissionHash,
 };
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;
