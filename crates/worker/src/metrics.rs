@@ -128,7 +128,35 @@ impl WorkerMetrics {
             "Stale outbox events published by the relay",
             metrics.relayed.clone(),
         );
+        metrics.create_series();
         metrics
+    }
+
+    /// A family shows in `/metrics` only once it has a series: create every
+    /// series whose labels are known up front, at zero, so dashboards and
+    /// alerts find them before the first event.
+    fn create_series(&self) {
+        let worker = self.worker();
+        for outcome in ["retried", "dead_lettered", "requeued"] {
+            drop(self.deliveries.get_or_create(&OutcomeLabels {
+                worker: self.name,
+                outcome,
+            }));
+        }
+        for step in ["publish", "mark", "ack", "retry", "dead_letter", "requeue"] {
+            drop(self.settle_failures.get_or_create(&StepLabels {
+                worker: self.name,
+                step,
+            }));
+        }
+        drop(self.redelivered.get_or_create(&worker));
+        drop(self.batch_size.get_or_create(&worker));
+        drop(self.batch_duration.get_or_create(&worker));
+        drop(self.event_age.get_or_create(&worker));
+        drop(self.unavailable.get_or_create(&worker));
+        drop(self.held.get_or_create(&worker));
+        drop(self.outbox_pending.get_or_create(&worker));
+        drop(self.relayed.get_or_create(&worker));
     }
 
     fn worker(&self) -> WorkerLabels {
