@@ -10,6 +10,7 @@ mod schema;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod transitions;
 
 pub use config::StoreConfig;

@@ -45,6 +45,7 @@ impl Store {
         // trip on every message. A connection killed server-side fails its
         // first query, is marked broken and is discarded on return.
         manager_config.recycling_method = RecyclingMethod::Fast;
+        manager_config.custom_setup = Box::new(|url| Box::pin(crate::tls::establish(url)));
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
             cfg.database_url,
             manager_config,
