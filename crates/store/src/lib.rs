@@ -12,6 +12,7 @@ mod settings;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod transitions;
 mod verifications;
 

@@ -151,7 +151,7 @@ fn session_setup(
     Box::new(move |url| {
         let url = url.to_owned();
         Box::pin(async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let mut conn = crate::tls::establish(&url).await?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {statement_ms}; \
                  SET idle_in_transaction_session_timeout = {idle_ms}"
