@@ -5,10 +5,11 @@ use std::time::Duration;
 /// How to reach the broker and how the topology is shaped.
 ///
 /// Every service of one deployment must use the same `prefix`,
-/// `delivery_limit` and `retry_delays` (they are queue arguments and names).
-/// `intake_max_length` only matters to whoever creates the intake queue first:
-/// queue arguments are fixed at creation, so a service that finds the queue
-/// already declared keeps its arguments (see the crate README).
+/// `intake_max_length`, `delivery_limit` and `retry_delays`: they are queue
+/// names and arguments. Services read them from one settings section
+/// ([`crate::BusSettings`]), and a service whose arguments differ from the
+/// broker's queues refuses to start ([`crate::BusError::TopologyMismatch`])
+/// instead of silently living with another service's choice.
 #[derive(Debug, Clone)]
 pub struct BusConfig {
     /// `amqp://user:pass@host:port/vhost` (vhost URL-encoded, `%2f` for `/`).
@@ -29,6 +30,9 @@ pub struct BusConfig {
     pub publish_timeout: Duration,
     /// Bound on connecting (TCP + AMQP handshake) and on other broker calls.
     pub connect_timeout: Duration,
+    /// Declare the topology at connect (local runs, tests), or only check
+    /// that it exists (production, where one job per release declares it).
+    pub declare_topology: bool,
 }
 
 impl Default for BusConfig {
@@ -45,6 +49,7 @@ impl Default for BusConfig {
             ],
             publish_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(3),
+            declare_topology: true,
         }
     }
 }

@@ -9,7 +9,11 @@ use lapin::{
 };
 use tokio::sync::watch;
 
-use crate::{Bus, BusError, Delivery, WorkQueue, link::close_channel, timed};
+use std::sync::Arc;
+
+use crate::{
+    Bus, BusError, Delivery, WorkQueue, link::close_channel, settle::ChannelSettler, timed,
+};
 
 /// Deliveries from one work queue. Call [`Consumer::next`] in the service
 /// loop; after a broker restart it re-subscribes by itself.
@@ -25,6 +29,7 @@ pub struct Consumer {
 struct Active {
     channel: Channel,
     stream: lapin::Consumer,
+    settler: Arc<ChannelSettler>,
 }
 
 impl Consumer {
@@ -77,7 +82,8 @@ impl Consumer {
             tokio::select! {
                 next = active.stream.next() => match next {
                     Some(Ok(delivery)) => {
-                        return Some(Ok(Delivery::new(delivery, self.bus.clone(), self.queue)));
+                        let settler = Arc::clone(&active.settler);
+                        return Some(Ok(Delivery::new(delivery, self.bus.clone(), self.queue, settler)));
                     }
                     Some(Err(source)) => {
                         self.active = None;
@@ -133,7 +139,12 @@ impl Consumer {
             ),
         )
         .await?;
-        Ok(Active { channel, stream })
+        let settler = Arc::new(ChannelSettler::new(channel.clone(), within));
+        Ok(Active {
+            channel,
+            stream,
+            settler,
+        })
     }
 
     async fn wait_for_reconnect(&mut self) {

@@ -1,14 +1,20 @@
-//! One delivery and what a handler can do with it: ack, retry later, dead-letter.
+//! One delivery and what a handler can do with it: ack, retry later,
+//! dead-letter, requeue, or reset its channel.
+//!
+//! Settling takes `&self`, so a caller whose retry or dead-letter failed can
+//! still requeue the delivery or reset its channel: every delivery must end
+//! in one of those, or it holds a prefetch slot until the broker's consumer
+//! timeout. A second settle of one delivery answers [`BusError::Stale`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::options::BasicAckOptions;
 use serde::de::DeserializeOwned;
 
 use crate::{
     Bus, BusError, Envelope, TraceContext, WorkQueue,
     headers::{self, ATTEMPT, REASON},
-    timed,
+    settle::ChannelSettler,
 };
 
 /// A message taken from a work queue, to be acked, retried or dead-lettered.
@@ -16,6 +22,7 @@ pub struct Delivery {
     inner: lapin::message::Delivery,
     bus: Bus,
     queue: WorkQueue,
+    settler: Arc<ChannelSettler>,
 }
 
 /// What [`Delivery::retry_later`] did.
@@ -32,8 +39,25 @@ pub enum RetryOutcome {
 }
 
 impl Delivery {
-    pub(crate) fn new(inner: lapin::message::Delivery, bus: Bus, queue: WorkQueue) -> Self {
-        Self { inner, bus, queue }
+    pub(crate) fn new(
+        inner: lapin::message::Delivery,
+        bus: Bus,
+        queue: WorkQueue,
+        settler: Arc<ChannelSettler>,
+    ) -> Self {
+        settler.received(inner.delivery_tag);
+        Self {
+            inner,
+            bus,
+            queue,
+            settler,
+        }
+    }
+
+    /// The work queue this delivery came from.
+    #[must_use]
+    pub fn queue(&self) -> WorkQueue {
+        self.queue
     }
 
     /// Decode the JSON envelope.
@@ -106,14 +130,46 @@ impl Delivery {
 
     /// Acknowledge: the broker forgets the message. Call only after the
     /// effect is committed and any downstream publish confirmed.
-    pub async fn ack(self) -> Result<(), BusError> {
-        timed(
-            "basic.ack",
-            self.bus.shared.config.connect_timeout,
-            self.inner.acker.ack(BasicAckOptions::default()),
-        )
-        .await
-        .map(drop)
+    pub async fn ack(&self) -> Result<(), BusError> {
+        self.settler
+            .ack(&self.inner.acker, self.inner.delivery_tag)
+            .await
+    }
+
+    /// Acknowledge many deliveries at once: one `multiple` ack per channel
+    /// where no unsettled delivery lies below, one ack each otherwise.
+    /// Returns the number of frames sent.
+    pub async fn ack_all(deliveries: &[&Delivery]) -> Result<usize, BusError> {
+        let mut frames = 0;
+        let mut rest: Vec<&Delivery> = deliveries.to_vec();
+        while let Some(first) = rest.first() {
+            let settler = Arc::clone(&first.settler);
+            let (same, other): (Vec<&Delivery>, Vec<&Delivery>) = rest
+                .into_iter()
+                .partition(|d| Arc::ptr_eq(&d.settler, &settler));
+            let ackers = same
+                .iter()
+                .map(|d| (d.inner.delivery_tag, d.inner.acker.clone()))
+                .collect();
+            frames += settler.ack_many(ackers).await?;
+            rest = other;
+        }
+        Ok(frames)
+    }
+
+    /// Put the delivery back on its queue now (`basic.nack`, requeue). The
+    /// broker counts it against the queue's delivery limit.
+    pub async fn requeue(&self) -> Result<(), BusError> {
+        self.settler
+            .requeue(&self.inner.acker, self.inner.delivery_tag)
+            .await
+    }
+
+    /// Close this delivery's channel: the broker requeues every delivery
+    /// still unsettled on it, this one included. The last resort when
+    /// neither an ack nor a requeue went through.
+    pub async fn reset_channel(&self) {
+        self.settler.reset().await;
     }
 
     /// Re-publish to the retry queue for this attempt's delay (attempt + 1,
@@ -121,7 +177,7 @@ impl Delivery {
     /// attempts are exhausted, dead-letter instead. Should the ack fail after
     /// the confirmed re-publish, the message comes back twice: handlers are
     /// idempotent anyway. `reason` travels in a header: no personal data.
-    pub async fn retry_later(self, reason: &str) -> Result<RetryOutcome, BusError> {
+    pub async fn retry_later(&self, reason: &str) -> Result<RetryOutcome, BusError> {
         let attempt = self.attempt();
         let delays = self.bus.topology().retry_delays();
         let index = usize::try_from(attempt - 1).unwrap_or(usize::MAX);
@@ -138,7 +194,7 @@ impl Delivery {
 
     /// Publish to the work queue's dead-letter queue (confirmed) with the
     /// reason and attempt in headers, then ack the original.
-    pub async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
+    pub async fn dead_letter(&self, reason: &str) -> Result<(), BusError> {
         let target = self.bus.topology().dlq(self.queue);
         self.republish(&target, self.attempt(), reason).await?;
         self.ack().await

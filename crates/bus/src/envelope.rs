@@ -1,5 +1,6 @@
 //! The JSON envelope every event travels in.
 
+use lonjak_domain::events::Event;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,6 +37,14 @@ impl<T> Envelope<T> {
             correlation_id: correlation_id.into(),
             payload,
         }
+    }
+
+    /// A new event of a domain type, named by its routing key.
+    pub fn event(correlation_id: impl Into<String>, payload: T) -> Self
+    where
+        T: Event,
+    {
+        Self::new(T::ROUTING_KEY, correlation_id, payload)
     }
 
     /// Use a deterministic event id, so that a re-publish of the same event

@@ -35,6 +35,29 @@ pub enum BusError {
         #[source]
         source: lapin::Error,
     },
+    /// A queue exists on the broker with other arguments than this
+    /// deployment's bus settings (max length, delivery limit, retry delays).
+    #[error(
+        "queue `{queue}` exists with other arguments than these bus settings; make bus.* the same in every service, or recreate the queue"
+    )]
+    TopologyMismatch {
+        /// The full queue name.
+        queue: String,
+        /// The broker's refusal.
+        #[source]
+        source: lapin::Error,
+    },
+    /// A queue this service needs does not exist and it may not declare it
+    /// (`declare_topology = false`): the topology job has not run.
+    #[error("queue `{queue}` does not exist; run `lonjak-ops topology apply` first")]
+    TopologyMissing {
+        /// The full queue name.
+        queue: String,
+    },
+    /// The delivery cannot be settled any more: its channel closed (the
+    /// broker requeues it) or it was already settled.
+    #[error("the delivery's channel is gone or the delivery was already settled")]
+    Stale,
     /// A confirmed publish (retry, dead letter, replay) did not go through.
     #[error("confirmed publish failed")]
     Publish(#[source] Box<PublishError>),

@@ -1,13 +1,9 @@
-//! Opening a connection: connect, declare the topology (leaving existing
-//! queues' arguments alone), open the confirm-mode publishing channel.
+//! Opening a connection: connect, declare (or check) the topology, open the
+//! confirm-mode publishing channel.
 
 use std::{sync::Arc, time::Duration};
 
-use lapin::{
-    Channel, Connection, ConnectionProperties,
-    options::{ConfirmSelectOptions, QueueDeclareOptions},
-    types::FieldTable,
-};
+use lapin::{Channel, Connection, ConnectionProperties, options::ConfirmSelectOptions};
 
 use crate::{BusConfig, BusError, Topology, bus::Link, timed};
 
@@ -25,9 +21,21 @@ pub(crate) async fn open_link(config: &BusConfig, topology: &Topology) -> Result
                 });
             }
         };
-    let existing = existing_queues(&connection, topology, within).await?;
+    let checked = if config.declare_topology {
+        topology.declare(&connection).await
+    } else {
+        topology.verify(&connection).await
+    };
+    if let Err(error) = checked {
+        let _ = timed(
+            "connection.close",
+            within,
+            connection.close(200, "topology".into()),
+        )
+        .await;
+        return Err(error);
+    }
     let channel = timed("channel.open", within, connection.create_channel()).await?;
-    topology.declare_except(&channel, &existing).await?;
     timed(
         "confirm.select",
         within,
@@ -38,53 +46,6 @@ pub(crate) async fn open_link(config: &BusConfig, topology: &Topology) -> Result
         connection: Arc::new(connection),
         publish: channel,
     })
-}
-
-/// Queues that already exist keep the arguments they were created with; we
-/// only bind them. Re-declaring with different arguments (say another
-/// service's `intake_max_length`) would be refused by the broker.
-async fn existing_queues(
-    connection: &Connection,
-    topology: &Topology,
-    within: Duration,
-) -> Result<Vec<String>, BusError> {
-    let mut existing = Vec::new();
-    // A passive declare of a missing queue closes its channel, so reuse a
-    // channel only while the answers are "exists".
-    let mut channel: Option<Channel> = None;
-    for name in topology.all_queues() {
-        let probe = match channel.take() {
-            Some(channel) => channel,
-            None => timed("channel.open", within, connection.create_channel()).await?,
-        };
-        let found = timed(
-            "queue.declare",
-            within,
-            probe.queue_declare(
-                name.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            ),
-        )
-        .await;
-        match found {
-            Ok(_) => {
-                existing.push(name);
-                channel = Some(probe);
-            }
-            // Not found (404) closed the probe channel; anything else will
-            // surface again in the real declaration.
-            Err(BusError::Broker { .. }) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    if let Some(channel) = channel {
-        close_channel(&channel, within).await;
-    }
-    Ok(existing)
 }
 
 pub(crate) async fn close_channel(channel: &Channel, within: Duration) {

@@ -5,6 +5,7 @@
 //! thousands of concurrent publishes pipeline their confirms on one channel.
 
 use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions};
+use lonjak_domain::events::Event;
 use serde::Serialize;
 
 use crate::{Bus, BusError, Envelope, PublishError, TraceContext, headers};
@@ -30,6 +31,15 @@ impl Publisher {
         let exchange = self.bus.topology().exchange();
         self.publish_raw(&exchange, routing_key, &body, properties)
             .await
+    }
+
+    /// Publish a domain event under its own routing key ([`Event::ROUTING_KEY`]).
+    pub async fn publish_event<E: Event>(
+        &self,
+        envelope: &Envelope<E>,
+        trace: Option<&TraceContext>,
+    ) -> Result<(), PublishError> {
+        self.publish(E::ROUTING_KEY, envelope, trace).await
     }
 
     /// Publish `envelope` straight to `queue` (a full queue name) through the

@@ -3,12 +3,15 @@
 use std::time::Duration;
 
 use lapin::{
-    Channel, ExchangeKind,
+    Channel, Connection, ExchangeKind,
     options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
     types::{AMQPValue, FieldTable, LongString},
 };
+use lonjak_domain::events::{
+    Event, RegistrationRejected, RegistrationSubmitted, RegistrationVerified,
+};
 
-use crate::{BusConfig, BusError, timed};
+use crate::{BusConfig, BusError, link::close_channel, timed};
 
 /// The consumers that own a work queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,13 +39,17 @@ impl WorkQueue {
         }
     }
 
-    /// Routing keys bound to this queue on the events exchange.
+    /// Routing keys bound to this queue on the events exchange: those of the
+    /// event types its consumer handles.
     #[must_use]
     pub fn routing_keys(self) -> &'static [&'static str] {
         match self {
-            Self::Verifier => &["registration.submitted"],
-            Self::Eligibility => &["registration.verified"],
-            Self::Notifier => &["registration.verified", "registration.rejected"],
+            Self::Verifier => &[RegistrationSubmitted::ROUTING_KEY],
+            Self::Eligibility => &[RegistrationVerified::ROUTING_KEY],
+            Self::Notifier => &[
+                RegistrationVerified::ROUTING_KEY,
+                RegistrationRejected::ROUTING_KEY,
+            ],
         }
     }
 }
@@ -168,74 +175,92 @@ impl Topology {
         args
     }
 
-    /// Declare everything. Idempotent as long as every declarer uses the same
-    /// arguments (the broker refuses a re-declaration with different ones);
-    /// [`crate::Bus`] avoids that for queues that already exist.
-    pub async fn declare(&self, channel: &Channel) -> Result<(), BusError> {
-        self.declare_except(channel, &[]).await
+    /// Declare everything with this deployment's arguments. Idempotent; a
+    /// queue that exists with other arguments is refused by the broker and
+    /// reported as [`BusError::TopologyMismatch`], so no service silently
+    /// lives with another service's (or an older release's) choice.
+    pub async fn declare(&self, connection: &Connection) -> Result<(), BusError> {
+        let within = self.call_timeout;
+        let channel = timed("channel.open", within, connection.create_channel()).await?;
+        let result = self.declare_on(&channel).await;
+        close_channel(&channel, within).await;
+        result
     }
 
-    /// Declare everything, but only bind (not re-declare with arguments) the
-    /// queues listed in `existing`.
-    pub(crate) async fn declare_except(
-        &self,
-        channel: &Channel,
-        existing: &[String],
-    ) -> Result<(), BusError> {
+    async fn declare_on(&self, channel: &Channel) -> Result<(), BusError> {
         let durable = ExchangeDeclareOptions {
             durable: true,
             ..ExchangeDeclareOptions::default()
         };
         let within = self.call_timeout;
-        timed(
-            "exchange.declare",
-            within,
-            channel.exchange_declare(
-                self.exchange().into(),
-                ExchangeKind::Topic,
-                durable,
-                FieldTable::default(),
-            ),
-        )
-        .await?;
-        timed(
-            "exchange.declare",
-            within,
-            channel.exchange_declare(
-                self.dlx().into(),
-                ExchangeKind::Direct,
-                durable,
-                FieldTable::default(),
-            ),
-        )
-        .await?;
+        for (name, kind) in [
+            (self.exchange(), ExchangeKind::Topic),
+            (self.dlx(), ExchangeKind::Direct),
+        ] {
+            timed(
+                "exchange.declare",
+                within,
+                channel.exchange_declare(name.into(), kind, durable, FieldTable::default()),
+            )
+            .await?;
+        }
         for queue in WorkQueue::ALL {
             let name = self.queue(queue);
-            if !existing.contains(&name) {
-                declare_queue(channel, within, &name, self.work_queue_arguments(queue)).await?;
-            }
+            declare_queue(channel, within, &name, self.work_queue_arguments(queue)).await?;
             for key in queue.routing_keys() {
                 bind(channel, within, &name, &self.exchange(), key).await?;
             }
             let dlq = self.dlq(queue);
-            if !existing.contains(&dlq) {
-                declare_queue(channel, within, &dlq, quorum_arguments()).await?;
-            }
+            declare_queue(channel, within, &dlq, quorum_arguments()).await?;
             bind(channel, within, &dlq, &self.dlx(), &name).await?;
             for delay in &self.retry_delays {
                 let retry = self.retry_queue(queue, *delay);
-                if !existing.contains(&retry) {
-                    declare_queue(
-                        channel,
-                        within,
-                        &retry,
-                        self.retry_queue_arguments(queue, *delay),
-                    )
-                    .await?;
-                }
+                let args = self.retry_queue_arguments(queue, *delay);
+                declare_queue(channel, within, &retry, args).await?;
             }
         }
         Ok(())
+    }
+
+    /// Checks, without declaring anything, that every queue exists (a
+    /// service that does not own the topology).
+    pub async fn verify(&self, connection: &Connection) -> Result<(), BusError> {
+        let within = self.call_timeout;
+        for name in self.all_queues() {
+            // A passive declare of a missing queue closes its channel: one
+            // short-lived channel per queue keeps the answers independent.
+            let channel = timed("channel.open", within, connection.create_channel()).await?;
+            let found = timed(
+                "queue.declare",
+                within,
+                channel.queue_declare(
+                    name.as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                ),
+            )
+            .await;
+            close_channel(&channel, within).await;
+            match found {
+                Ok(_) => {}
+                Err(BusError::Broker { source, .. }) if protocol_error(&source) == Some(404) => {
+                    return Err(BusError::TopologyMissing { queue: name });
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The AMQP reply code of a broker error, if it is one.
+pub(crate) fn protocol_error(error: &lapin::Error) -> Option<u16> {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => Some(amqp.get_id()),
+        _ => None,
     }
 }
 
@@ -245,13 +270,23 @@ async fn declare_queue(
     name: &str,
     args: FieldTable,
 ) -> Result<(), BusError> {
-    timed(
+    match timed(
         "queue.declare",
         within,
         channel.queue_declare(name.into(), QueueDeclareOptions::durable(), args),
     )
     .await
-    .map(drop)
+    {
+        Ok(_) => Ok(()),
+        // 406 PRECONDITION_FAILED: the queue exists with other arguments.
+        Err(BusError::Broker { source, .. }) if protocol_error(&source) == Some(406) => {
+            Err(BusError::TopologyMismatch {
+                queue: name.to_owned(),
+                source,
+            })
+        }
+        Err(other) => Err(other),
+    }
 }
 
 async fn bind(

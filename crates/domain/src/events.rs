@@ -1,7 +1,9 @@
 //! Payloads of the events on the bus. The envelope around them (schema
-//! version, event id, correlation id) belongs to `lonjak-bus`; the routing
-//! keys are the constants below.
+//! version, event id, correlation id) belongs to `lonjak-bus`. Each payload
+//! names its routing key through [`Event`]: that constant is the only place a
+//! routing key is spelled.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -9,12 +11,38 @@ use crate::{
     EmploymentStatus, Registration, RegistrationId, RegistrationRequest, RejectionReason, Wave,
 };
 
-/// Routing key of [`RegistrationSubmitted`].
-pub const SUBMITTED: &str = "registration.submitted";
-/// Routing key of [`RegistrationVerified`].
-pub const VERIFIED: &str = "registration.verified";
-/// Routing key of [`RegistrationRejected`].
-pub const REJECTED: &str = "registration.rejected";
+/// A payload that travels on the bus under its own routing key.
+pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The routing key (and the envelope's `event_type`).
+    const ROUTING_KEY: &'static str;
+
+    /// The registration the event is about (logs and traces name it).
+    fn registration_id(&self) -> RegistrationId;
+}
+
+impl Event for RegistrationSubmitted {
+    const ROUTING_KEY: &'static str = "registration.submitted";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
+impl Event for RegistrationVerified {
+    const ROUTING_KEY: &'static str = "registration.verified";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
+impl Event for RegistrationRejected {
+    const ROUTING_KEY: &'static str = "registration.rejected";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
 
 /// A registration accepted by the gateway. `applicant` is the normalised wire
 /// form ([`Registration::to_request`]); consumers parse it again with the

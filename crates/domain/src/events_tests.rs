@@ -15,9 +15,9 @@ fn id_and_registration() -> (RegistrationId, Registration) {
 
 #[test]
 fn routing_keys_match_the_architecture() {
-    assert_eq!(SUBMITTED, "registration.submitted");
-    assert_eq!(VERIFIED, "registration.verified");
-    assert_eq!(REJECTED, "registration.rejected");
+    assert_eq!(RegistrationSubmitted::ROUTING_KEY, "registration.submitted");
+    assert_eq!(RegistrationVerified::ROUTING_KEY, "registration.verified");
+    assert_eq!(RegistrationRejected::ROUTING_KEY, "registration.rejected");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Sha256;
 
-use crate::{KkNumber, Nik, Wave};
+use crate::{KkNumber, Nik, Registration, Wave};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -56,6 +56,22 @@ impl IdentityKey {
         }
         mac.finalize().into_bytes().into()
     }
+}
+
+/// Read from configuration as hex, so a key that exists is a valid key.
+impl<'de> Deserialize<'de> for IdentityKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex_key = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Self::from_hex(&hex_key).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `identity.*`: the deployment-wide key of every keyed hash. The same in
+/// every service that derives ids or hashes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentitySettings {
+    /// At least 32 bytes, as hex (`LONJAK_IDENTITY__KEY`).
+    pub key: IdentityKey,
 }
 
 impl std::fmt::Debug for IdentityKey {
@@ -220,6 +236,56 @@ impl KkHash {
 
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+}
+
+/// Keyed hash of everything a submission states (every normalised field and
+/// the wave): two submissions with the same hash say the same thing, so a
+/// re-submission is recognised without keeping or comparing clear data.
+/// `HMAC-SHA256(key, "lonjak.submission\0" ‖ field ‖ "\x1f" ‖ field …)`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubmissionHash([u8; 32]);
+
+impl SubmissionHash {
+    pub fn derive(key: &IdentityKey, reg: &Registration) -> Self {
+        let birth_date = reg.birth_date().to_iso_string();
+        let wave = reg.wave().get().to_string();
+        let in_education: &[u8] = if reg.in_education() { b"1" } else { b"0" };
+        let fields: [&[u8]; 9] = [
+            reg.nik().as_str().as_bytes(),
+            reg.kk_number().as_str().as_bytes(),
+            reg.full_name().as_str().as_bytes(),
+            birth_date.as_bytes(),
+            reg.email().as_str().as_bytes(),
+            reg.phone().as_str().as_bytes(),
+            reg.employment_status().as_str().as_bytes(),
+            in_education,
+            wave.as_bytes(),
+        ];
+        let mut parts: Vec<&[u8]> = vec![b"lonjak.submission\0"];
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                // A unit separator no parsed field can contain.
+                parts.push(b"\x1f");
+            }
+            parts.push(field);
+        }
+        Self(key.mac(&parts))
+    }
+
+    /// Rebuilds a hash from its bytes (e.g. read back from the database).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SubmissionHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SubmissionHash({}…)", hex::encode(&self.0[..4]))
     }
 }
 

@@ -159,3 +159,49 @@ fn nik_and_kk_hashes_are_keyed_and_domain_separated() {
     assert_eq!(nik_hash.as_bytes()[..], mac.finalize().into_bytes()[..]);
     assert!(!format!("{nik_hash:?}").contains(digits));
 }
+
+#[test]
+fn a_submission_hash_changes_with_any_stated_field_and_only_then() {
+    use crate::testing::{SAMPLE_TODAY, sample_request};
+    use crate::{Registration, RegistrationRequest};
+
+    let key = identity_key();
+    let parse = |req: &RegistrationRequest| {
+        Registration::parse(req, SAMPLE_TODAY, Wave::FIRST).expect("valid")
+    };
+    let base = sample_request(5, SAMPLE_TODAY);
+    let hash = SubmissionHash::derive(&key, &parse(&base));
+
+    assert_eq!(hash, SubmissionHash::derive(&key, &parse(&base.clone())));
+    let variants = [
+        RegistrationRequest {
+            full_name: Some("Budi Santoso Lain".to_owned()),
+            ..base.clone()
+        },
+        RegistrationRequest {
+            email: Some("lain@example.id".to_owned()),
+            ..base.clone()
+        },
+        RegistrationRequest {
+            in_education: Some(!base.in_education.unwrap_or(false)),
+            ..base.clone()
+        },
+    ];
+    for variant in &variants {
+        assert_ne!(hash, SubmissionHash::derive(&key, &parse(variant)));
+    }
+    let other_key = IdentityKey::from_bytes(&[9; 32]).expect("key");
+    assert_ne!(hash, SubmissionHash::derive(&other_key, &parse(&base)));
+}
+
+#[test]
+fn a_configured_identity_key_is_read_as_hex_and_refused_when_short() {
+    let ok: IdentitySettings =
+        serde_json::from_value(serde_json::json!({"key": "ab".repeat(32)})).expect("valid");
+    assert_eq!(format!("{:?}", ok.key), "IdentityKey(<redacted>)");
+    assert!(serde_json::from_value::<IdentitySettings>(serde_json::json!({"key": "ab"})).is_err());
+    assert!(
+        serde_json::from_value::<IdentitySettings>(serde_json::json!({"key": "zz".repeat(32)}))
+            .is_err()
+    );
+}

@@ -17,10 +17,13 @@ pub use fields::{
     is_province_code,
 };
 pub use identity::{
-    IdentityKey, IdentityKeyError, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash, RegistrationId,
-    RegistrationIdError,
+    IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,
+    RegistrationId, RegistrationIdError, SubmissionHash,
 };
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;
 pub use status::{InvalidTransition, RegistrationStatus, RejectionReason, Transition};
-pub use verification::{Decision, EducationCheck, IdentityCheck, Occupation, WelfareCheck, decide};
+pub use verification::{
+    CheckOutcome, Decision, EducationCheck, IdentityCheck, Occupation, Registry, WelfareCheck,
+    decide, decide_on_identity,
+};

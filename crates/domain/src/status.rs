@@ -1,11 +1,16 @@
-//! The registration state machine. [`RegistrationStatus::transition`] is the
-//! only way to obtain a [`Transition`], and storing a transition is the only
-//! way a registration changes state.
+//! The registration state machine. [`RegistrationStatus::transition`] and
+//! [`RegistrationStatus::reopen`] are the only ways to obtain a
+//! [`Transition`] (its fields are private), and storing a transition is the
+//! only way a registration changes state.
 //!
 //! ```text
 //! queued → verifying → verified → scored → selected | waitlisted
 //!              └──────────────────────┴──→ rejected(reason)
+//! rejected(identity_not_found | identity_mismatch) → verifying   (reopen)
 //! ```
+//!
+//! A submission whose identity Dukcapil does not confirm holds no place: the
+//! NIK's owner may still register, and that submission reopens the record.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +44,26 @@ pub enum RejectionReason {
 /// [`RegistrationStatus::Rejected`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Transition {
-    pub from: RegistrationStatus,
-    pub to: RegistrationStatus,
-    pub reason: Option<RejectionReason>,
+    from: RegistrationStatus,
+    to: RegistrationStatus,
+    reason: Option<RejectionReason>,
+}
+
+impl Transition {
+    /// The state left.
+    pub fn from(&self) -> RegistrationStatus {
+        self.from
+    }
+
+    /// The state entered.
+    pub fn to(&self) -> RegistrationStatus {
+        self.to
+    }
+
+    /// Why, when `to` is rejected.
+    pub fn reason(&self) -> Option<RejectionReason> {
+        self.reason
+    }
 }
 
 /// A refused change of state.
@@ -60,6 +82,8 @@ pub enum InvalidTransition {
         from: RegistrationStatus,
         to: RegistrationStatus,
     },
+    #[error("only a registration rejected for its identity can be reopened")]
+    NotReopenable,
 }
 
 /// A status or reason name that is not one of ours.
@@ -137,7 +161,28 @@ impl RegistrationStatus {
     }
 }
 
+impl RegistrationStatus {
+    /// Reopens a record rejected because Dukcapil did not confirm the
+    /// identity: `rejected → verifying`, for a different submission with the
+    /// same NIK and wave. Any other record stays final.
+    pub fn reopen(self, reason: Option<RejectionReason>) -> Result<Transition, InvalidTransition> {
+        match (self, reason) {
+            (Self::Rejected, Some(reason)) if reason.is_identity_failure() => Ok(Transition {
+                from: self,
+                to: Self::Verifying,
+                reason: None,
+            }),
+            _ => Err(InvalidTransition::NotReopenable),
+        }
+    }
+}
+
 impl RejectionReason {
+    /// Whether the submission failed the identity check: it holds no place.
+    pub fn is_identity_failure(self) -> bool {
+        matches!(self, Self::IdentityNotFound | Self::IdentityMismatch)
+    }
+
     pub const ALL: [Self; 6] = [
         Self::IdentityNotFound,
         Self::IdentityMismatch,
@@ -272,6 +317,28 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn only_an_identity_rejection_can_be_reopened() {
+        for reason in RejectionReason::ALL {
+            let reopened = Rejected.reopen(Some(reason));
+            if reason.is_identity_failure() {
+                let t = reopened.expect("reopenable");
+                assert_eq!((t.from(), t.to(), t.reason()), (Rejected, Verifying, None));
+            } else {
+                assert_eq!(reopened, Err(InvalidTransition::NotReopenable));
+            }
+        }
+        for status in RegistrationStatus::ALL {
+            if status != Rejected {
+                assert_eq!(
+                    status.reopen(Some(RejectionReason::IdentityMismatch)),
+                    Err(InvalidTransition::NotReopenable)
+                );
+            }
+        }
+        assert_eq!(Rejected.reopen(None), Err(InvalidTransition::NotReopenable));
     }
 
     #[test]

@@ -101,14 +101,49 @@ pub enum Decision {
     Rejected(RejectionReason),
 }
 
-/// Decides a registration from the registries' answers. Rules, first match
-/// wins:
+/// The rejection Dukcapil's answer alone decides, if any. Rules, first match
+/// wins; identity comes first, so nothing the applicant declared is acted on
+/// before the civil registry has confirmed who they are:
 ///
-/// 1. the applicant stated they are in education → `InEducation`;
-/// 2. Dukcapil does not know the NIK → `IdentityNotFound`;
-/// 3. the name or birth date does not match the record → `IdentityMismatch`;
+/// 1. Dukcapil does not know the NIK → `IdentityNotFound`;
+/// 2. the name or birth date does not match the record → `IdentityMismatch`;
+/// 3. the applicant stated they are in education → `InEducation`;
 /// 4. the registered birth date makes them under 18 on `submitted_on` → `Under18`;
-/// 5. the recorded occupation is ineligible → `IneligibleOccupation`;
+/// 5. the recorded occupation is ineligible → `IneligibleOccupation`.
+///
+/// `None` means the education and welfare registries decide the rest.
+pub fn decide_on_identity(
+    reg: &Registration,
+    submitted_on: Date,
+    identity: &IdentityCheck,
+) -> Option<RejectionReason> {
+    if !identity.found {
+        return Some(RejectionReason::IdentityNotFound);
+    }
+    if !identity.name_match || !identity.birth_date_match {
+        return Some(RejectionReason::IdentityMismatch);
+    }
+    if reg.in_education() {
+        return Some(RejectionReason::InEducation);
+    }
+    // The record wins over the applicant's statement; an implausible record
+    // date (before 1900) is not evidence of being under age.
+    let registered = identity
+        .registered_birth_date
+        .and_then(|d| BirthDate::from_date(d).ok())
+        .unwrap_or(reg.birth_date());
+    if registered.age_on(submitted_on) < MIN_AGE_YEARS {
+        return Some(RejectionReason::Under18);
+    }
+    if identity.occupation.is_some_and(Occupation::is_ineligible) {
+        return Some(RejectionReason::IneligibleOccupation);
+    }
+    None
+}
+
+/// Decides a registration from the registries' answers: the rules of
+/// [`decide_on_identity`], then
+///
 /// 6. Dapodik has them enrolled → `InEducation`;
 /// 7. otherwise verified, carrying the DTKS programme if they receive aid.
 pub fn decide(
@@ -118,30 +153,11 @@ pub fn decide(
     education: &EducationCheck,
     welfare: &WelfareCheck,
 ) -> Decision {
-    let reject = Decision::Rejected;
-    if reg.in_education() {
-        return reject(RejectionReason::InEducation);
-    }
-    if !identity.found {
-        return reject(RejectionReason::IdentityNotFound);
-    }
-    if !identity.name_match || !identity.birth_date_match {
-        return reject(RejectionReason::IdentityMismatch);
-    }
-    // The record wins over the applicant's statement; an implausible record
-    // date (before 1900) is not evidence of being under age.
-    let registered = identity
-        .registered_birth_date
-        .and_then(|d| BirthDate::from_date(d).ok())
-        .unwrap_or(reg.birth_date());
-    if registered.age_on(submitted_on) < MIN_AGE_YEARS {
-        return reject(RejectionReason::Under18);
-    }
-    if identity.occupation.is_some_and(Occupation::is_ineligible) {
-        return reject(RejectionReason::IneligibleOccupation);
+    if let Some(reason) = decide_on_identity(reg, submitted_on, identity) {
+        return Decision::Rejected(reason);
     }
     if education.enrolled {
-        return reject(RejectionReason::InEducation);
+        return Decision::Rejected(RejectionReason::InEducation);
     }
     Decision::Verified {
         social_aid_programme: welfare.recipient.then(|| {
@@ -150,6 +166,58 @@ pub fn decide(
                 .clone()
                 .unwrap_or_else(|| UNNAMED_SOCIAL_AID_PROGRAMME.to_owned())
         }),
+    }
+}
+
+/// The registries lonjak consults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registry {
+    /// Civil registry: identity, name, birth date, occupation.
+    Dukcapil,
+    /// Education data: enrolment in school or university.
+    Dapodik,
+    /// Social-welfare data: current social-aid recipients.
+    Dtks,
+}
+
+impl Registry {
+    /// Every registry, in call order.
+    pub const ALL: [Registry; 3] = [Registry::Dukcapil, Registry::Dapodik, Registry::Dtks];
+
+    /// Lower-case name, used in configuration, metrics and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dukcapil => "dukcapil",
+            Self::Dapodik => "dapodik",
+            Self::Dtks => "dtks",
+        }
+    }
+}
+
+impl std::fmt::Display for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How one registry call ended, as recorded for audits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    /// The registry answered; the answer is the check's detail.
+    Answered,
+    /// Not called: an earlier answer already decided the registration.
+    Skipped,
+}
+
+impl CheckOutcome {
+    /// Lower-case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Skipped => "skipped",
+        }
     }
 }
 

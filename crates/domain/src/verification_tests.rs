@@ -167,10 +167,12 @@ fn rules_apply_in_the_documented_order() {
         institution_type: None,
     };
     let r = reg(false);
-    // The applicant's own statement comes first, then each registry rule.
+    // Identity comes first: nothing the applicant declared is acted on before
+    // Dukcapil confirms who they are (a NIK's owner cannot be locked out by
+    // someone who types it with `in_education: true`).
     assert_eq!(
         decide_with(&reg(true), &everything_wrong, &enrolled, &no_aid()),
-        rejected(RejectionReason::InEducation)
+        rejected(RejectionReason::IdentityNotFound)
     );
     assert_eq!(
         decide_with(&r, &everything_wrong, &enrolled, &no_aid()),
@@ -184,11 +186,19 @@ fn rules_apply_in_the_documented_order() {
         decide_with(&r, &found, &enrolled, &no_aid()),
         rejected(RejectionReason::IdentityMismatch)
     );
+    assert_eq!(
+        decide_with(&reg(true), &found, &enrolled, &no_aid()),
+        rejected(RejectionReason::IdentityMismatch)
+    );
     let matching = IdentityCheck {
         name_match: true,
         birth_date_match: true,
         ..found
     };
+    assert_eq!(
+        decide_with(&reg(true), &matching, &enrolled, &no_aid()),
+        rejected(RejectionReason::InEducation)
+    );
     assert_eq!(
         decide_with(&r, &matching, &enrolled, &no_aid()),
         rejected(RejectionReason::Under18)
@@ -304,4 +314,47 @@ fn debug_of_an_identity_check_hides_the_registered_birth_date() {
         ..identity()
     };
     assert!(!format!("{check:?}").contains("1990"));
+}
+
+#[test]
+fn the_identity_answer_alone_decides_every_rule_before_the_other_registries() {
+    let r = reg(false);
+    assert_eq!(decide_on_identity(&r, SAMPLE_TODAY, &identity()), None);
+    let unknown = IdentityCheck {
+        found: false,
+        ..identity()
+    };
+    assert_eq!(
+        decide_on_identity(&reg(true), SAMPLE_TODAY, &unknown),
+        Some(RejectionReason::IdentityNotFound)
+    );
+    let official = IdentityCheck {
+        occupation: Some(Occupation::CivilServant),
+        ..identity()
+    };
+    assert_eq!(
+        decide_on_identity(&r, SAMPLE_TODAY, &official),
+        Some(RejectionReason::IneligibleOccupation)
+    );
+    assert_eq!(
+        decide_on_identity(&reg(true), SAMPLE_TODAY, &identity()),
+        Some(RejectionReason::InEducation)
+    );
+}
+
+#[test]
+fn registry_and_outcome_names_are_the_stored_ones() {
+    let names: Vec<&str> = Registry::ALL.iter().map(|r| r.as_str()).collect();
+    assert_eq!(names, ["dukcapil", "dapodik", "dtks"]);
+    for registry in Registry::ALL {
+        assert_eq!(
+            serde_json::to_value(registry).expect("json"),
+            registry.as_str()
+        );
+    }
+    assert_eq!(CheckOutcome::Answered.as_str(), "answered");
+    assert_eq!(
+        serde_json::to_value(CheckOutcome::Skipped).expect("json"),
+        "skipped"
+    );
 }

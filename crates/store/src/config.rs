@@ -14,9 +14,13 @@ pub struct StoreConfig {
     /// CPU-bound database a few per core is the sweet spot.
     pub max_connections: usize,
     /// Upper bound on taking a connection from the pool, including opening
-    /// a new one. Queries themselves are not timed out client-side (a
-    /// dropped transaction future could return a connection mid-transaction).
+    /// a new one.
     pub connect_timeout: Duration,
+    /// Upper bound on one statement (PostgreSQL's `statement_timeout`) and,
+    /// client-side, on one whole store call or transaction. A transaction cut
+    /// short leaves its connection marked broken; the pool discards it and
+    /// PostgreSQL rolls the transaction back.
+    pub query_timeout: Duration,
     /// Key encrypting NIK and KK number at rest.
     /// `None` for a store that only reads statuses (the gateway): it can
     /// neither seal nor open personal data.
@@ -30,6 +34,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("database_url", &"<redacted>")
             .field("max_connections", &self.max_connections)
             .field("connect_timeout", &self.connect_timeout)
+            .field("query_timeout", &self.query_timeout)
             .field("data_key", &self.data_key)
             .finish()
     }
@@ -40,6 +45,8 @@ impl StoreConfig {
     pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
     /// Default checkout timeout.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+    /// Default statement and transaction bound.
+    pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
     /// Settings with the default pool size (16) and checkout timeout (3 s).
     pub fn new(database_url: impl Into<String>, data_key: DataKey) -> Self {
@@ -47,6 +54,7 @@ impl StoreConfig {
             database_url: database_url.into(),
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            query_timeout: Self::DEFAULT_QUERY_TIMEOUT,
             data_key: Some(data_key),
         }
     }
@@ -58,6 +66,7 @@ impl StoreConfig {
             database_url: database_url.into(),
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            query_timeout: Self::DEFAULT_QUERY_TIMEOUT,
             data_key: None,
         }
     }

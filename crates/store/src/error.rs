@@ -59,3 +59,51 @@ pub(crate) fn is_unique_violation(err: &DieselError) -> bool {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
     )
 }
+
+impl StoreError {
+    /// Whether the database itself is unavailable (unreachable, restarting,
+    /// not answering in time) rather than this call being at fault: callers
+    /// hold their work and try again later instead of giving up on it.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Pool(_) | StoreError::Connect(_) | StoreError::Timeout => true,
+            StoreError::Query(DieselError::DatabaseError(kind, info)) => {
+                matches!(kind, DatabaseErrorKind::UnableToSendCommand)
+                    || matches!(kind, DatabaseErrorKind::ClosedConnection)
+                    // SQLSTATE 57P01-57P03 and 57014 carry no kind of their own.
+                    || ["terminating connection", "the database system is", "canceling statement due to statement timeout"]
+                        .iter()
+                        .any(|needle| info.message().contains(needle))
+            }
+            StoreError::Query(DieselError::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_connections_and_timeouts_are_unavailability_constraints_are_not() {
+        let lost = StoreError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_owned()),
+        ));
+        let killed = StoreError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("terminating connection due to administrator command".to_owned()),
+        ));
+        let unique = StoreError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        ));
+        assert!(lost.is_unavailable());
+        assert!(killed.is_unavailable());
+        assert!(StoreError::Timeout.is_unavailable());
+        assert!(!unique.is_unavailable());
+        assert!(!StoreError::Conflict.is_unavailable());
+        assert!(!StoreError::Crypto.is_unavailable());
+    }
+}

@@ -5,16 +5,25 @@ mod crypto;
 mod error;
 mod migrate;
 mod model;
+mod outbox;
 mod registrations;
 mod schema;
+mod settings;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod transitions;
+mod verifications;
 
 pub use config::StoreConfig;
 pub use crypto::DataKey;
+pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use migrate::migrate;
-pub use model::{BeginOutcome, CompleteExtra, NewRegistration, OutboxEvent, StatusView};
-pub use store::Store;
+pub use model::{
+    CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,
+};
+pub use settings::DatabaseSettings;
+pub use store::{Scope, Store, TxFuture};
+pub use transitions::{Change, apply_transitions};

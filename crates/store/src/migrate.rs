@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::sql_types::BigInt;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::StoreError;
@@ -64,7 +64,7 @@ pub(crate) async fn establish(
     database_url: &str,
     timeout: Duration,
 ) -> Result<AsyncPgConnection, StoreError> {
-    tokio::time::timeout(timeout, AsyncPgConnection::establish(database_url))
+    tokio::time::timeout(timeout, crate::tls::establish(database_url))
         .await
         .map_err(|_| StoreError::Timeout)?
         .map_err(StoreError::Connect)

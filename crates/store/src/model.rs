@@ -1,8 +1,9 @@
 //! The values the store takes and gives back. Rows themselves stay private.
 
+use lonjak_domain::verification::{CheckOutcome, Registry};
 use lonjak_domain::{
     IdentityKey, KkHash, NikHash, Registration, RegistrationId, RegistrationStatus,
-    RejectionReason, Wave,
+    RejectionReason, SubmissionHash, Transition, Wave,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -26,6 +27,9 @@ pub struct NewRegistration {
     pub employment_status: String,
     pub in_education: bool,
     pub submitted_at: OffsetDateTime,
+    /// What this submission stated, hashed: tells a re-submission from a
+    /// different submission for the same NIK and wave.
+    pub submission_hash: SubmissionHash,
 }
 
 impl NewRegistration {
@@ -51,6 +55,7 @@ impl NewRegistration {
             employment_status: reg.employment_status().as_str().to_owned(),
             in_education: reg.in_education(),
             submitted_at,
+            submission_hash: SubmissionHash::derive(key, reg),
         }
     }
 }
@@ -64,25 +69,63 @@ impl std::fmt::Debug for NewRegistration {
     }
 }
 
-/// What [`Store::begin_verification`](crate::Store::begin_verification) found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BeginOutcome {
-    /// A new row, now `verifying`: run the checks.
-    Started,
-    /// The row existed in `verifying`: a redelivery after a crash, continue
-    /// the checks (they are idempotent).
-    Resumed,
-    /// The registration is past `verifying` (or, for the same person and wave
-    /// under another id, already recorded): do not redo anything; publish a
-    /// pending outbox event if there is one, then ack.
-    AlreadyDone { status: RegistrationStatus },
+/// What the store holds about a registration, as far as deciding whether a
+/// new submission for it is a duplicate goes. No personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredState {
+    pub status: RegistrationStatus,
+    pub reason: Option<RejectionReason>,
+    pub submission_hash: Option<SubmissionHash>,
 }
 
-/// Extra columns set together with a transition.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CompleteExtra {
+impl StoredState {
+    /// Whether `submission` replaces this record: only a record whose
+    /// identity Dukcapil did not confirm holds no place, and only a
+    /// submission that states something else replaces it (an identical one
+    /// would be rejected the same way).
+    pub fn is_reopened_by(&self, submission: &SubmissionHash) -> bool {
+        self.status == RegistrationStatus::Rejected
+            && self
+                .reason
+                .is_some_and(RejectionReason::is_identity_failure)
+            && self.submission_hash.as_ref() != Some(submission)
+    }
+}
+
+/// One registry call, as recorded for audits. The detail holds the
+/// registry's answer (match flags, categories; never the NIK or a name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRecord {
+    pub registry: Registry,
+    pub outcome: CheckOutcome,
+    pub detail: serde_json::Value,
+}
+
+/// A decided verification, written with its checks and downstream event in
+/// the batch's transaction ([`Store::record_verifications`](crate::Store::record_verifications)).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub registration: NewRegistration,
+    /// When the worker took the submission (the history's `verifying` time).
+    pub started_at: OffsetDateTime,
+    /// `verifying → verified | rejected`.
+    pub decision: Transition,
     /// The DTKS programme the applicant already receives, if any.
     pub social_aid_programme: Option<String>,
+    pub checks: Vec<CheckRecord>,
+    pub event: OutboxEvent,
+}
+
+/// What recording one verification did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new registration row.
+    Inserted,
+    /// Replaced a record rejected for its identity.
+    Reopened,
+    /// The registration was already recorded (a redelivery, a duplicate, or
+    /// a concurrent submission that got there first): nothing written.
+    AlreadyThere,
 }
 
 /// An event written in the same transaction as the state change it announces,

@@ -31,6 +31,7 @@ diesel::table! {
         social_aid_programme -> Nullable<Text>,
         submitted_at -> Timestamptz,
         updated_at -> Timestamptz,
+        submission_hash -> Nullable<Bytea>,
     }
 }
 
@@ -64,6 +65,7 @@ diesel::table! {
         envelope -> Jsonb,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        lease_until -> Nullable<Timestamptz>,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The pooled handle every service holds, and its health check.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,11 +9,20 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use crate::{DataKey, StoreConfig, StoreError};
 
 pub(crate) type Conn = Object<AsyncPgConnection>;
+
+/// The work of one [`Store::transaction`]: a boxed future borrowing the
+/// transaction's connection.
+pub type TxFuture<'c, R> = Pin<Box<dyn Future<Output = Result<R, StoreError>> + Send + 'c>>;
+
+/// The second argument of a transaction's work: its type says that data
+/// borrowed for `'a` outlives the connection borrow `'c`, which lets the
+/// work borrow the caller's data (the scoped-futures pattern).
+pub type Scope<'c, 'a> = std::marker::PhantomData<&'c &'a ()>;
 
 /// A pool of PostgreSQL connections plus the key for personal data. Cheap to
 /// clone; clones share the pool.
@@ -19,6 +30,7 @@ pub(crate) type Conn = Object<AsyncPgConnection>;
 pub struct Store {
     pool: Pool<AsyncPgConnection>,
     checkout_timeout: Duration,
+    query_timeout: Duration,
     data_key: Option<Arc<DataKey>>,
 }
 
@@ -45,6 +57,7 @@ impl Store {
         // trip on every message. A connection killed server-side fails its
         // first query, is marked broken and is discarded on return.
         manager_config.recycling_method = RecyclingMethod::Fast;
+        manager_config.custom_setup = session_setup(cfg.query_timeout);
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
             cfg.database_url,
             manager_config,
@@ -56,6 +69,7 @@ impl Store {
         let store = Store {
             pool,
             checkout_timeout: cfg.connect_timeout,
+            query_timeout: cfg.query_timeout,
             data_key: cfg.data_key.map(Arc::new),
         };
         store.ping().await?;
@@ -77,9 +91,41 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `work` in one transaction on one pooled connection: committed
+    /// when it returns `Ok`, rolled back otherwise. The whole transaction is
+    /// bounded by the query timeout; if that fires, the transaction future is
+    /// dropped mid-way, diesel-async marks the connection broken, the pool
+    /// discards it, and PostgreSQL rolls back. A handler groups everything a
+    /// batch changes here, so the batch costs one commit.
+    pub async fn transaction<'a, R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'a,
+        F: for<'c> FnOnce(&'c mut AsyncPgConnection, Scope<'c, 'a>) -> TxFuture<'c, R> + Send + 'a,
+    {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction(async move |conn| work(conn, std::marker::PhantomData).await);
+        tokio::time::timeout(self.query_timeout, tx)
+            .await
+            .map_err(|_| StoreError::Timeout)?
+    }
+
+    /// Runs `work` on one pooled connection outside a transaction (reads,
+    /// single statements), bounded like [`Store::transaction`].
+    pub(crate) async fn with_conn<'a, R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut AsyncPgConnection, Scope<'c, 'a>) -> TxFuture<'c, R> + 'a,
+    {
+        let mut conn = self.conn().await?;
+        tokio::time::timeout(
+            self.query_timeout,
+            work(&mut conn, std::marker::PhantomData),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout)?
+    }
+
     /// A pooled connection, or `Timeout` when none is free (or can be opened)
-    /// within the checkout timeout. The only place the store applies a
-    /// client-side timeout.
+    /// within the checkout timeout.
     pub(crate) async fn conn(&self) -> Result<Conn, StoreError> {
         tokio::time::timeout(self.checkout_timeout, self.pool.get())
             .await
@@ -92,4 +138,27 @@ impl Store {
             StoreError::Config("this store was configured without a data key".to_owned())
         })
     }
+}
+
+/// Opens each pooled connection with server-side bounds: no statement runs
+/// longer than the query timeout, and a session left idle inside a
+/// transaction (a client that died mid-way) is ended by the server.
+fn session_setup(
+    query_timeout: Duration,
+) -> diesel_async::pooled_connection::SetupCallback<AsyncPgConnection> {
+    let statement_ms = query_timeout.as_millis().max(1);
+    let idle_ms = statement_ms.saturating_mul(3);
+    Box::new(move |url| {
+        let url = url.to_owned();
+        Box::pin(async move {
+            let mut conn = crate::tls::establish(&url).await?;
+            conn.batch_execute(&format!(
+                "SET statement_timeout = {statement_ms}; \
+                 SET idle_in_transaction_session_timeout = {idle_ms}"
+            ))
+            .await
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    })
 }

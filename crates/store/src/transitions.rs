@@ -1,155 +1,113 @@
-//! State changes after the first insert: registry check records and guarded
-//! transitions that write their history row and outbox event atomically.
+//! Guarded state changes after the first record: each moves a registration
+//! only if it is still in the transition's `from` state, and writes its
+//! history row and outbox event in the same transaction.
+
+use std::collections::{BTreeMap, HashSet};
 
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use lonjak_domain::{RegistrationId, Transition};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use lonjak_domain::{RegistrationId, RejectionReason, Transition};
 
-use crate::error::is_unique_violation;
+use crate::outbox::insert_events;
 use crate::registrations::HistoryRow;
-use crate::schema::{outbox, registrations, status_history, verification_checks};
-use crate::{CompleteExtra, OutboxEvent, Store, StoreError};
+use crate::schema::{registrations, status_history};
+use crate::{OutboxEvent, Store, StoreError};
+
+/// One state change to apply, with the event announcing it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub id: RegistrationId,
+    pub transition: Transition,
+    pub event: Option<OutboxEvent>,
+}
 
 impl Store {
-    /// Records the answer of one registry call (one row per attempt, so
-    /// retries stay visible in audits).
-    pub async fn record_check(
-        &self,
-        id: &RegistrationId,
-        registry: &str,
-        outcome: &str,
-        detail: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::insert_into(verification_checks::table)
-            .values((
-                verification_checks::registration_id.eq(id.to_string()),
-                verification_checks::registry.eq(registry),
-                verification_checks::outcome.eq(outcome),
-                verification_checks::detail.eq(detail),
-            ))
-            .execute(&mut conn)
-            .await?;
-        Ok(())
-    }
-
-    /// Applies `t` in one transaction: the status update (only if the row is
-    /// still in `t.from`, else [`StoreError::Conflict`] and nothing is
-    /// written), its history row, and the outbox row for `event`.
-    ///
-    /// A second call for the same transition answers `Conflict`; the caller
-    /// then publishes whatever [`Store::unpublished_event`] still holds.
-    #[tracing::instrument(skip_all, fields(registration.id = %id, status.to = t.to.as_str()))]
+    /// Applies one change in its own transaction; [`StoreError::Conflict`]
+    /// when the registration is no longer in `from` (nothing written). A
+    /// second call for the same change is therefore a conflict.
+    #[tracing::instrument(skip_all, fields(registration.id = %id, status.to = t.to().as_str()))]
     pub async fn complete(
         &self,
         id: &RegistrationId,
         t: Transition,
-        extra: CompleteExtra,
         event: OutboxEvent,
     ) -> Result<(), StoreError> {
-        let id = id.to_string();
-        let from = t.from.as_str();
-        let to = t.to.as_str();
-        let reason = t.reason.map(|r| r.as_str());
-        let mut conn = self.conn().await?;
-        conn.transaction(async |conn| {
-            let current = registrations::table
-                .filter(registrations::id.eq(&id))
-                .filter(registrations::status.eq(from));
-            let updated = match &extra.social_aid_programme {
-                Some(programme) => {
-                    diesel::update(current)
-                        .set((
-                            registrations::status.eq(to),
-                            registrations::reason.eq(reason),
-                            registrations::social_aid_programme.eq(programme),
-                            registrations::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-                // Later transitions carry no programme: keep what verification found.
-                None => {
-                    diesel::update(current)
-                        .set((
-                            registrations::status.eq(to),
-                            registrations::reason.eq(reason),
-                            registrations::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(conn)
-                        .await?
-                }
-            };
-            if updated == 0 {
-                return Err(StoreError::Conflict);
-            }
-            diesel::insert_into(status_history::table)
-                .values(&HistoryRow {
-                    registration_id: &id,
-                    from_status: Some(from),
-                    to_status: to,
-                    reason,
-                })
-                .execute(conn)
-                .await?;
-            diesel::insert_into(outbox::table)
-                .values((
-                    outbox::event_id.eq(event.event_id),
-                    outbox::registration_id.eq(&id),
-                    outbox::routing_key.eq(&event.routing_key),
-                    outbox::envelope.eq(&event.envelope),
-                ))
-                .execute(conn)
-                .await
-                .map_err(conflict_if_duplicate)?;
+        let change = [Change {
+            id: *id,
+            transition: t,
+            event: Some(event),
+        }];
+        let applied = self
+            .transaction(|conn, _| Box::pin(async move { apply_transitions(conn, &change).await }))
+            .await?;
+        if applied.as_slice() == [true] {
             Ok(())
-        })
-        .await
-    }
-
-    /// The oldest event of this registration not yet confirmed by the broker.
-    pub async fn unpublished_event(
-        &self,
-        id: &RegistrationId,
-    ) -> Result<Option<OutboxEvent>, StoreError> {
-        let mut conn = self.conn().await?;
-        let row: Option<(uuid::Uuid, String, serde_json::Value)> = outbox::table
-            .filter(outbox::registration_id.eq(id.to_string()))
-            .filter(outbox::published_at.is_null())
-            .order((outbox::created_at.asc(), outbox::event_id.asc()))
-            .select((outbox::event_id, outbox::routing_key, outbox::envelope))
-            .first(&mut conn)
-            .await
-            .optional()?;
-        Ok(row.map(|(event_id, routing_key, envelope)| OutboxEvent {
-            event_id,
-            routing_key,
-            envelope,
-        }))
-    }
-
-    /// Marks an event as confirmed by the broker. Idempotent: marking twice,
-    /// or marking an unknown event, changes nothing.
-    pub async fn mark_published(&self, event_id: uuid::Uuid) -> Result<(), StoreError> {
-        let mut conn = self.conn().await?;
-        diesel::update(
-            outbox::table
-                .filter(outbox::event_id.eq(event_id))
-                .filter(outbox::published_at.is_null()),
-        )
-        .set(outbox::published_at.eq(diesel::dsl::now))
-        .execute(&mut conn)
-        .await?;
-        Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
     }
 }
 
-/// An event id recorded twice means this transition was already applied:
-/// the same answer as a failed status guard.
-fn conflict_if_duplicate(err: diesel::result::Error) -> StoreError {
-    if is_unique_violation(&err) {
-        StoreError::Conflict
-    } else {
-        StoreError::Query(err)
+/// Applies `changes` inside the caller's transaction ([`Store::transaction`])
+/// and says, per change (same order), whether it applied. One guarded
+/// `UPDATE` per distinct transition, one insert of all history rows, one of
+/// all events. A change whose registration moved on (a redelivery, another
+/// worker) is skipped, not an error.
+pub async fn apply_transitions(
+    conn: &mut AsyncPgConnection,
+    changes: &[Change],
+) -> Result<Vec<bool>, StoreError> {
+    let ids: Vec<String> = changes.iter().map(|c| c.id.to_string()).collect();
+    let mut groups: BTreeMap<(&str, &str, Option<&str>), Vec<&str>> = BTreeMap::new();
+    for (change, id) in changes.iter().zip(&ids) {
+        let t = change.transition;
+        groups
+            .entry((
+                t.from().as_str(),
+                t.to().as_str(),
+                t.reason().map(RejectionReason::as_str),
+            ))
+            .or_default()
+            .push(id);
     }
+    let mut moved: HashSet<String> = HashSet::new();
+    for ((from, to, reason), group) in groups {
+        let updated: Vec<String> = diesel::update(
+            registrations::table
+                .filter(registrations::id.eq_any(group))
+                .filter(registrations::status.eq(from)),
+        )
+        .set((
+            registrations::status.eq(to),
+            registrations::reason.eq(reason),
+            registrations::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(registrations::id)
+        .get_results(conn)
+        .await?;
+        moved.extend(updated);
+    }
+    let mut applied = Vec::with_capacity(changes.len());
+    let mut history = Vec::new();
+    let mut events = Vec::new();
+    let mut done: HashSet<&str> = HashSet::new();
+    for (change, id) in changes.iter().zip(&ids) {
+        // One registration listed twice moves once.
+        let first = moved.contains(id) && done.insert(id.as_str());
+        applied.push(first);
+        if first {
+            history.push(HistoryRow::of(id, change.transition, None));
+            if let Some(event) = &change.event {
+                events.push((id.as_str(), event));
+            }
+        }
+    }
+    if !history.is_empty() {
+        diesel::insert_into(status_history::table)
+            .values(&history)
+            .execute(conn)
+            .await?;
+    }
+    insert_events(conn, &events).await?;
+    Ok(applied)
 }

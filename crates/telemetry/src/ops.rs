@@ -14,6 +14,15 @@ use tokio_util::sync::CancellationToken;
 type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type ReadyFn = dyn Fn() -> ReadyFuture + Send + Sync;
 
+/// `ops.*`: where a service serves its operations endpoints. Each service
+/// gives its own default port (the gateway 9100, workers 9101 up).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OpsSettings {
+    /// Listen address of `/healthz`, `/readyz` and `/metrics`; port 0 picks
+    /// a free one (tests).
+    pub addr: String,
+}
+
 /// Bounds a readiness probe: a hung dependency must make the probe fail, not hang.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 

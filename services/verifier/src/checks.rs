@@ -1,88 +1,80 @@
-//! The three registry checks of one registration, run concurrently under one
-//! deadline, each answer recorded in the store.
+//! The registry checks of one registration. Dukcapil comes first: a
+//! submission whose identity it does not confirm, or whose record alone
+//! rules it out, costs Dapodik and DTKS nothing. The others are asked at
+//! once, under the same deadline.
 
-use lonjak_domain::verification::{EducationCheck, IdentityCheck, WelfareCheck};
-use lonjak_domain::{Registration, RegistrationId};
-use lonjak_store::Store;
+use lonjak_domain::Registration;
+use lonjak_domain::verification::{
+    CheckOutcome, Decision, EducationCheck, IdentityCheck, WelfareCheck, decide, decide_on_identity,
+};
+use lonjak_store::CheckRecord;
 use serde::Serialize;
+use time::Date;
 use tokio::time::Instant;
 
-use crate::handler::Failure;
 use crate::registry::{Registries, Registry, RegistryError};
 
-/// The registries' answers about one applicant.
+/// A registration decided from the registries' answers.
 #[derive(Debug, Clone)]
-pub struct Checks {
-    pub identity: IdentityCheck,
-    pub education: EducationCheck,
-    pub welfare: WelfareCheck,
+pub struct Checked {
+    pub decision: Decision,
+    /// Whether Dukcapil confirmed the identity: only then does the
+    /// submission hold the registration's place.
+    pub identity_confirmed: bool,
+    /// One record per registry, answered or skipped.
+    pub records: Vec<CheckRecord>,
 }
 
-/// Calls Dukcapil, Dapodik and DTKS at once; records every answer (and every
-/// final failure) as a verification check. A transient failure of any of them
-/// makes the whole delivery retry later: the others' answers are recorded
-/// but not trusted across deliveries (they are asked again).
-pub(crate) async fn run_checks(
+/// Asks the registries about `reg` and decides it.
+pub async fn check(
     registries: &Registries,
-    store: &Store,
-    id: &RegistrationId,
     reg: &Registration,
+    submitted_on: Date,
     deadline: Instant,
-) -> Result<Checks, Failure> {
-    let (identity, education, welfare) = tokio::join!(
-        registries.identity(reg, deadline),
+) -> Result<Checked, RegistryError> {
+    let identity: IdentityCheck = registries.identity(reg, deadline).await?;
+    let identity_confirmed = identity.found && identity.name_match && identity.birth_date_match;
+    if let Some(reason) = decide_on_identity(reg, submitted_on, &identity) {
+        return Ok(Checked {
+            decision: Decision::Rejected(reason),
+            identity_confirmed,
+            records: vec![
+                answered(Registry::Dukcapil, &identity),
+                skipped(Registry::Dapodik),
+                skipped(Registry::Dtks),
+            ],
+        });
+    }
+    let (education, welfare) = tokio::join!(
         registries.education(reg, deadline),
         registries.welfare(reg, deadline),
     );
-    record(store, id, Registry::Dukcapil, &identity).await?;
-    record(store, id, Registry::Dapodik, &education).await?;
-    record(store, id, Registry::Dtks, &welfare).await?;
-    Ok(Checks {
-        identity: identity.map_err(registry_failure)?,
-        education: education.map_err(registry_failure)?,
-        welfare: welfare.map_err(registry_failure)?,
+    let (education, welfare): (EducationCheck, WelfareCheck) = (education?, welfare?);
+    Ok(Checked {
+        decision: decide(reg, submitted_on, &identity, &education, &welfare),
+        identity_confirmed,
+        records: vec![
+            answered(Registry::Dukcapil, &identity),
+            answered(Registry::Dapodik, &education),
+            answered(Registry::Dtks, &welfare),
+        ],
     })
 }
 
-/// Stores one answer. Answers hold no NIK or name (only match flags, a
-/// birth date on record, occupation and programme categories), and they are
-/// stored, never logged.
-async fn record<T: Serialize>(
-    store: &Store,
-    id: &RegistrationId,
-    registry: Registry,
-    result: &Result<T, RegistryError>,
-) -> Result<(), Failure> {
-    let (outcome, detail) = match result {
-        Ok(answer) => (
-            "answered",
-            serde_json::to_value(answer).unwrap_or(serde_json::Value::Null),
-        ),
-        Err(err) => (
-            if err.is_transient() {
-                "unavailable"
-            } else {
-                "failed"
-            },
-            serde_json::json!({ "error": err.last().kind(), "message": err.to_string() }),
-        ),
-    };
-    store
-        .record_check(id, registry.as_str(), outcome, detail)
-        .await
-        .map_err(Failure::store("record check"))
+/// Answers hold no NIK or name (match flags, a birth date on record,
+/// occupation and programme categories); they are stored, never logged.
+fn answered<T: Serialize>(registry: Registry, answer: &T) -> CheckRecord {
+    CheckRecord {
+        registry,
+        outcome: CheckOutcome::Answered,
+        detail: serde_json::to_value(answer).unwrap_or(serde_json::Value::Null),
+    }
 }
 
-fn registry_failure(err: RegistryError) -> Failure {
-    tracing::info!(
-        registry = err.registry().as_str(),
-        error.kind = err.last().kind(),
-        transient = err.is_transient(),
-        "registry check failed"
-    );
-    if err.is_transient() {
-        Failure::Transient(err.to_string())
-    } else {
-        Failure::Permanent(err.to_string())
+fn skipped(registry: Registry) -> CheckRecord {
+    CheckRecord {
+        registry,
+        outcome: CheckOutcome::Skipped,
+        detail: serde_json::Value::Object(serde_json::Map::new()),
     }
 }

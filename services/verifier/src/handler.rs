@@ -1,282 +1,225 @@
-//! Processing of one `registration.submitted` delivery, from decoding to the
-//! downstream event. The delivery itself is settled by the caller
-//! ([`crate::worker`]) from the [`Verdict`] returned here, so every path ends
-//! in exactly one of ack, retry later or dead-letter.
+//! The verifier's work on a batch of `registration.submitted` deliveries:
+//! parse, look up what is stored, ask the registries (concurrently, each
+//! registration under its own deadline), decide, and record every decided
+//! registration in one transaction. The runtime (`lonjak-worker`) settles.
 
-use lonjak_bus::{Bus, Delivery, Envelope, TraceContext};
-use lonjak_domain::events::{
-    REJECTED, RegistrationRejected, RegistrationSubmitted, RegistrationVerified, VERIFIED,
-};
-use lonjak_domain::status::{RegistrationStatus, RejectionReason};
-use lonjak_domain::verification::{Decision, decide};
-use lonjak_domain::{IdentityKey, RegistrationId};
-use lonjak_store::{BeginOutcome, CompleteExtra, NewRegistration, OutboxEvent, Store, StoreError};
-use time::OffsetDateTime;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use futures::future::join_all;
+use lonjak_domain::events::RegistrationSubmitted;
+use lonjak_domain::{IdentityKey, Registration, RegistrationId, SubmissionHash};
+use lonjak_store::{NewRegistration, OutboxEvent, Recorded, Store, Verification};
+use lonjak_worker::{Failure, Handler, Item, Outcome, Reason};
 use tokio::time::Instant;
 
-use crate::applicant::{Applicant, parse_applicant};
-use crate::checks::{Checks, run_checks};
+use crate::applicant::parse_applicant;
+use crate::checks::{Checked, check};
+use crate::decision::{DUPLICATE, decided_event, registry_failure};
 use crate::registry::Registries;
 
-/// What to do with the delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Done (or found done): ack. The label names the outcome for metrics.
-    Ack(Outcome),
-    /// A transient failure: send through a retry queue.
-    RetryLater(String),
-    /// Can never succeed: dead-letter with this reason.
-    DeadLetter(String),
-}
-
-/// How a settled delivery ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Verified,
-    Rejected(RejectionReason),
-    /// Already past verification (a redelivery or a duplicate submission):
-    /// nothing redone, any pending event re-published.
-    AlreadyDone,
-}
-
-impl Outcome {
-    /// Metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Verified => "verified",
-            Self::Rejected(_) => "rejected",
-            Self::AlreadyDone => "already_done",
-        }
-    }
-}
-
-/// Everything a delivery needs; cheap to clone into each task.
-#[derive(Clone)]
-pub struct Handler {
-    pub(crate) bus: Bus,
+/// The verifier: its store, its registry clients and the identity key.
+pub struct Verifier {
     pub(crate) store: Store,
     pub(crate) registries: Registries,
     pub(crate) identity_key: IdentityKey,
-    pub(crate) deadline: std::time::Duration,
+    pub(crate) deadline: Duration,
 }
 
-impl Handler {
-    /// Works out the verdict of one delivery. Never acks: the caller does.
-    /// Records `registration.id` on the caller's span.
-    pub async fn process(&self, delivery: &Delivery) -> Verdict {
-        let Ok(envelope) = delivery.envelope::<RegistrationSubmitted>() else {
-            return Verdict::DeadLetter("malformed envelope".to_owned());
-        };
-        let submitted = &envelope.payload;
-        tracing::Span::current().record(
-            "registration.id",
-            tracing::field::display(submitted.registration_id),
-        );
-        let applicant = match parse_applicant(submitted, &self.identity_key) {
-            Ok(applicant) => applicant,
-            Err(reason) => return Verdict::DeadLetter(reason.to_owned()),
-        };
-        let trace = delivery.trace().map(|t| t.child());
-        match self.verify(&envelope, &applicant, trace.as_ref()).await {
-            Ok(outcome) => Verdict::Ack(outcome),
-            Err(failure) => failure.into_verdict(),
-        }
-    }
+/// One parsed submission of the batch.
+struct Submission {
+    index: usize,
+    id: RegistrationId,
+    registration: Registration,
+    hash: SubmissionHash,
+}
 
-    async fn verify(
-        &self,
-        envelope: &Envelope<RegistrationSubmitted>,
-        applicant: &Applicant,
-        trace: Option<&TraceContext>,
-    ) -> Result<Outcome, Failure> {
-        let submitted = &envelope.payload;
-        let id = submitted.registration_id;
-        let new = NewRegistration::from_domain(
-            &applicant.registration,
-            id,
-            &self.identity_key,
-            submitted.submitted_at,
-        );
-        let begun = self
+impl Handler for Verifier {
+    type Event = RegistrationSubmitted;
+
+    async fn handle(&self, batch: &[Item<RegistrationSubmitted>]) -> Result<Vec<Outcome>, Failure> {
+        let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
+        let mut submissions = Vec::with_capacity(batch.len());
+        for (index, item) in batch.iter().enumerate() {
+            let submitted = &item.envelope.payload;
+            match parse_applicant(submitted, &self.identity_key) {
+                Ok(registration) => submissions.push(Submission {
+                    index,
+                    id: submitted.registration_id,
+                    hash: SubmissionHash::derive(&self.identity_key, &registration),
+                    registration,
+                }),
+                Err(label) => outcomes[index] = Some(Outcome::DeadLetter(Reason::new(label))),
+            }
+        }
+
+        // What is stored decides who needs the registries at all: a
+        // re-submission costs the ministries nothing.
+        let ids: Vec<RegistrationId> = distinct(submissions.iter().map(|s| s.id));
+        let stored = self
             .store
-            .begin_verification(&new)
+            .stored_states(&ids)
             .await
-            .map_err(Failure::store("begin verification"))?;
-        if let BeginOutcome::AlreadyDone { .. } = begun {
-            self.publish_pending(&id, trace).await?;
-            return Ok(Outcome::AlreadyDone);
+            .map_err(|e| Failure::from_store("read stored registrations", e))?;
+        let mut to_check = Vec::new();
+        let mut found_done = Vec::new();
+        let mut asked: HashSet<(RegistrationId, SubmissionHash)> = HashSet::new();
+        for submission in &submissions {
+            let reopens = stored
+                .get(&submission.id)
+                .is_none_or(|state| state.is_reopened_by(&submission.hash));
+            if !reopens {
+                found_done.push(submission);
+            } else if asked.insert((submission.id, submission.hash)) {
+                to_check.push(submission);
+            } else {
+                // The same submission twice in one batch: asked once.
+                outcomes[submission.index] = Some(Outcome::done(DUPLICATE));
+            }
         }
 
-        let decision = match applicant.forced_rejection() {
-            Some(reason) => Decision::Rejected(reason),
-            None => {
-                let deadline = Instant::now() + self.deadline;
-                let checks: Checks = run_checks(
-                    &self.registries,
-                    &self.store,
-                    &id,
-                    &applicant.registration,
-                    deadline,
-                )
-                .await?;
-                decide(
-                    &applicant.registration,
-                    submitted.submitted_on(),
-                    &checks.identity,
-                    &checks.education,
-                    &checks.welfare,
-                )
+        let checked = join_all(to_check.iter().map(|s| {
+            let submitted_on = batch[s.index].envelope.payload.submitted_on();
+            check(
+                &self.registries,
+                &s.registration,
+                submitted_on,
+                Instant::now() + self.deadline,
+            )
+        }))
+        .await;
+        let mut decided: Vec<(&Submission, Checked)> = Vec::new();
+        for (submission, result) in to_check.into_iter().zip(checked) {
+            match result {
+                Ok(checked) => decided.push((submission, checked)),
+                Err(error) => outcomes[submission.index] = Some(registry_failure(error)),
             }
-        };
+        }
 
-        let (outcome, transition, extra, event) =
-            self.outcome_event(envelope, applicant, decision)?;
-        let outcome = match self.store.complete(&id, transition, extra, event).await {
-            Ok(()) => outcome,
-            // Another delivery of the same message got there first; its
-            // event, if still pending, is published below.
-            Err(StoreError::Conflict) => Outcome::AlreadyDone,
-            Err(err) => return Err(Failure::store("complete verification")(err)),
-        };
-        self.publish_pending(&id, trace).await?;
-        Ok(outcome)
+        let (winners, losers) = first_submission_wins(decided, batch);
+        for loser in losers {
+            outcomes[loser.index] = Some(Outcome::done(DUPLICATE));
+        }
+        let mut verifications = Vec::with_capacity(winners.len());
+        let mut labels = Vec::with_capacity(winners.len());
+        for (submission, checked) in &winners {
+            let item = &batch[submission.index];
+            match decided_event(item, &submission.registration, &checked.decision) {
+                Ok((decision, programme, event, label)) => {
+                    labels.push((submission, label, event.clone()));
+                    verifications.push(Verification {
+                        registration: NewRegistration::from_domain(
+                            &submission.registration,
+                            submission.id,
+                            &self.identity_key,
+                            item.envelope.payload.submitted_at,
+                        ),
+                        started_at: item.received_at,
+                        decision,
+                        social_aid_programme: programme,
+                        checks: checked.records.clone(),
+                        event,
+                    });
+                }
+                Err(reason) => outcomes[submission.index] = Some(Outcome::DeadLetter(reason)),
+            }
+        }
+        let recorded = self
+            .store
+            .record_verifications(&verifications)
+            .await
+            .map_err(|e| Failure::from_store("record verifications", e))?;
+        for ((submission, label, event), recorded) in labels.into_iter().zip(recorded) {
+            if recorded == Recorded::AlreadyThere {
+                found_done.push(submission);
+            } else {
+                outcomes[submission.index] = Some(Outcome::Done {
+                    label,
+                    events: vec![event],
+                });
+            }
+        }
+
+        self.republish_pending(&found_done, &mut outcomes).await?;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Outcome::done(DUPLICATE)))
+            .collect())
     }
+}
 
-    /// The transition and its downstream event for `decision`.
-    fn outcome_event(
+impl Verifier {
+    /// Registrations found already recorded (a redelivery after a crash, a
+    /// duplicate submission, a concurrent batch that got there first): their
+    /// events still unpublished go out with the first of their deliveries.
+    async fn republish_pending(
         &self,
-        envelope: &Envelope<RegistrationSubmitted>,
-        applicant: &Applicant,
-        decision: Decision,
-    ) -> Result<
-        (
-            Outcome,
-            lonjak_domain::status::Transition,
-            CompleteExtra,
-            OutboxEvent,
-        ),
-        Failure,
-    > {
-        let submitted = &envelope.payload;
-        let now = OffsetDateTime::now_utc();
-        let correlation = envelope.correlation_id.clone();
-        let (outcome, to, reason, extra, event) = match decision {
-            Decision::Verified {
-                social_aid_programme,
-            } => {
-                let payload = RegistrationVerified {
-                    registration_id: submitted.registration_id,
-                    wave: submitted.wave,
-                    verified_at: now,
-                    employment_status: applicant.registration.employment_status(),
-                    social_aid_programme: social_aid_programme.clone(),
-                };
-                (
-                    Outcome::Verified,
-                    RegistrationStatus::Verified,
-                    None,
-                    CompleteExtra {
-                        social_aid_programme,
-                    },
-                    outbox(VERIFIED, Envelope::new(VERIFIED, correlation, payload))?,
-                )
-            }
-            Decision::Rejected(reason) => {
-                let payload = RegistrationRejected {
-                    registration_id: submitted.registration_id,
-                    wave: submitted.wave,
-                    rejected_at: now,
-                    reason,
-                };
-                (
-                    Outcome::Rejected(reason),
-                    RegistrationStatus::Rejected,
-                    Some(reason),
-                    CompleteExtra::default(),
-                    outbox(REJECTED, Envelope::new(REJECTED, correlation, payload))?,
-                )
-            }
-        };
-        let transition = RegistrationStatus::Verifying
-            .transition(to, reason)
-            .map_err(|_| Failure::Permanent("invalid state transition".to_owned()))?;
-        Ok((outcome, transition, extra, event))
-    }
-
-    /// Publishes (confirmed) every outbox event of `id` not yet confirmed,
-    /// marking each once the broker has it. A crash between the confirm and
-    /// the mark re-publishes the same event id, which consumers de-duplicate.
-    async fn publish_pending(
-        &self,
-        id: &RegistrationId,
-        trace: Option<&TraceContext>,
+        found_done: &[&Submission],
+        outcomes: &mut [Option<Outcome>],
     ) -> Result<(), Failure> {
-        let publisher = self.bus.publisher();
-        while let Some(event) = self
+        if found_done.is_empty() {
+            return Ok(());
+        }
+        let ids = distinct(found_done.iter().map(|s| s.id));
+        let mut pending: HashMap<RegistrationId, Vec<OutboxEvent>> = HashMap::new();
+        for (id, event) in self
             .store
-            .unpublished_event(id)
+            .unpublished_events(&ids)
             .await
-            .map_err(Failure::store("read outbox"))?
+            .map_err(|e| Failure::from_store("read unpublished events", e))?
         {
-            let envelope: Envelope<serde_json::Value> = serde_json::from_value(event.envelope)
-                .map_err(|_| Failure::Permanent("stored event is not an envelope".to_owned()))?;
-            publisher
-                .publish(&event.routing_key, &envelope, trace)
-                .await
-                .map_err(|err| {
-                    tracing::warn!(error = %err, "downstream publish failed");
-                    Failure::Transient("downstream publish failed".to_owned())
-                })?;
-            self.store
-                .mark_published(event.event_id)
-                .await
-                .map_err(Failure::store("mark event published"))?;
+            pending.entry(id).or_default().push(event);
+        }
+        for submission in found_done {
+            let events = pending.remove(&submission.id).unwrap_or_default();
+            outcomes[submission.index] = Some(Outcome::Done {
+                label: DUPLICATE,
+                events,
+            });
         }
         Ok(())
     }
 }
 
-/// The outbox row of an event, as it will go on the wire.
-fn outbox<T: serde::Serialize>(
-    routing_key: &str,
-    envelope: Envelope<T>,
-) -> Result<OutboxEvent, Failure> {
-    let event_id = envelope.event_id;
-    let envelope = serde_json::to_value(&envelope)
-        .map_err(|_| Failure::Permanent("event encoding failed".to_owned()))?;
-    Ok(OutboxEvent {
-        event_id,
-        routing_key: routing_key.to_owned(),
-        envelope,
-    })
-}
-
-/// Why processing stopped before a final outcome.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    Transient(String),
-    Permanent(String),
-}
-
-impl Failure {
-    /// A store failure: transient (the database may come back), except for
-    /// stored data this build cannot read or keys that do not work.
-    pub(crate) fn store(step: &'static str) -> impl Fn(StoreError) -> Failure {
-        move |err| {
-            tracing::warn!(error = %err, step, "store operation failed");
-            match err {
-                StoreError::Crypto | StoreError::Config(_) | StoreError::Decode(_) => {
-                    Failure::Permanent(format!("store: {step} failed permanently"))
+/// Among decided submissions for one registration, the one that holds its
+/// place: a confirmed identity first (a submission Dukcapil did not confirm
+/// holds none), then the earliest submitted. The rest are duplicates.
+fn first_submission_wins<'a>(
+    decided: Vec<(&'a Submission, Checked)>,
+    batch: &[Item<RegistrationSubmitted>],
+) -> (Vec<(&'a Submission, Checked)>, Vec<&'a Submission>) {
+    let mut best: HashMap<RegistrationId, usize> = HashMap::new();
+    let rank = |j: usize| {
+        let (s, c) = &decided[j];
+        (
+            !c.identity_confirmed,
+            batch[s.index].envelope.payload.submitted_at,
+            s.index,
+        )
+    };
+    for (i, (submission, _)) in decided.iter().enumerate() {
+        best.entry(submission.id)
+            .and_modify(|current| {
+                if rank(i) < rank(*current) {
+                    *current = i;
                 }
-                _ => Failure::Transient(format!("store: {step} failed")),
-            }
+            })
+            .or_insert(i);
+    }
+    let keep: HashSet<usize> = best.into_values().collect();
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for (i, entry) in decided.into_iter().enumerate() {
+        if keep.contains(&i) {
+            winners.push(entry);
+        } else {
+            losers.push(entry.0);
         }
     }
+    (winners, losers)
+}
 
-    fn into_verdict(self) -> Verdict {
-        match self {
-            Self::Transient(reason) => Verdict::RetryLater(reason),
-            Self::Permanent(reason) => Verdict::DeadLetter(reason),
-        }
-    }
+fn distinct(ids: impl Iterator<Item = RegistrationId>) -> Vec<RegistrationId> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
 }

@@ -3,12 +3,12 @@
 pub mod applicant;
 mod checks;
 pub mod config;
+mod decision;
 pub mod handler;
 pub mod metrics;
 pub mod registry;
 mod startup;
-pub mod worker;
 
-pub use checks::Checks;
+pub use checks::{Checked, check};
 pub use config::Settings;
 pub use startup::Application;

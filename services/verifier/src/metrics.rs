@@ -1,4 +1,5 @@
-//! Prometheus metrics of the verifier.
+//! Prometheus metrics of the verifier's registry clients. Deliveries,
+//! batches and settling are the runtime's (`lonjak_worker_*`).
 //!
 //! Labels are small closed sets (registry, outcome, error kind), never ids or
 //! personal data, so cardinality stays bounded.
@@ -9,12 +10,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-
-/// Label set of per-outcome counters.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct OutcomeLabels {
-    pub outcome: &'static str,
-}
 
 /// Label set of per-registry gauges.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -33,19 +28,12 @@ pub struct CallLabels {
 /// Every metric the verifier exports.
 #[derive(Debug, Clone)]
 pub struct Metrics {
-    /// Deliveries finished, by outcome: verified, rejected, duplicate,
-    /// retried, dead_lettered.
-    pub processed: Family<OutcomeLabels, Counter>,
     /// Registry call latency in seconds, per attempt.
     pub registry_latency: Family<CallLabels, Histogram, fn() -> Histogram>,
     /// Registry call failures, per attempt.
     pub registry_errors: Family<CallLabels, Counter>,
     /// Circuit state per registry: 0 closed, 1 open, 2 half-open.
     pub circuit_state: Family<RegistryLabels, Gauge>,
-    /// Deliveries sent to a retry queue.
-    pub retries: Counter,
-    /// Deliveries sent to the dead-letter queue.
-    pub dead_letters: Counter,
 }
 
 /// Buckets from 5 ms to 10 s: a ministry answering in tens of milliseconds is
@@ -62,19 +50,11 @@ impl Metrics {
     /// Creates the metrics and registers them under `lonjak_verifier_`.
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self {
-            processed: Family::default(),
             registry_latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             registry_errors: Family::default(),
             circuit_state: Family::default(),
-            retries: Counter::default(),
-            dead_letters: Counter::default(),
         };
         let sub = registry.sub_registry_with_prefix("lonjak_verifier");
-        sub.register(
-            "processed",
-            "Deliveries finished, by outcome",
-            metrics.processed.clone(),
-        );
         sub.register(
             "registry_call_duration_seconds",
             "Registry call latency per attempt",
@@ -90,28 +70,11 @@ impl Metrics {
             "Circuit breaker state: 0 closed, 1 open, 2 half-open",
             metrics.circuit_state.clone(),
         );
-        sub.register(
-            "retries",
-            "Deliveries sent to a delayed retry queue",
-            metrics.retries.clone(),
-        );
-        sub.register(
-            "dead_letters",
-            "Deliveries sent to the dead-letter queue",
-            metrics.dead_letters.clone(),
-        );
         metrics
     }
 
     /// Metrics registered nowhere, for tests and tools.
     pub fn unregistered() -> Self {
         Self::register(&mut Registry::default())
-    }
-
-    /// Counts one finished delivery.
-    pub fn processed(&self, outcome: &'static str) {
-        self.processed
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
     }
 }

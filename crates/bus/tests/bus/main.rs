@@ -6,4 +6,5 @@ mod dead_letters;
 mod disruptive;
 mod helpers;
 mod publish;
+mod settle;
 mod topology;

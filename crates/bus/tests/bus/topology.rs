@@ -1,20 +1,20 @@
 //! Declaring the topology and connecting.
 
-use lonjak_bus::{Bus, WorkQueue};
+use lonjak_bus::{Bus, BusError, Topology, WorkQueue};
 
-use crate::helpers::{connect, raw_channel, test_config};
+use crate::helpers::{Cleanup, connect, raw_channel, test_config};
 
 #[tokio::test]
 async fn declaring_the_topology_twice_succeeds_and_changes_nothing() {
     let (bus, _cleanup) = connect(test_config()).await;
-    let (_connection, channel) = raw_channel().await;
+    let (connection, _channel) = raw_channel().await;
 
     bus.topology()
-        .declare(&channel)
+        .declare(&connection)
         .await
         .expect("first re-declare");
     bus.topology()
-        .declare(&channel)
+        .declare(&connection)
         .await
         .expect("second re-declare");
 
@@ -27,16 +27,53 @@ async fn declaring_the_topology_twice_succeeds_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_second_service_with_a_different_intake_limit_still_connects() {
+async fn a_service_whose_intake_limit_differs_from_the_brokers_queue_refuses_to_start() {
     let mut config = test_config();
     config.intake_max_length = Some(10);
     let (first, _cleanup) = connect(config.clone()).await;
-    config.intake_max_length = None;
+    config.intake_max_length = Some(20);
 
-    let second = Bus::connect(config).await;
+    let second = Bus::connect(config.clone()).await;
 
-    assert!(second.is_ok(), "existing queues keep their arguments");
+    match second {
+        Err(BusError::TopologyMismatch { queue, .. }) => {
+            assert_eq!(queue, Topology::new(&config).queue(WorkQueue::Verifier));
+        }
+        other => panic!("expected a topology mismatch, got {other:?}"),
+    }
     first.close().await;
+}
+
+#[tokio::test]
+async fn a_service_that_may_not_declare_refuses_to_start_on_a_missing_topology() {
+    let mut config = test_config();
+    config.declare_topology = false;
+    let _cleanup = Cleanup(Topology::new(&config));
+
+    let result = Bus::connect(config.clone()).await;
+
+    match result {
+        Err(BusError::TopologyMissing { queue }) => {
+            assert!(queue.starts_with(&config.prefix), "{queue}");
+        }
+        other => panic!("expected a missing topology, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_service_that_may_not_declare_connects_once_the_topology_exists() {
+    let config = test_config();
+    let (owner, _cleanup) = connect(config.clone()).await;
+    let user_config = lonjak_bus::BusConfig {
+        declare_topology: false,
+        ..config
+    };
+
+    let user = Bus::connect(user_config).await.expect("connects");
+
+    assert!(user.is_connected());
+    user.close().await;
+    owner.close().await;
 }
 
 #[tokio::test]

@@ -4,9 +4,12 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::testing::{SAMPLE_TODAY, identity_key, sample_registration};
+use lonjak_domain::verification::{CheckOutcome, Registry};
 use lonjak_domain::{RegistrationId, RegistrationStatus, RejectionReason, Transition};
 use lonjak_store::testing::TestDatabase;
-use lonjak_store::{DataKey, NewRegistration, OutboxEvent, Store, StoreConfig};
+use lonjak_store::{
+    CheckRecord, DataKey, NewRegistration, OutboxEvent, Recorded, Store, StoreConfig, Verification,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -43,6 +46,51 @@ pub fn registration(i: u64) -> NewRegistration {
     let key = identity_key();
     let id = RegistrationId::derive(&key, reg.nik(), reg.wave());
     NewRegistration::from_domain(&reg, id, &key, OffsetDateTime::now_utc())
+}
+
+/// Applicant `i` as a different person would submit it with the same NIK:
+/// another name, so another submission hash.
+pub fn squatter(i: u64) -> NewRegistration {
+    let mut reg = registration(i);
+    let key = identity_key();
+    let mut request = sample_registration(i, SAMPLE_TODAY).to_request();
+    request.full_name = Some("Nama Orang Lain".to_owned());
+    let other =
+        lonjak_domain::Registration::parse(&request, SAMPLE_TODAY, reg.wave).expect("valid");
+    reg.full_name = other.full_name().as_str().to_owned();
+    reg.submission_hash = lonjak_domain::SubmissionHash::derive(&key, &other);
+    reg
+}
+
+/// A decided verification of `reg` with one Dukcapil check and a fresh event.
+pub fn verification(reg: NewRegistration, decision: Transition) -> Verification {
+    let routing_key = if decision.to() == RegistrationStatus::Verified {
+        "registration.verified"
+    } else {
+        "registration.rejected"
+    };
+    Verification {
+        registration: reg,
+        started_at: OffsetDateTime::now_utc(),
+        decision,
+        social_aid_programme: None,
+        checks: vec![CheckRecord {
+            registry: Registry::Dukcapil,
+            outcome: CheckOutcome::Answered,
+            detail: serde_json::json!({"found": true}),
+        }],
+        event: event(routing_key),
+    }
+}
+
+/// Records one verification and returns what the store did.
+pub async fn record(app: &TestStore, reg: NewRegistration, decision: Transition) -> Recorded {
+    let recorded = app
+        .store
+        .record_verifications(&[verification(reg, decision)])
+        .await
+        .expect("recorded");
+    recorded[0]
 }
 
 pub fn event(routing_key: &str) -> OutboxEvent {

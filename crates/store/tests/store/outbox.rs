@@ -1,68 +1,72 @@
-//! The transactional outbox: events written with their transition, then
-//! marked once the broker confirmed them.
+//! The transactional outbox: events written with their change, marked once
+//! the broker confirmed them, leased by one relay at a time when stale.
 
-use lonjak_store::CompleteExtra;
+use std::time::Duration;
 
-use crate::helpers::{TestStore, event, registration, verified};
+use crate::helpers::{TestStore, record, registration, verified};
 
 #[tokio::test]
-async fn a_completed_transition_leaves_its_event_unpublished_until_marked() {
+async fn a_recorded_event_stays_unpublished_until_marked_and_marking_twice_is_harmless() {
     let app = TestStore::spawn().await;
     let reg = registration(30);
-    app.store.begin_verification(&reg).await.expect("begin");
-    let sent = event("registration.verified");
+    record(&app, reg.clone(), verified()).await;
 
-    app.store
-        .complete(&reg.id, verified(), CompleteExtra::default(), sent.clone())
-        .await
-        .expect("complete");
+    let pending = app.store.unpublished_events(&[reg.id]).await.expect("read");
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].0, reg.id);
+    assert_eq!(pending[0].1.routing_key, "registration.verified");
+    let event_id = pending[0].1.event_id;
 
-    let pending = app.store.unpublished_event(&reg.id).await.expect("read");
-    assert_eq!(pending, Some(sent.clone()));
+    app.store.mark_published(&[event_id]).await.expect("mark");
+    app.store.mark_published(&[event_id]).await.expect("again");
 
-    app.store.mark_published(sent.event_id).await.expect("mark");
-
-    assert_eq!(
-        app.store.unpublished_event(&reg.id).await.expect("read"),
-        None
+    assert!(
+        app.store
+            .unpublished_events(&[reg.id])
+            .await
+            .expect("read")
+            .is_empty()
     );
+    assert_eq!(app.store.unpublished_count().await.expect("count"), 0);
 }
 
 #[tokio::test]
-async fn marking_an_event_published_twice_is_harmless() {
+async fn a_stale_event_is_leased_to_one_relay_until_its_lease_runs_out() {
     let app = TestStore::spawn().await;
-    let reg = registration(31);
-    app.store.begin_verification(&reg).await.expect("begin");
-    let sent = event("registration.verified");
-    app.store
-        .complete(&reg.id, verified(), CompleteExtra::default(), sent.clone())
-        .await
-        .expect("complete");
+    for i in 40..43 {
+        record(&app, registration(i), verified()).await;
+    }
+    let lease = Duration::from_secs(600);
 
-    app.store
-        .mark_published(sent.event_id)
+    let fresh = app
+        .store
+        .lease_stale_events(Duration::from_secs(3600), lease, 10)
         .await
-        .expect("first");
-    app.store
-        .mark_published(sent.event_id)
+        .expect("lease");
+    let first = app
+        .store
+        .lease_stale_events(Duration::ZERO, lease, 2)
         .await
-        .expect("second");
+        .expect("lease");
+    let second = app
+        .store
+        .lease_stale_events(Duration::ZERO, lease, 10)
+        .await
+        .expect("lease");
+    let third = app
+        .store
+        .lease_stale_events(Duration::ZERO, lease, 10)
+        .await
+        .expect("lease");
 
-    assert_eq!(
-        app.store.unpublished_event(&reg.id).await.expect("read"),
-        None
+    assert!(fresh.is_empty(), "nothing is stale yet");
+    assert_eq!(first.len(), 2);
+    assert_eq!(second.len(), 1, "leased events are not handed out again");
+    assert!(third.is_empty());
+    assert!(
+        second
+            .iter()
+            .all(|e| first.iter().all(|f| f.event_id != e.event_id))
     );
-}
-
-#[tokio::test]
-async fn a_registration_that_is_only_verifying_has_no_event_to_publish() {
-    let app = TestStore::spawn().await;
-    let reg = registration(32);
-
-    app.store.begin_verification(&reg).await.expect("begin");
-
-    assert_eq!(
-        app.store.unpublished_event(&reg.id).await.expect("read"),
-        None
-    );
+    assert_eq!(app.store.unpublished_count().await.expect("count"), 3);
 }

@@ -5,7 +5,7 @@ use diesel::sql_types::Bytea;
 use diesel_async::RunQueryDsl;
 use lonjak_store::{DataKey, Store, StoreConfig, StoreError};
 
-use crate::helpers::{TestStore, registration};
+use crate::helpers::{TestStore, record, registration, verified};
 
 #[derive(QueryableByName)]
 struct Sealed {
@@ -20,7 +20,7 @@ async fn the_nik_is_stored_encrypted_and_decrypts_back() {
     let app = TestStore::spawn().await;
     let reg = registration(20);
 
-    app.store.begin_verification(&reg).await.expect("begin");
+    record(&app, reg.clone(), verified()).await;
 
     let mut conn = app.raw().await;
     let sealed: Sealed =
@@ -46,7 +46,7 @@ async fn the_nik_is_stored_encrypted_and_decrypts_back() {
 async fn another_data_key_cannot_decrypt_the_nik() {
     let app = TestStore::spawn().await;
     let reg = registration(21);
-    app.store.begin_verification(&reg).await.expect("begin");
+    record(&app, reg.clone(), verified()).await;
     let other = Store::connect(StoreConfig::new(
         app.db.url.clone(),
         DataKey::from_bytes(&[7; 32]).expect("key"),
@@ -63,14 +63,16 @@ async fn another_data_key_cannot_decrypt_the_nik() {
 async fn a_store_without_a_data_key_reads_statuses_but_never_personal_data() {
     let app = TestStore::spawn().await;
     let reg = registration(23);
-    app.store.begin_verification(&reg).await.expect("begin");
+    record(&app, reg.clone(), verified()).await;
     let reader = Store::connect(StoreConfig::without_personal_data(app.db.url.clone()))
         .await
         .expect("connect");
 
     let status = reader.registration_status(&reg.id).await.expect("status");
     let decrypted = reader.decrypt_nik(&reg.id).await;
-    let stored = reader.begin_verification(&registration(24)).await;
+    let stored = reader
+        .record_verifications(&[crate::helpers::verification(registration(24), verified())])
+        .await;
 
     assert!(status.is_some());
     assert!(

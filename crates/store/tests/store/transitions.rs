@@ -1,30 +1,28 @@
 //! Guarded transitions, status look-ups, and registry check records.
 
 use diesel_async::RunQueryDsl;
-use lonjak_domain::{RegistrationId, RegistrationStatus, RejectionReason, Transition};
-use lonjak_store::{CompleteExtra, StoreError};
+use lonjak_domain::{RegistrationId, RegistrationStatus, RejectionReason};
+use lonjak_store::{Change, StoreError, apply_transitions};
 
-use crate::helpers::{HistoryRow, TestStore, count, event, registration, rejected, verified};
+use crate::helpers::{
+    HistoryRow, TestStore, count, event, record, registration, rejected, verified,
+};
+
+fn scored() -> lonjak_domain::Transition {
+    RegistrationStatus::Verified
+        .transition(RegistrationStatus::Scored, None)
+        .expect("verified → scored")
+}
 
 #[tokio::test]
 async fn completing_from_the_wrong_status_is_a_conflict_and_writes_nothing() {
     let app = TestStore::spawn().await;
     let reg = registration(5);
-    app.store.begin_verification(&reg).await.expect("begin");
-    let scored = Transition {
-        from: RegistrationStatus::Verified,
-        to: RegistrationStatus::Scored,
-        reason: None,
-    };
+    record(&app, reg.clone(), rejected(RejectionReason::InEducation)).await;
 
     let result = app
         .store
-        .complete(
-            &reg.id,
-            scored,
-            CompleteExtra::default(),
-            event("registration.scored"),
-        )
+        .complete(&reg.id, scored(), event("registration.scored"))
         .await;
 
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
@@ -34,58 +32,39 @@ async fn completing_from_the_wrong_status_is_a_conflict_and_writes_nothing() {
         .await
         .expect("look-up")
         .expect("a row");
-    assert_eq!(view.status, RegistrationStatus::Verifying);
+    assert_eq!(view.status, RegistrationStatus::Rejected);
     assert_eq!(
         count(&app, "SELECT count(*) AS n FROM status_history").await,
-        2
+        3
     );
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM outbox").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM outbox").await, 1);
 }
 
 #[tokio::test]
 async fn completing_the_same_transition_twice_is_a_conflict_the_second_time() {
     let app = TestStore::spawn().await;
     let reg = registration(6);
-    app.store.begin_verification(&reg).await.expect("begin");
+    record(&app, reg.clone(), verified()).await;
     app.store
-        .complete(
-            &reg.id,
-            verified(),
-            CompleteExtra::default(),
-            event("registration.verified"),
-        )
+        .complete(&reg.id, scored(), event("registration.scored"))
         .await
         .expect("first completion");
 
     let second = app
         .store
-        .complete(
-            &reg.id,
-            verified(),
-            CompleteExtra::default(),
-            event("registration.verified"),
-        )
+        .complete(&reg.id, scored(), event("registration.scored"))
         .await;
 
     assert!(matches!(second, Err(StoreError::Conflict)), "{second:?}");
-    assert_eq!(count(&app, "SELECT count(*) AS n FROM outbox").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM outbox").await, 2);
 }
 
 #[tokio::test]
 async fn a_rejection_shows_its_reason_in_the_status_view() {
     let app = TestStore::spawn().await;
     let reg = registration(7);
-    app.store.begin_verification(&reg).await.expect("begin");
 
-    app.store
-        .complete(
-            &reg.id,
-            rejected(RejectionReason::Under18),
-            CompleteExtra::default(),
-            event("registration.rejected"),
-        )
-        .await
-        .expect("complete");
+    record(&app, reg.clone(), rejected(RejectionReason::Under18)).await;
 
     let view = app
         .store
@@ -129,29 +108,15 @@ async fn an_unknown_registration_has_no_status() {
 async fn the_social_aid_programme_survives_later_transitions() {
     let app = TestStore::spawn().await;
     let reg = registration(8);
-    app.store.begin_verification(&reg).await.expect("begin");
+    let mut item = crate::helpers::verification(reg.clone(), verified());
+    item.social_aid_programme = Some("pkh".into());
     app.store
-        .complete(
-            &reg.id,
-            verified(),
-            CompleteExtra {
-                social_aid_programme: Some("pkh".into()),
-            },
-            event("registration.verified"),
-        )
+        .record_verifications(&[item])
         .await
         .expect("verified");
 
-    let scored = RegistrationStatus::Verified
-        .transition(RegistrationStatus::Scored, None)
-        .expect("verified → scored");
     app.store
-        .complete(
-            &reg.id,
-            scored,
-            CompleteExtra::default(),
-            event("registration.scored"),
-        )
+        .complete(&reg.id, scored(), event("registration.scored"))
         .await
         .expect("scored");
 
@@ -166,35 +131,88 @@ async fn the_social_aid_programme_survives_later_transitions() {
 }
 
 #[tokio::test]
-async fn every_registry_answer_is_recorded() {
+async fn a_batch_of_changes_applies_those_still_in_their_from_state_once_each() {
     let app = TestStore::spawn().await;
-    let reg = registration(9);
-    app.store.begin_verification(&reg).await.expect("begin");
+    let ready = registration(10);
+    let elsewhere = registration(11);
+    record(&app, ready.clone(), verified()).await;
+    record(
+        &app,
+        elsewhere.clone(),
+        rejected(RejectionReason::InEducation),
+    )
+    .await;
+    let changes = vec![
+        Change {
+            id: ready.id,
+            transition: scored(),
+            event: Some(event("registration.scored")),
+        },
+        Change {
+            id: elsewhere.id,
+            transition: scored(),
+            event: Some(event("registration.scored")),
+        },
+        Change {
+            id: ready.id,
+            transition: scored(),
+            event: Some(event("registration.scored")),
+        },
+    ];
 
-    app.store
-        .record_check(
-            &reg.id,
-            "dukcapil",
-            "found",
-            serde_json::json!({"attempt": 1}),
-        )
+    let applied = app
+        .store
+        .transaction(|conn, _| Box::pin(async move { apply_transitions(conn, &changes).await }))
         .await
-        .expect("dukcapil");
-    app.store
-        .record_check(&reg.id, "dtks", "not_listed", serde_json::json!({}))
-        .await
-        .expect("dtks");
+        .expect("applied");
 
+    assert_eq!(applied, vec![true, false, false]);
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) AS n FROM verification_checks WHERE detail->>'attempt' = '1' AND registry = 'dukcapil'"
+            "SELECT count(*) AS n FROM status_history WHERE to_status = 'scored'"
         )
         .await,
         1
     );
     assert_eq!(
-        count(&app, "SELECT count(*) AS n FROM verification_checks").await,
-        2
+        count(
+            &app,
+            "SELECT count(*) AS n FROM outbox WHERE routing_key = 'registration.scored'"
+        )
+        .await,
+        1
     );
+}
+
+#[tokio::test]
+async fn a_statement_running_past_the_query_timeout_is_cut_off_and_leaves_no_open_transaction() {
+    let app = TestStore::spawn().await;
+    let mut config = lonjak_store::StoreConfig::new(app.db.url.clone(), crate::helpers::data_key());
+    config.query_timeout = std::time::Duration::from_millis(300);
+    let store = lonjak_store::Store::connect(config).await.expect("connect");
+
+    let hung = store
+        .transaction(|conn, _| {
+            Box::pin(async move {
+                diesel::sql_query("SELECT pg_sleep(30)")
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await;
+
+    assert!(
+        matches!(hung, Err(StoreError::Timeout | StoreError::Query(_))),
+        "{hung:?}"
+    );
+    store.ping().await.expect("the pool still serves queries");
+    let open = count(
+        &app,
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .await;
+    assert_eq!(open, 0);
 }

@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use lonjak_bus::{Envelope, PublishError, TraceContext};
-use lonjak_domain::events::{RegistrationSubmitted, SUBMITTED};
+use lonjak_domain::events::RegistrationSubmitted;
 use lonjak_domain::{Registration, RegistrationId, RegistrationRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -112,7 +112,7 @@ async fn accept(
         submitted_at: now,
         applicant: registration.to_request(),
     };
-    let envelope = Envelope::new(SUBMITTED, correlation_id, event);
+    let envelope = Envelope::event(correlation_id, event);
     let trace = req
         .headers()
         .get("traceparent")
@@ -153,10 +153,7 @@ async fn publish(
         ));
     };
     let started = Instant::now();
-    let result = bus
-        .publisher()
-        .publish(SUBMITTED, envelope, Some(trace))
-        .await;
+    let result = bus.publisher().publish_event(envelope, Some(trace)).await;
     state
         .metrics
         .observe_publish(started.elapsed().as_secs_f64());

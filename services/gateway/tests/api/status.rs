@@ -5,7 +5,7 @@ use lonjak_domain::status::{RegistrationStatus, RejectionReason};
 use lonjak_domain::testing::{SAMPLE_TODAY, identity_key, sample_registration};
 use lonjak_domain::{RegistrationId, Wave};
 use lonjak_store::testing::TestDatabase;
-use lonjak_store::{CompleteExtra, DataKey, NewRegistration, OutboxEvent, Store, StoreConfig};
+use lonjak_store::{DataKey, NewRegistration, OutboxEvent, Store, StoreConfig, Verification};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -30,15 +30,6 @@ async fn a_recorded_registration_is_reported_without_personal_data() {
     .unwrap();
     let reg = sample_registration(1, SAMPLE_TODAY);
     let id = RegistrationId::derive(&identity_key(), reg.nik(), Wave::FIRST);
-    store
-        .begin_verification(&NewRegistration::from_domain(
-            &reg,
-            id,
-            &identity_key(),
-            OffsetDateTime::now_utc(),
-        ))
-        .await
-        .unwrap();
     let t = RegistrationStatus::Verifying
         .transition(
             RegistrationStatus::Rejected,
@@ -51,7 +42,19 @@ async fn a_recorded_registration_is_reported_without_personal_data() {
         envelope: json!({}),
     };
     store
-        .complete(&id, t, CompleteExtra::default(), event)
+        .record_verifications(&[Verification {
+            registration: NewRegistration::from_domain(
+                &reg,
+                id,
+                &identity_key(),
+                OffsetDateTime::now_utc(),
+            ),
+            started_at: OffsetDateTime::now_utc(),
+            decision: t,
+            social_aid_programme: None,
+            checks: Vec::new(),
+            event,
+        }])
         .await
         .unwrap();
     let mut settings = test_settings();

@@ -4,21 +4,20 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use lonjak_bus::{Bus, Envelope};
-use lonjak_domain::events::{RegistrationSubmitted, SUBMITTED};
+use lonjak_bus::{Bus, BusSettings, Envelope};
+use lonjak_domain::events::RegistrationSubmitted;
 use lonjak_domain::{
-    IdentityKey, Registration, RegistrationId, RegistrationRequest, Wave, submission_date,
+    IdentityKey, IdentitySettings, Registration, RegistrationId, RegistrationRequest, Wave,
+    submission_date,
 };
 use lonjak_registry_sim::{RunningSim, SimConfig};
-use lonjak_store::Store;
 use lonjak_store::testing::TestDatabase;
-use lonjak_verifier::config::{
-    BusSettings, DatabaseSettings, IdentitySettings, OpsSettings, RegistriesSettings,
-    VerifierSettings,
-};
-use lonjak_verifier::metrics::Metrics;
+use lonjak_store::{DatabaseSettings, Store};
+use lonjak_telemetry::ops::OpsSettings;
+use lonjak_verifier::config::{RegistriesSettings, VerifierSettings};
 use lonjak_verifier::registry::RegistrySettings;
 use lonjak_verifier::{Application, Settings};
+use lonjak_worker::{WorkerMetrics, WorkerSettings};
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
@@ -34,7 +33,7 @@ pub struct Options {
     /// Outbound rate per registry.
     pub rate_per_sec: u32,
     pub retry_delays_ms: Vec<u64>,
-    pub concurrency: usize,
+    pub worker: WorkerSettings,
     /// Start the verifier in-process (false: the test runs the binary).
     pub start: bool,
 }
@@ -48,7 +47,14 @@ impl Default for Options {
             },
             rate_per_sec: 200,
             retry_delays_ms: vec![1_000, 1_000],
-            concurrency: 16,
+            worker: WorkerSettings {
+                batch_size: 16,
+                linger_ms: 20,
+                concurrency: 2,
+                backoff_max_ms: 500,
+                shutdown_grace_ms: 10_000,
+                ..WorkerSettings::default()
+            },
             start: true,
         }
     }
@@ -62,7 +68,9 @@ pub struct TestApp {
     pub bus: Bus,
     pub store: Store,
     pub identity_key: IdentityKey,
-    pub metrics: Option<Metrics>,
+    /// The same key as hex, for the environment of a verifier binary.
+    pub identity_key_hex: String,
+    pub metrics: Option<WorkerMetrics>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -106,52 +114,48 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings.backoff_max_ms = 300;
         settings
     };
+    let identity_key_hex = random_hex(32);
     let settings = Settings {
         bus: BusSettings {
-            url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
             prefix: format!("test-{}-", random_hex(6)),
-            intake_max_length: None,
             delivery_limit: 20,
             retry_delays_ms: options.retry_delays_ms,
             publish_timeout_ms: 5_000,
             connect_timeout_ms: 5_000,
+            ..BusSettings::default()
         },
         database: DatabaseSettings {
             url: SecretString::from(db.url.clone()),
             max_connections: 8,
             connect_timeout_ms: 5_000,
-            data_key: SecretString::from(random_hex(32)),
+            data_key: Some(SecretString::from(random_hex(32))),
+            ..DatabaseSettings::default()
         },
         identity: IdentitySettings {
-            key: SecretString::from(random_hex(32)),
+            key: IdentityKey::from_hex(&identity_key_hex).expect("identity key"),
         },
         registries: RegistriesSettings {
             dukcapil: registry(0),
             dapodik: registry(1),
             dtks: registry(2),
         },
-        verifier: VerifierSettings {
-            prefetch: 32,
-            concurrency: options.concurrency,
-            deadline_ms: 3_000,
-            shutdown_grace_ms: 10_000,
-        },
+        verifier: VerifierSettings { deadline_ms: 3_000 },
+        worker: options.worker,
         ops: OpsSettings {
             addr: format!("127.0.0.1:{}", free_port()),
         },
     };
-    let identity_key =
-        IdentityKey::from_hex(settings.identity.key.expose_secret()).expect("identity key");
+    let identity_key = settings.identity.key.clone();
     let app = Application::build(settings.clone())
         .await
         .expect("build the verifier");
-    let bus = Bus::connect(settings.bus.to_bus_config())
+    let bus = Bus::connect(settings.bus.to_config())
         .await
         .expect("connect the test's own bus");
-    let store = app.store().clone();
+    let store = app.worker().store().clone();
     let shutdown = CancellationToken::new();
     let (metrics, task) = if options.start {
-        let metrics = app.metrics().clone();
+        let metrics = app.worker().metrics().clone();
         (Some(metrics), Some(tokio::spawn(app.run(shutdown.clone()))))
     } else {
         // The topology is declared; the test runs the binary as consumer.
@@ -165,6 +169,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         bus,
         store,
         identity_key,
+        identity_key_hex,
         metrics,
         shutdown,
         task,
@@ -203,14 +208,14 @@ impl TestApp {
         };
         Submission {
             id: reg_id,
-            envelope: Envelope::new(SUBMITTED, format!("test-{reg_id}"), payload),
+            envelope: Envelope::event(format!("test-{reg_id}"), payload),
         }
     }
 
     pub async fn publish(&self, submission: &Submission) {
         self.bus
             .publisher()
-            .publish(SUBMITTED, &submission.envelope, None)
+            .publish_event(&submission.envelope, None)
             .await
             .expect("publish a submission");
     }
@@ -219,9 +224,19 @@ impl TestApp {
     pub fn child_env(&self) -> Vec<(String, String)> {
         let s = &self.settings;
         let delays: Vec<String> = s.bus.retry_delays_ms.iter().map(u64::to_string).collect();
+        let data_key = s
+            .database
+            .data_key
+            .as_ref()
+            .map(|key| key.expose_secret().to_owned())
+            .unwrap_or_default();
         let mut env: Vec<(String, String)> = [
             ("LONJAK_BUS__URL", s.bus.url.expose_secret().to_owned()),
             ("LONJAK_BUS__PREFIX", s.bus.prefix.clone()),
+            (
+                "LONJAK_BUS__INTAKE_MAX_LENGTH",
+                s.bus.intake_max_length.to_string(),
+            ),
             (
                 "LONJAK_BUS__DELIVERY_LIMIT",
                 s.bus.delivery_limit.to_string(),
@@ -231,19 +246,13 @@ impl TestApp {
                 "LONJAK_DATABASE__URL",
                 s.database.url.expose_secret().to_owned(),
             ),
+            ("LONJAK_DATABASE__DATA_KEY", data_key),
+            ("LONJAK_IDENTITY__KEY", self.identity_key_hex.clone()),
             (
-                "LONJAK_DATABASE__DATA_KEY",
-                s.database.data_key.expose_secret().to_owned(),
+                "LONJAK_WORKER__CONCURRENCY",
+                s.worker.concurrency.to_string(),
             ),
-            (
-                "LONJAK_IDENTITY__KEY",
-                s.identity.key.expose_secret().to_owned(),
-            ),
-            (
-                "LONJAK_VERIFIER__CONCURRENCY",
-                s.verifier.concurrency.to_string(),
-            ),
-            ("LONJAK_VERIFIER__PREFETCH", s.verifier.prefetch.to_string()),
+            ("LONJAK_WORKER__BATCH_SIZE", s.worker.batch_size.to_string()),
             (
                 "LONJAK_VERIFIER__DEADLINE_MS",
                 s.verifier.deadline_ms.to_string(),

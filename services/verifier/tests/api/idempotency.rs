@@ -15,7 +15,7 @@ async fn the_same_message_delivered_twice_creates_one_row_and_one_downstream_eve
 
     app.final_status(&submission.id).await;
     app.eventually("both deliveries are settled", async || {
-        app.processed("verified") + app.processed("already_done") == 2
+        app.processed("verified") + app.processed("duplicate") == 2
     })
     .await;
     assert_eq!(app.processed("verified"), 1);
@@ -45,7 +45,7 @@ async fn a_second_submission_after_the_first_is_final_changes_nothing() {
     app.publish(&submission).await;
 
     app.eventually("the redelivery is settled", async || {
-        app.processed("already_done") == 1
+        app.processed("duplicate") == 1
     })
     .await;
     let (rows, history, outbox) = app.row_counts(&submission.id).await;

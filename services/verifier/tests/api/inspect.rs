@@ -9,7 +9,6 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lonjak_bus::WorkQueue;
 use lonjak_domain::{RegistrationId, RegistrationStatus};
-use lonjak_verifier::metrics::OutcomeLabels;
 
 use crate::helpers::{PATIENCE, TestApp};
 
@@ -48,9 +47,7 @@ impl TestApp {
         self.metrics
             .as_ref()
             .expect("in-process verifier")
-            .processed
-            .get_or_create(&OutcomeLabels { outcome })
-            .get()
+            .settled_count(outcome)
     }
 
     /// Waits until `condition` holds, polling.

@@ -9,13 +9,12 @@ use crate::helpers::{Options, spawn_app_with};
 #[tokio::test]
 async fn the_outbound_limiter_never_calls_a_registry_faster_than_its_configured_rate() {
     const RATE: u32 = 10;
-    let options = Options {
+    let mut options = Options {
         rate_per_sec: RATE,
-        // Deliveries queue behind the limiter, not behind the concurrency cap.
-        concurrency: 32,
         ..Options::default()
     };
-    let mut options = options;
+    // Deliveries queue behind the limiter, not behind the batch size.
+    options.worker.batch_size = 32;
     // Enough time per delivery to wait for its turn at the limiter.
     options.retry_delays_ms = vec![1_000, 1_000, 1_000, 1_000];
     let app = spawn_app_with(options).await;

@@ -9,5 +9,6 @@ mod inspect;
 mod limiter;
 mod ops;
 mod outcomes;
+mod places;
 mod retries;
 mod shutdown;

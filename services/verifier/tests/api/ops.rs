@@ -36,7 +36,8 @@ async fn the_ops_endpoints_report_liveness_readiness_and_metrics() {
     assert_eq!(healthz.status(), 200);
     assert_eq!(readyz.status(), 200);
     assert!(
-        metrics.contains(r#"lonjak_verifier_processed_total{outcome="verified"} 1"#),
+        metrics
+            .contains(r#"lonjak_worker_deliveries_total{worker="verifier",outcome="verified"} 1"#),
         "{metrics}"
     );
     assert!(metrics.contains("lonjak_verifier_registry_call_duration_seconds_bucket"));

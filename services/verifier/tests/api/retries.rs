@@ -93,13 +93,13 @@ async fn a_registry_down_past_the_attempt_limit_sends_the_registration_to_the_de
         ),
         "the reason must not carry the NIK"
     );
-    // Still being verified: an operator replay can finish it.
+    // Nothing is recorded for an undecided registration: the dead letter
+    // holds it until an operator replays it.
     let view = app
         .store
         .registration_status(&submission.id)
         .await
-        .expect("status")
-        .expect("a row");
-    assert_eq!(view.status, RegistrationStatus::Verifying);
+        .expect("status");
+    assert_eq!(view, None);
     app.stop().await;
 }

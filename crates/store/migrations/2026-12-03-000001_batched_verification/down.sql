@@ -1,0 +1,2 @@
+ALTER TABLE outbox DROP COLUMN lease_until;
+ALTER TABLE registrations DROP COLUMN submission_hash;
