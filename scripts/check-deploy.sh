@@ -29,7 +29,10 @@ if [ -z "$crds" ]; then
     [ -d "$candidate" ] && crds=$(cd "$candidate" && pwd) && break
   done
 fi
-[ -n "$crds" ] && [ -d "$crds" ] || { echo "[check-deploy] CRDs not found: set LONJAK_CRDS_DIR (../shared/crds)" >&2; exit 1; }
+if [ -z "$crds" ] || [ ! -d "$crds" ]; then
+  echo "[check-deploy] CRDs not found: set LONJAK_CRDS_DIR (../shared/crds)" >&2
+  exit 1
+fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -85,13 +88,18 @@ for dir in "${overlays[@]}"; do
 done
 
 echo "== alert rules (promtool $(promtool --version 2>&1 | awk 'NR==1 {print $3}'))"
-"$py" scripts/deploy/manifests.py rules "$out/k8s_prod.yaml" "$out/rules.yaml" && promtool check rules "$out/rules.yaml" || fail "alert rules"
+if ! { "$py" scripts/deploy/manifests.py rules "$out/k8s_prod.yaml" "$out/rules.yaml" &&
+  promtool check rules "$out/rules.yaml"; }; then
+  fail "alert rules"
+fi
 
 echo "== dashboard"
 dashboard=k8s/base/monitoring/dashboards/lonjak.json
 "$py" scripts/deploy/dashboard.py lint "$dashboard" || fail "dashboard conventions"
-"$py" scripts/deploy/dashboard.py rules "$dashboard" "$out/dashboard-rules.yaml" &&
-  promtool check rules "$out/dashboard-rules.yaml" || fail "dashboard queries do not parse as PromQL"
+if ! { "$py" scripts/deploy/dashboard.py rules "$dashboard" "$out/dashboard-rules.yaml" &&
+  promtool check rules "$out/dashboard-rules.yaml"; }; then
+  fail "dashboard queries do not parse as PromQL"
+fi
 
 echo "== deploy/compose.yaml against the Compose specification"
 "$DEPLOY_TOOLS_BIN/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml || fail "compose.yaml"
