@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use lonjak_bus::{Bus, BusConfig, WorkQueue, dlq};
+use lonjak_bus::{Bus, BusSettings, WorkQueue, dlq};
 
 /// The operator's command line. Connection settings come from the same
 /// environment variables as the services.
@@ -18,18 +18,12 @@ struct Cli {
         global = true
     )]
     database_url: String,
-    /// RabbitMQ of the pipeline.
-    #[arg(
-        long,
-        env = "LONJAK_BUS__URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        hide_env_values = true,
-        global = true
-    )]
-    bus_url: String,
-    /// Prefix of every exchange and queue name.
-    #[arg(long, env = "LONJAK_BUS__PREFIX", default_value = "", global = true)]
-    bus_prefix: String,
+    /// RabbitMQ of the pipeline (default: the `bus.url` setting, e.g. LONJAK_BUS__URL).
+    #[arg(long, global = true)]
+    bus_url: Option<String>,
+    /// Prefix of every exchange and queue name (default: the `bus.prefix` setting).
+    #[arg(long, global = true)]
+    bus_prefix: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -139,12 +133,24 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `bus.*` section, through the settings loader every service uses:
+/// the topology's shape (intake bound, delivery limit, retry delays) must be
+/// the deployment's, or the broker refuses the declaration.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Settings {
+    bus: BusSettings,
+}
+
 async fn connect(cli: &Cli) -> anyhow::Result<Bus> {
-    let config = BusConfig {
-        url: cli.bus_url.clone(),
-        prefix: cli.bus_prefix.clone(),
-        ..BusConfig::default()
-    };
+    let settings: Settings = lonjak_settings::load(&[]).context("loading the bus settings")?;
+    let mut config = settings.bus.to_config();
+    if let Some(url) = &cli.bus_url {
+        config.url.clone_from(url);
+    }
+    if let Some(prefix) = &cli.bus_prefix {
+        config.prefix.clone_from(prefix);
+    }
     Bus::connect(config)
         .await
         .context("connecting to the broker")

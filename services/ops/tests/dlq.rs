@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use lonjak_bus::{Bus, BusConfig, Envelope, WorkQueue};
+use lonjak_bus::{Bus, BusSettings, Envelope, WorkQueue};
 
 fn ops(prefix: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_lonjak-ops"))
@@ -24,10 +24,12 @@ fn ops(prefix: &str, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_listed_without_bodies_and_replayed_to_their_work_queue() {
-    let config = BusConfig {
+    // The deployment's defaults, as the command reads them, on a test prefix.
+    let config = BusSettings {
         prefix: format!("test-{:08x}-", rand::random::<u32>()),
-        ..BusConfig::default()
-    };
+        ..BusSettings::default()
+    }
+    .to_config();
     let bus = Bus::connect(config.clone()).await.unwrap();
     let dlq = bus.topology().dlq(WorkQueue::Verifier);
     let secret = "3171014501900001";

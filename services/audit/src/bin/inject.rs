@@ -5,22 +5,17 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use lonjak_bus::{Bus, BusConfig, WorkQueue};
+use lonjak_bus::{Bus, BusSettings, WorkQueue};
 
 #[derive(Debug, Parser)]
 #[command(name = "lonjak-inject", version)]
 struct Cli {
-    /// RabbitMQ of the pipeline.
-    #[arg(
-        long,
-        env = "LONJAK_BUS__URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
-        hide_env_values = true
-    )]
-    bus_url: String,
-    /// Prefix of every exchange and queue name.
-    #[arg(long, env = "LONJAK_BUS__PREFIX", default_value = "")]
-    bus_prefix: String,
+    /// RabbitMQ of the pipeline (default: the `bus.url` setting, e.g. LONJAK_BUS__URL).
+    #[arg(long)]
+    bus_url: Option<String>,
+    /// Prefix of every exchange and queue name (default: the `bus.prefix` setting).
+    #[arg(long)]
+    bus_prefix: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +44,12 @@ enum Command {
     },
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Settings {
+    bus: BusSettings,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Queue {
     Verifier,
@@ -70,11 +71,17 @@ impl From<Queue> for WorkQueue {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     lonjak_audit::init_logging();
-    let config = BusConfig {
-        url: cli.bus_url.clone(),
-        prefix: cli.bus_prefix.clone(),
-        ..BusConfig::default()
-    };
+    // The deployment's `bus.*` settings (the one settings loader): the
+    // topology's shape must match the broker's queues.
+    let settings: Settings = lonjak_settings::load(&[]).context("loading the bus settings")?;
+    let mut config = settings.bus.to_config();
+    if let Some(url) = &cli.bus_url {
+        config.url.clone_from(url);
+    }
+    if let Some(prefix) = &cli.bus_prefix {
+        config.prefix.clone_from(prefix);
+    }
+    let amqp_url = config.url.clone();
     let bus = Bus::connect(config)
         .await
         .context("connecting to the broker")?;
@@ -93,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
                 cap,
             } => lonjak_audit::inject::duplicate(
                 &bus,
-                &cli.bus_url,
+                &amqp_url,
                 queue.into(),
                 Duration::from_secs(for_secs),
                 cap,
@@ -106,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }),
             Command::RemoveDeadLetters { queue, ids } => {
-                lonjak_audit::inject::remove_dead_letters(&bus, &cli.bus_url, queue.into(), &ids)
+                lonjak_audit::inject::remove_dead_letters(&bus, &amqp_url, queue.into(), &ids)
                     .await
                     .map(|n| println!("removed {n} dead letter(s)"))
             }
