@@ -1,7 +1,6 @@
 //! Gateway settings: defaults → optional TOML file → `LONJAK_SECTION__KEY`
 //! environment variables. Every key is listed in `docs/configuration.md`.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,6 +16,7 @@ pub struct Settings {
     pub identity: IdentitySettings,
     pub intake: IntakeSettings,
     pub admission: AdmissionSettings,
+    pub ops: OpsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +30,13 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// After SIGTERM, how long the gateway keeps serving with `/readyz`
+    /// false before it stops accepting: the time load balancers need to
+    /// notice and send new requests elsewhere.
+    pub drain_delay_ms: u64,
+    /// A request body must arrive in full within this time (408 beyond):
+    /// a client trickling its body holds a connection, never a publish slot.
+    pub body_timeout_ms: u64,
 }
 
 impl Default for HttpSettings {
@@ -39,6 +46,8 @@ impl Default for HttpSettings {
             workers: 0,
             max_body_bytes: 16 * 1024,
             shutdown_grace_secs: 10,
+            drain_delay_ms: 5_000,
+            body_timeout_ms: 5_000,
         }
     }
 }
@@ -139,8 +148,12 @@ pub struct AdmissionSettings {
     pub global_burst: u32,
     /// Requests allowed to wait for a broker confirm at once.
     pub max_inflight: usize,
-    /// Peers whose `X-Forwarded-For` is believed (load balancers).
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers): single
+    /// addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`).
+    pub trusted_proxies: Vec<String>,
+    /// Per-client sustained rate and burst of status look-ups.
+    pub status_per_sec: u32,
+    pub status_burst: u32,
     /// How often idle per-client limiter state is purged.
     pub client_gc_interval_secs: u64,
 }
@@ -154,7 +167,25 @@ impl Default for AdmissionSettings {
             global_burst: 1_000,
             max_inflight: 2_000,
             trusted_proxies: Vec::new(),
+            status_per_sec: 2,
+            status_burst: 20,
             client_gc_interval_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OpsSettings {
+    /// Listen address of `/metrics`, `/healthz` and `/readyz`: never the
+    /// public port, so metrics are not exposed to applicants.
+    pub addr: String,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:9100".to_owned(),
         }
     }
 }
@@ -209,6 +240,15 @@ impl Settings {
             "admission rates and bursts must be positive"
         );
         anyhow::ensure!(
+            a.status_per_sec > 0 && a.status_burst > 0,
+            "admission.status_per_sec and status_burst must be positive"
+        );
+        self.trusted_proxies()?;
+        anyhow::ensure!(
+            self.http.body_timeout_ms > 0,
+            "http.body_timeout_ms must be positive"
+        );
+        anyhow::ensure!(
             a.max_inflight > 0,
             "admission.max_inflight must be positive"
         );
@@ -222,6 +262,19 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The trusted proxies as networks; an error names the bad entry.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.admission
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                crate::admission::parse_network(entry).with_context(|| {
+                    format!("admission.trusted_proxies: {entry:?} is not an address or CIDR range")
+                })
+            })
+            .collect()
     }
 
     pub fn publish_timeout(&self) -> Duration {

@@ -10,7 +10,7 @@ fn trusting_localhost(client_per_sec: u32, client_burst: u32) -> lonjak_gateway:
     let mut settings = test_settings();
     settings.admission.client_per_sec = client_per_sec;
     settings.admission.client_burst = client_burst;
-    settings.admission.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    settings.admission.trusted_proxies = vec!["127.0.0.0/8".to_owned()];
     settings
 }
 

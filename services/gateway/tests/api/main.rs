@@ -9,3 +9,4 @@ mod intake;
 mod logs;
 mod resilience;
 mod status;
+mod strict;
