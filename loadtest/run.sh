@@ -104,7 +104,7 @@ mkdir -p "$out"
 say "scenario $scenario, wave $WAVE, results in ${out#"$root"/}"
 
 "$bin/lonjak-sampler" --out "$out/samples.csv" --amqp-url "$AMQP_URL" --queue "$QUEUE" \
-  --metrics-url "$BASE_URL/metrics" 2>"$out/sampler.log" &
+  --metrics-url "${GATEWAY_METRICS_URL:-http://${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}/metrics}" 2>"$out/sampler.log" &
 sampler=$!
 stop_sampler() {
   if kill -0 "$sampler" 2>/dev/null; then

@@ -57,7 +57,7 @@ impl SamplerArgs {
         let mut parsed = Self {
             amqp_url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             queue: "verifier".into(),
-            metrics_url: "http://127.0.0.1:8080/metrics".into(),
+            metrics_url: "http://127.0.0.1:9100/metrics".into(),
             out: PathBuf::new(),
             interval: Duration::from_millis(1000),
         };
