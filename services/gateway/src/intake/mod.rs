@@ -8,10 +8,14 @@
 mod body;
 mod decode;
 mod publish;
+mod validate;
+#[cfg(test)]
+mod validate_props;
 
 pub use body::{is_json, read_body};
 pub use decode::{Decoded, decode};
 pub use publish::publish;
+pub use validate::validate;
 
 use crate::metrics::Outcome;
 use crate::problem::Problem;

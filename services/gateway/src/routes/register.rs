@@ -9,15 +9,15 @@ use std::sync::atomic::Ordering;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lonjak_bus::{Envelope, TraceContext};
+use lonjak_domain::RegistrationId;
 use lonjak_domain::events::RegistrationSubmitted;
-use lonjak_domain::{Registration, RegistrationId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::admission::AdmissionState;
-use crate::intake::{Decoded, Refusal, decode, is_json, publish, read_body};
+use crate::intake::{Refusal, is_json, publish, read_body, validate};
 use crate::metrics::Outcome;
-use crate::problem::{FieldProblem, Problem};
+use crate::problem::Problem;
 use crate::state::AppState;
 
 /// The receipt of an accepted registration.
@@ -82,32 +82,10 @@ async fn accept(
         ));
     }
     let body = read_body(req, payload, state.max_body_bytes, state.body_timeout).await?;
-    let Decoded { request, unknown } = decode(&body)?;
     let now = OffsetDateTime::now_utc();
     let today = lonjak_domain::submission_date(now);
-    let parsed = Registration::parse(&request, today, state.default_wave);
-    let registration = match parsed {
-        Ok(registration) if unknown.is_empty() => registration,
-        Ok(_) => return Err((Outcome::invalid, Problem::invalid(unknown))),
-        Err(errors) => {
-            let mut problems = unknown;
-            problems.extend(errors.errors().iter().map(FieldProblem::from));
-            return Err((Outcome::invalid, Problem::invalid(problems)));
-        }
-    };
+    let registration = validate(&body, today, state.default_wave, &state.open_waves)?;
     let wave = registration.wave();
-    if !state.open_waves.contains(&wave.get()) {
-        let problem = FieldProblem {
-            field: "wave".to_owned(),
-            rule: "open".to_owned(),
-            message: format!(
-                "wave {wave} is not open for registration (open: {}–{})",
-                state.open_waves.start(),
-                state.open_waves.end()
-            ),
-        };
-        return Err((Outcome::invalid, Problem::invalid(vec![problem])));
-    }
 
     let id = RegistrationId::derive(&state.identity, registration.nik(), wave);
     tracing::Span::current().record("registration.id", tracing::field::display(id));
