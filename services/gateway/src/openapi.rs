@@ -36,6 +36,7 @@ pub struct RegistrationBody {
     /// The applicant's own statement of being in school or university.
     in_education: bool,
     /// Wave to join; the open wave when absent.
+    #[schema(minimum = 1)]
     wave: Option<u32>,
 }
 
