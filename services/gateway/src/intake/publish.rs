@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use lonjak_bus::{Envelope, PublishError, TraceContext};
+use lonjak_bus::{Envelope, PublishError, TraceContext, WorkQueue};
 use lonjak_domain::events::RegistrationSubmitted;
 
 use super::Refusal;
@@ -37,13 +37,26 @@ pub async fn publish(
         .map_err(|refused| (refused.outcome, refusal(&refused)))?;
     state.metrics.inflight().inc();
     let started = Instant::now();
-    let result = bus.publisher().publish_event(envelope, Some(trace)).await;
+    let result = bus
+        .publisher()
+        .publish_to_queue(&intake_queue(bus), envelope, Some(trace))
+        .await;
     state
         .metrics
         .observe_publish(started.elapsed().as_secs_f64());
     state.metrics.inflight().dec();
     drop(permit);
     result.map_err(|error| refusal_for(state, &error))
+}
+
+/// The one queue `registration.submitted` is routed to. The gateway
+/// publishes straight to it through the default exchange: the topic
+/// exchange's routing cost the broker about a third of its CPU per
+/// registration (docs/benchmarks.md). `mandatory` still turns a missing
+/// queue into an error. The test below fails if the topology ever routes
+/// the event to a second queue.
+fn intake_queue(bus: &lonjak_bus::Bus) -> String {
+    bus.topology().queue(WorkQueue::Verifier)
 }
 
 /// Maps a failed publish to an honest answer: "nothing was stored" only
@@ -97,5 +110,22 @@ fn refusal_for(state: &AppState, error: &PublishError) -> Refusal {
                 ),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lonjak_bus::WorkQueue;
+    use lonjak_domain::events::{Event, RegistrationSubmitted};
+
+    const SUBMITTED: &str = RegistrationSubmitted::ROUTING_KEY;
+
+    #[test]
+    fn registration_submitted_is_routed_to_the_intake_queue_only() {
+        let routed: Vec<WorkQueue> = WorkQueue::ALL
+            .into_iter()
+            .filter(|q| q.routing_keys().contains(&SUBMITTED))
+            .collect();
+        assert_eq!(routed, [WorkQueue::Verifier]);
     }
 }
