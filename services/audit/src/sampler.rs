@@ -24,7 +24,7 @@ pub const OUTCOMES: [&str; 9] = [
     "overloaded_inflight",
     "queue_full",
     "broker_blocked",
-    "broker_timeout",
+    "unconfirmed",
     "other",
 ];
 

@@ -21,7 +21,6 @@ pub enum Outcome {
     overloaded_inflight,
     queue_full,
     broker_blocked,
-    broker_timeout,
     broker_unavailable,
     /// Sent, but neither confirmed nor refused: it may be stored.
     unconfirmed,
