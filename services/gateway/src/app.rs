@@ -10,8 +10,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use lonjak_bus::BusConfig;
-use lonjak_domain::{IdentityKey, Wave};
+use lonjak_domain::Wave;
 use lonjak_store::StoreConfig;
 use lonjak_telemetry::ops::{self, OpsState, RunningOps};
 use prometheus_client::registry::Registry;
@@ -41,8 +40,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let identity = IdentityKey::from_hex(settings.identity.key.expose_secret())
-            .map_err(|e| anyhow::anyhow!("identity.key: {e}"))?;
+        let identity = settings.identity.key.clone();
         let default_wave = Wave::new(settings.intake.default_wave)
             .map_err(|e| anyhow::anyhow!("intake.default_wave: {e}"))?;
         let trusted_proxies = settings.trusted_proxies()?;
@@ -53,7 +51,7 @@ impl Application {
 
         let bus = BusSlot::default();
         bus.connect_in_background(
-            bus_config(&settings),
+            settings.bus.to_config(),
             Duration::from_millis(settings.bus.reconnect_delay_ms),
             shutdown.clone(),
         );
@@ -79,7 +77,7 @@ impl Application {
             metrics,
             queue,
             accepted,
-            status: StatusSource::new(store_config(&settings)),
+            status: StatusSource::new(store_config(&settings)?),
         });
         let admission = Arc::new(Admission::new(&settings.admission));
         admission.run_gc(
@@ -214,25 +212,13 @@ fn ops_state(registry: Arc<Registry>, bus: BusSlot, drain: Drain) -> OpsState {
     })
 }
 
-fn bus_config(settings: &Settings) -> BusConfig {
-    BusConfig {
-        url: settings.bus.url.expose_secret().to_owned(),
-        prefix: settings.bus.prefix.clone(),
-        intake_max_length: settings.bus.intake_max_length,
-        publish_timeout: settings.publish_timeout(),
-        connect_timeout: Duration::from_millis(settings.bus.connect_timeout_ms),
-        ..BusConfig::default()
-    }
-}
-
 /// The gateway only reads statuses, which hold no personal data: its store
 /// has no data key.
-fn store_config(settings: &Settings) -> Option<StoreConfig> {
-    let url = settings.database.url.expose_secret();
-    if url.is_empty() {
-        return None;
+fn store_config(settings: &Settings) -> anyhow::Result<Option<StoreConfig>> {
+    if settings.database.url.expose_secret().is_empty() {
+        return Ok(None);
     }
-    let mut config = StoreConfig::without_personal_data(url);
-    config.max_connections = settings.database.max_connections;
-    Some(config)
+    let mut config = settings.database.to_config().context("database settings")?;
+    config.data_key = None;
+    Ok(Some(config))
 }

@@ -1,23 +1,37 @@
-//! Gateway settings: defaults → optional TOML file → `LONJAK_SECTION__KEY`
-//! environment variables. Every key is listed in `docs/configuration.md`.
+//! Gateway settings, read by the one settings loader (`lonjak-settings`):
+//! defaults → the TOML file named by `LONJAK_CONFIG_FILE` →
+//! `LONJAK_SECTION__KEY` environment variables. The shared sections (`bus`,
+//! `database`, `identity`, `ops`) are defined once in their crates; every key
+//! is listed in `docs/configuration.md`.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::{ExposeSecret, SecretString};
+use lonjak_bus::BusSettings;
+use lonjak_domain::IdentitySettings;
+use lonjak_store::DatabaseSettings;
+use lonjak_telemetry::ops::OpsSettings;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    #[serde(default)]
     pub http: HttpSettings,
+    #[serde(default)]
     pub bus: BusSettings,
+    /// For status look-ups; an empty `database.url` disables them.
+    #[serde(default)]
     pub database: DatabaseSettings,
     pub identity: IdentitySettings,
+    #[serde(default)]
     pub intake: IntakeSettings,
+    #[serde(default)]
     pub admission: AdmissionSettings,
     pub ops: OpsSettings,
 }
+
+/// The gateway's own defaults: its ops port.
+pub const DEFAULTS: &[(&str, &str)] = &[("ops.addr", "127.0.0.1:9100")];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -54,71 +68,6 @@ impl Default for HttpSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
-pub struct BusSettings {
-    pub url: SecretString,
-    /// Prefix of every exchange and queue name ("" in production).
-    pub prefix: String,
-    /// Backlog the intake queue may hold before the broker refuses publishes.
-    pub intake_max_length: Option<u32>,
-    /// How long a publish may wait for the broker's confirm before a 503.
-    pub publish_timeout_ms: u64,
-    pub connect_timeout_ms: u64,
-    /// Pause between connection attempts while the broker is unreachable.
-    pub reconnect_delay_ms: u64,
-}
-
-impl Default for BusSettings {
-    fn default() -> Self {
-        Self {
-            url: SecretString::from("amqp://guest:guest@127.0.0.1:5672/%2f"),
-            prefix: String::new(),
-            intake_max_length: Some(500_000),
-            publish_timeout_ms: 2_000,
-            connect_timeout_ms: 3_000,
-            reconnect_delay_ms: 1_000,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct DatabaseSettings {
-    /// PostgreSQL URL for status look-ups; empty disables them (404 for all).
-    pub url: SecretString,
-    pub max_connections: usize,
-}
-
-impl Default for DatabaseSettings {
-    fn default() -> Self {
-        Self {
-            url: SecretString::from("postgres://postgres:postgres@127.0.0.1:5432/lonjak"),
-            max_connections: 8,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct IdentitySettings {
-    /// Hex key (≥ 32 bytes) for registration ids and NIK hashes. Must be the
-    /// same in every service of a deployment; the default is for development only.
-    pub key: SecretString,
-}
-
-impl Default for IdentitySettings {
-    fn default() -> Self {
-        Self {
-            key: SecretString::from(DEV_IDENTITY_KEY.to_owned()),
-        }
-    }
-}
-
-/// Development-only identity key; `Settings::validate` warns when it is used.
-pub const DEV_IDENTITY_KEY: &str =
-    "6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265";
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
 pub struct IntakeSettings {
     /// Wave a registration joins when it names none.
     pub default_wave: u32,
@@ -150,6 +99,7 @@ pub struct AdmissionSettings {
     pub max_inflight: usize,
     /// Peers whose `X-Forwarded-For` is believed (load balancers): single
     /// addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`).
+    #[serde(deserialize_with = "lonjak_settings::list::deserialize")]
     pub trusted_proxies: Vec<String>,
     /// Per-client sustained rate and burst of status look-ups.
     pub status_per_sec: u32,
@@ -174,45 +124,30 @@ impl Default for AdmissionSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct OpsSettings {
-    /// Listen address of `/metrics`, `/healthz` and `/readyz`: never the
-    /// public port, so metrics are not exposed to applicants.
-    pub addr: String,
-}
-
-impl Default for OpsSettings {
-    fn default() -> Self {
-        Self {
-            addr: "127.0.0.1:9100".to_owned(),
-        }
-    }
-}
-
 impl Settings {
     /// Loads settings: defaults, then the TOML file named by
-    /// `LONJAK_CONFIG_FILE` (if any), then `LONJAK_*` environment variables.
+    /// `LONJAK_CONFIG_FILE` (a named file that does not exist is an error),
+    /// then `LONJAK_*` environment variables; then validates them.
     pub fn load() -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder();
-        if let Ok(path) = std::env::var("LONJAK_CONFIG_FILE") {
-            builder = builder.add_source(config::File::with_name(&path).required(true));
-        }
-        let settings: Settings = builder
-            .add_source(
-                config::Environment::with_prefix("LONJAK")
-                    .prefix_separator("_")
-                    .separator("__")
-                    .list_separator(",")
-                    .with_list_parse_key("admission.trusted_proxies")
-                    .try_parsing(true),
-            )
-            .build()
-            .context("reading configuration")?
-            .try_deserialize()
-            .context("invalid configuration")?;
+        let settings: Settings =
+            lonjak_settings::load(DEFAULTS).context("invalid configuration")?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Every default, with `identity` (which has none). For tests and tools.
+    pub fn with_defaults(identity: IdentitySettings) -> Self {
+        Self {
+            http: HttpSettings::default(),
+            bus: BusSettings::default(),
+            database: DatabaseSettings::default(),
+            identity,
+            intake: IntakeSettings::default(),
+            admission: AdmissionSettings::default(),
+            ops: OpsSettings {
+                addr: "127.0.0.1:9100".to_owned(),
+            },
+        }
     }
 
     /// Rejects settings that cannot work, with a message naming the key.
@@ -256,11 +191,6 @@ impl Settings {
             self.bus.publish_timeout_ms > 0,
             "bus.publish_timeout_ms must be positive"
         );
-        if self.identity.key.expose_secret() == DEV_IDENTITY_KEY {
-            tracing::warn!(
-                "identity.key is the development default: set LONJAK_IDENTITY__KEY in production"
-            );
-        }
         Ok(())
     }
 

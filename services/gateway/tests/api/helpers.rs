@@ -1,6 +1,7 @@
 //! `spawn_app()`: a gateway on port 0 against the real broker, with its own
 //! queue-name prefix so tests never see each other's messages.
 
+use lonjak_domain::{IdentityKey, IdentitySettings};
 use std::time::Duration;
 
 use lapin::options::BasicGetOptions;
@@ -26,8 +27,14 @@ pub struct TestApp {
 
 /// Defaults for tests: generous limits (tests that exercise a limit lower it),
 /// no database (status look-ups are tested in the pipeline tests).
+/// The local pipeline's development key (`deploy/local/env.sh`).
+pub const DEVELOPMENT_IDENTITY_KEY: &str =
+    "6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265";
+
 pub fn test_settings() -> Settings {
-    let mut s = Settings::default();
+    let mut s = Settings::with_defaults(IdentitySettings {
+        key: IdentityKey::from_hex(DEVELOPMENT_IDENTITY_KEY).expect("a valid key"),
+    });
     s.http.addr = "127.0.0.1:0".to_owned();
     s.http.workers = 2;
     s.http.drain_delay_ms = 0;

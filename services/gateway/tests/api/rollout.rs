@@ -36,6 +36,10 @@ impl Gateway {
             .env("LONJAK_HTTP__WORKERS", "1")
             .env("LONJAK_HTTP__DRAIN_DELAY_MS", "1500")
             .env("LONJAK_BUS__URL", AMQP_URL)
+            .env(
+                "LONJAK_IDENTITY__KEY",
+                crate::helpers::DEVELOPMENT_IDENTITY_KEY,
+            )
             .env("LONJAK_BUS__PREFIX", prefix)
             .env("LONJAK_DATABASE__URL", "")
             .env("LONJAK_ADMISSION__CLIENT_PER_SEC", "100000")
