@@ -110,7 +110,7 @@ mkdir -p "$out"
 say "scenario $scenario, wave $WAVE, results in ${out#"$root"/}"
 
 "$bin/lonjak-sampler" --out "$out/samples.csv" --amqp-url "$AMQP_URL" --queue "$QUEUE" \
-  --metrics-url "$BASE_URL/metrics" 2>"$out/sampler.log" &
+  --metrics-url "${GATEWAY_METRICS_URL:-http://${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}/metrics}" 2>"$out/sampler.log" &
 sampler=$!
 stop_sampler() {
   if kill -0 "$sampler" 2>/dev/null; then
@@ -154,7 +154,8 @@ else
   "$bin/lonjak-audit" --database-url "$DATABASE_URL" --wave "$WAVE" \
     --accepted "$out/accepted.log" --deadline-secs "$AUDIT_DEADLINE_SECS" \
     --final-states "$FINAL_STATES" --k6-summary "$out/summary.json" \
-    --samples "$out/samples.csv" --metrics-url "$BASE_URL/metrics" \
+    --samples "$out/samples.csv" \
+    --metrics-url "${GATEWAY_METRICS_URL:-http://${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}/metrics}" \
     "${effects[@]}" --out "$out" || audit_rc=$?
   if [ "$audit_rc" = 0 ]; then
     say "audit: nothing lost, duplicated, unexpected or stuck; the figures agree"

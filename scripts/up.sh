@@ -30,10 +30,12 @@ cargo build --workspace --bins $build_flag --quiet
 echo "[up] applying migrations"
 "$bin/lonjak-ops" migrate >"$run/logs/migrate.log" 2>&1 || { cat "$run/logs/migrate.log"; exit 1; }
 
-start() { # name binary [niceness]
-  nohup nice -n "${3:-0}" "$bin/$2" >"$run/logs/$1.log" 2>&1 &
-  echo $! >"$run/pids/$1.pid"
-  echo "[up] started $1 (pid $!, log $run/logs/$1.log)"
+start() { # name binary niceness [VAR=value ...]: settings for this process only
+  local name=$1 binary=$2 niceness=$3
+  shift 3
+  nohup env "$@" nice -n "$niceness" "$bin/$binary" >"$run/logs/$name.log" 2>&1 &
+  echo $! >"$run/pids/$name.pid"
+  echo "[up] started $name (pid $!, log $run/logs/$name.log)"
 }
 wait_ready() { # name url
   for _ in $(seq 1 100); do
@@ -47,12 +49,18 @@ wait_ready() { # name url
 # workers' drain is throughput work: the workers (and the simulated
 # ministries) yield CPU to the gateway (LONJAK_WORKER_NICE, default 10).
 worker_nice=${LONJAK_WORKER_NICE:-10}
+# Every service reads its ops listener (/metrics, /healthz, /readyz) from
+# LONJAK_OPS__ADDR, so each process gets its own value here.
+verifier_ops=${LONJAK_VERIFIER_OPS_ADDR:-127.0.0.1:9101}
+gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
-start verifier lonjak-verifier "$worker_nice"
-wait_ready verifier "http://$LONJAK_OPS__ADDR/readyz"
-start gateway lonjak-gateway
-wait_ready gateway "http://$LONJAK_HTTP__ADDR/readyz"
+start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops"
+wait_ready verifier "http://$verifier_ops/readyz"
+# No load balancer in front locally: no drain delay unless asked for.
+start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
+  LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
+wait_ready gateway "http://$gateway_ops/readyz"
 
 scripts/demo.sh "http://$LONJAK_HTTP__ADDR"
 
@@ -62,8 +70,8 @@ lonjak is running:
   registrations   POST http://$LONJAK_HTTP__ADDR/v1/registrations
   status          GET  http://$LONJAK_HTTP__ADDR/v1/registrations/{id}
   API document         http://$LONJAK_HTTP__ADDR/openapi.json
-  metrics              http://$LONJAK_HTTP__ADDR/metrics (gateway)
-                       http://$LONJAK_OPS__ADDR/metrics (verifier)
+  metrics              http://$gateway_ops/metrics (gateway; not on the public port)
+                       http://$verifier_ops/metrics (verifier)
                        http://$LONJAK_SIM__LISTEN/metrics (registry simulator)
   logs                 $run/logs/
 Load tests: loadtest/README.md.  Stop everything: scripts/down.sh

@@ -26,7 +26,7 @@ detached() {
 # Workers the scenarios kill, poison and wait for: name:queue:ops-address.
 # The verifier today; add eligibility (9102), notifier (9103) and photo-check
 # (9104) here, or through FAULT_WORKERS, as they land.
-FAULT_WORKERS=${FAULT_WORKERS:-verifier:verifier:${LONJAK_OPS__ADDR:-127.0.0.1:9101}}
+FAULT_WORKERS=${FAULT_WORKERS:-verifier:verifier:${LONJAK_VERIFIER_OPS_ADDR:-127.0.0.1:9101}}
 workers() { tr ' ' '\n' <<<"$FAULT_WORKERS" | cut -d: -f1; }
 worker_queue() { tr ' ' '\n' <<<"$FAULT_WORKERS" | awk -F: -v w="$1" '$1 == w { print $2 }'; }
 worker_ops() { tr ' ' '\n' <<<"$FAULT_WORKERS" | awk -F: -v w="$1" '$1 == w { print $3 ":" $4 }'; }
@@ -62,7 +62,7 @@ wait_recovered() { # since [timeout-secs]
   local start=$1 limit=${2:-120} w
   while :; do
     local all=1
-    ready "$LONJAK_HTTP__ADDR" || all=0
+    ready "${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}" || all=0
     for w in $(workers); do ready "$(worker_ops "$w")" || all=0; done
     if [ "$all" = 1 ]; then since "$start"; return 0; fi
     if awk -v s="$(since "$start")" -v l="$limit" 'BEGIN { exit !(s > l) }'; then
@@ -76,7 +76,9 @@ wait_recovered() { # since [timeout-secs]
 restart_worker() { # name
   local name=$1 bin="$root/target/debug"
   [ "${LONJAK_PROFILE:-dev}" = release ] && bin="$root/target/release"
-  nohup nice -n "${LONJAK_WORKER_NICE:-10}" "$bin/lonjak-$name" >>"$root/.run/logs/$name.log" 2>&1 &
+  # Each service reads its ops listener from LONJAK_OPS__ADDR (scripts/up.sh).
+  LONJAK_OPS__ADDR=$(worker_ops "$name") \
+    nohup nice -n "${LONJAK_WORKER_NICE:-10}" "$bin/lonjak-$name" >>"$root/.run/logs/$name.log" 2>&1 &
   echo $! >"$root/.run/pids/$name.pid"
   # Not this shell's job any more: its SIGKILL is the scenario, not news.
   disown $!

@@ -18,7 +18,7 @@ verifier_backlog() {
 metric() { # url name-with-labels → value (0 when absent)
   curl -fsS --max-time 5 "$1" 2>/dev/null | awk -v m="$2" '$1 == m { v = $2 } END { print v + 0 }'
 }
-gateway_metrics() { echo "http://$LONJAK_HTTP__ADDR/metrics"; }
+gateway_metrics() { echo "${GATEWAY_METRICS_URL:-http://${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}/metrics}"; }
 check_fails() { # k6 check name → how many times it failed in this run
   python3 -c '
 import json, sys

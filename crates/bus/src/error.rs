@@ -70,7 +70,9 @@ impl From<PublishError> for BusError {
 }
 
 /// Why a publish was not confirmed. Every variant except `Encode` means
-/// "try again later": the message is not known to be stored.
+/// "try again later". `Timeout` and `Unconfirmed` mean the message left for
+/// the broker and may be stored all the same ([`PublishError::may_be_stored`]):
+/// a retry must be harmless (idempotent ids).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
@@ -81,9 +83,13 @@ pub enum PublishError {
     /// The message was returned: no queue is bound for its routing key.
     #[error("the message is unroutable")]
     Unroutable,
-    /// No confirm arrived within `publish_timeout`.
+    /// No confirm arrived within `publish_timeout`; the message may be stored.
     #[error("no publisher confirm within the timeout")]
     Timeout,
+    /// The message was sent, then the channel or connection failed before
+    /// its confirm arrived: the broker may have stored it.
+    #[error("the message was sent but its confirm was lost")]
+    Unconfirmed(#[source] BusError),
     /// The connection is blocked by a broker resource alarm; nothing was sent.
     #[error("the broker connection is blocked by a resource alarm")]
     Blocked,
@@ -93,4 +99,13 @@ pub enum PublishError {
     /// The envelope could not be serialised.
     #[error("cannot encode the message")]
     Encode(#[source] serde_json::Error),
+}
+
+impl PublishError {
+    /// Whether the broker may have stored the message although the publish
+    /// failed: the publisher cannot tell "lost" from "stored, confirm lost".
+    #[must_use]
+    pub fn may_be_stored(&self) -> bool {
+        matches!(self, PublishError::Timeout | PublishError::Unconfirmed(_))
+    }
 }

@@ -4,6 +4,8 @@
 //! its frames and then waits for its own confirm without holding any lock, so
 //! thousands of concurrent publishes pipeline their confirms on one channel.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use lapin::{BasicProperties, Confirmation, options::BasicPublishOptions};
 use lonjak_domain::events::Event;
 use serde::Serialize;
@@ -81,6 +83,9 @@ impl Publisher {
             mandatory: true,
             ..BasicPublishOptions::default()
         };
+        // Set once the frames are handed over: from then on a failure cannot
+        // tell "lost" from "stored, confirm lost".
+        let sent = AtomicBool::new(false);
         let publish = async {
             let confirm = link
                 .publish
@@ -99,9 +104,10 @@ impl Publisher {
                         source,
                     })
                 })?;
+            sent.store(true, Ordering::Relaxed);
             let confirmation = confirm.await.map_err(|source| {
                 shared.wake();
-                PublishError::Unavailable(BusError::Broker {
+                PublishError::Unconfirmed(BusError::Broker {
                     operation: "publisher confirm",
                     source,
                 })
@@ -120,8 +126,8 @@ impl Publisher {
         match tokio::time::timeout(shared.config.publish_timeout, publish).await {
             Ok(result) => result,
             Err(_) => {
-                // A blocked notification may have arrived while waiting.
-                if link.connection.status().blocked() {
+                // A blocked notification may have arrived before the frames left.
+                if !sent.load(Ordering::Relaxed) && link.connection.status().blocked() {
                     Err(PublishError::Blocked)
                 } else {
                     Err(PublishError::Timeout)

@@ -31,6 +31,9 @@ pub struct BusSettings {
     pub publish_timeout_ms: u64,
     /// Bound on connecting and on other broker calls.
     pub connect_timeout_ms: u64,
+    /// Pause between first-connection attempts while the broker is
+    /// unreachable (later reconnections are the bus's own, with backoff).
+    pub reconnect_delay_ms: u64,
     /// Declare the topology at connect (`true`, local runs) or only check it
     /// exists (`false`, production: `lonjak-ops topology apply` declares it).
     pub declare_topology: bool,
@@ -51,6 +54,7 @@ impl Default for BusSettings {
                 .collect(),
             publish_timeout_ms: 2_000,
             connect_timeout_ms: 3_000,
+            reconnect_delay_ms: 1_000,
             declare_topology: true,
         }
     }

@@ -4,6 +4,8 @@ mod error;
 pub mod events;
 mod fields;
 mod identity;
+#[cfg(test)]
+mod parser_props;
 mod registration;
 mod request;
 pub mod status;

@@ -318,7 +318,13 @@ fn valid_registration() -> impl Strategy<Value = Valid> {
                 // Anyone born in a year at least 19 before `today`'s is 18; one
                 // born exactly 18 years before may not be yet, so move them back.
                 let birth = if birth.year() == today.year() - 18 {
-                    birth.replace_year(today.year() - 19).unwrap_or(birth)
+                    birth
+                        .replace_year(today.year() - 19)
+                        // 29 February has no counterpart in a common year.
+                        .or_else(|_| {
+                            Date::from_calendar_date(today.year() - 19, Month::February, 28)
+                        })
+                        .unwrap_or(birth)
                 } else {
                     birth
                 };

@@ -59,10 +59,16 @@ impl OpsState {
 
 /// Mounts the three endpoints on an actix app.
 pub fn configure(cfg: &mut web::ServiceConfig, state: OpsState) {
+    configure_probes(cfg, state);
+    cfg.route("/metrics", web::get().to(metrics));
+}
+
+/// Mounts `/healthz` and `/readyz` only: for a public listener, which must
+/// not expose the metrics.
+pub fn configure_probes(cfg: &mut web::ServiceConfig, state: OpsState) {
     cfg.app_data(web::Data::new(state))
         .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route("/readyz", web::get().to(readyz));
 }
 
 async fn healthz() -> HttpResponse {

@@ -18,8 +18,8 @@ pub const REFUSAL_OUTCOMES: [&str; 7] = [
     "overloaded_inflight",
     "queue_full",
     "broker_blocked",
-    "broker_timeout",
     "broker_unavailable",
+    "unconfirmed",
 ];
 
 /// The gateway's counters over the run: growth from before the load to after

@@ -24,8 +24,8 @@ pub const OUTCOMES: [&str; 10] = [
     "overloaded_inflight",
     "queue_full",
     "broker_blocked",
-    "broker_timeout",
     "broker_unavailable",
+    "unconfirmed",
     "other",
 ];
 
@@ -53,7 +53,7 @@ pub struct SamplerArgs {
     #[arg(long, default_value = "verifier")]
     pub queue: String,
     /// The gateway's Prometheus endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:8080/metrics")]
+    #[arg(long, default_value = "http://127.0.0.1:9100/metrics")]
     pub metrics_url: String,
     /// CSV file to create.
     #[arg(long)]

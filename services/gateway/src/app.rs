@@ -1,4 +1,5 @@
-//! Builds the gateway: state, background tasks and the HTTP server.
+//! Builds the gateway: state, background tasks, the public HTTP server and
+//! the ops server (`/metrics`, `/healthz`, `/readyz`) on its own address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,17 +10,18 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use lonjak_bus::BusConfig;
-use lonjak_domain::{IdentityKey, Wave};
+use lonjak_domain::Wave;
 use lonjak_store::StoreConfig;
-use lonjak_telemetry::ops::{self, OpsState};
+use lonjak_telemetry::ops::{self, OpsState, RunningOps};
 use prometheus_client::registry::Registry;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
-use crate::admission::{Admission, AdmissionState, admission_middleware};
+use crate::admission::{Admission, AdmissionState, admission_middleware, status_limit_middleware};
 use crate::broker::{BusSlot, QueueGauge};
 use crate::config::Settings;
+use crate::drain::{Drain, close_while_draining};
+use crate::fallback::{method_not_allowed, not_found};
 use crate::metrics::IntakeMetrics;
 use crate::state::AppState;
 use crate::status::StatusSource;
@@ -31,15 +33,17 @@ const QUEUE_SAMPLE_PERIOD: Duration = Duration::from_secs(1);
 pub struct Application {
     addr: SocketAddr,
     server: Server,
+    ops: RunningOps,
+    ops_stop: CancellationToken,
     state: web::Data<AppState>,
 }
 
 impl Application {
     pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
-        let identity = IdentityKey::from_hex(settings.identity.key.expose_secret())
-            .map_err(|e| anyhow::anyhow!("identity.key: {e}"))?;
+        let identity = settings.identity.key.clone();
         let default_wave = Wave::new(settings.intake.default_wave)
             .map_err(|e| anyhow::anyhow!("intake.default_wave: {e}"))?;
+        let trusted_proxies = settings.trusted_proxies()?;
 
         let mut registry = Registry::default();
         let metrics = IntakeMetrics::register(&mut registry);
@@ -47,7 +51,7 @@ impl Application {
 
         let bus = BusSlot::default();
         bus.connect_in_background(
-            bus_config(&settings),
+            settings.bus.to_config(),
             Duration::from_millis(settings.bus.reconnect_delay_ms),
             shutdown.clone(),
         );
@@ -67,12 +71,13 @@ impl Application {
             default_wave,
             open_waves: settings.intake.open_waves_min..=settings.intake.open_waves_max,
             max_body_bytes: settings.http.max_body_bytes,
+            body_timeout: Duration::from_millis(settings.http.body_timeout_ms),
             publish_timeout: settings.publish_timeout(),
             reconnect_delay: Duration::from_millis(settings.bus.reconnect_delay_ms),
             metrics,
             queue,
             accepted,
-            status: StatusSource::new(store_config(&settings)),
+            status: StatusSource::new(store_config(&settings)?),
         });
         let admission = Arc::new(Admission::new(&settings.admission));
         admission.run_gc(
@@ -81,38 +86,46 @@ impl Application {
         );
         let admission = web::Data::new(AdmissionState {
             admission,
-            trusted_proxies: settings.admission.trusted_proxies.clone(),
+            trusted_proxies,
         });
-        let ops_state = OpsState::new(registry, move || {
-            let ready = bus.get().map(|b| (b.is_connected(), b.is_blocked()));
-            async move {
-                match ready {
-                    Some((true, false)) => Ok(()),
-                    Some((true, true)) => {
-                        Err("broker connection blocked by a resource alarm".to_owned())
-                    }
-                    Some((false, _)) => Err("broker connection lost; reconnecting".to_owned()),
-                    None => Err("broker not connected yet".to_owned()),
-                }
-            }
-        });
+        let drain = Drain::default();
+        let ops_state = ops_state(registry, bus, drain.clone());
+
+        // The ops server outlives the public one: `/readyz` must answer
+        // "not ready" all through the drain. It stops in `run_until_stopped`.
+        let ops_stop = CancellationToken::new();
+        let ops = ops::serve(&settings.ops.addr, ops_state.clone(), ops_stop.clone())
+            .with_context(|| format!("binding ops.addr {}", settings.ops.addr))?;
 
         let app_state = state.clone();
+        let drain_data = web::Data::new(drain.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(admission.clone())
+                .app_data(drain_data.clone())
+                .wrap(from_fn(close_while_draining))
                 .service(
                     web::resource("/v1/registrations")
                         .wrap(from_fn(admission_middleware))
-                        .route(web::post().to(routes::register::register)),
+                        .route(web::post().to(routes::register::register))
+                        .default_service(method_not_allowed("POST")),
                 )
-                .route(
-                    "/v1/registrations/{id}",
-                    web::get().to(routes::status::status),
+                .service(
+                    web::resource("/v1/registrations/{id}")
+                        .wrap(from_fn(status_limit_middleware))
+                        .route(web::get().to(routes::status::status))
+                        .default_service(method_not_allowed("GET")),
                 )
-                .route("/openapi.json", web::get().to(openapi::openapi_json))
-                .configure(|cfg| ops::configure(cfg, ops_state.clone()))
+                .service(
+                    web::resource("/openapi.json")
+                        .route(web::get().to(openapi::openapi_json))
+                        .default_service(method_not_allowed("GET")),
+                )
+                // Probes stay here too, for load balancers that check the
+                // port they send traffic to; metrics do not.
+                .configure(|cfg| ops::configure_probes(cfg, ops_state.clone()))
+                .default_service(web::to(not_found))
         })
         .disable_signals()
         .shutdown_timeout(settings.http.shutdown_grace_secs)
@@ -126,14 +139,23 @@ impl Application {
         let addr = *server.addrs().first().context("no listen address")?;
         let server = server.run();
         let handle = server.handle();
+        let drain_delay = Duration::from_millis(settings.http.drain_delay_ms);
         tokio::spawn(async move {
             shutdown.cancelled().await;
+            drain.start();
+            tracing::info!(
+                delay_ms = drain_delay.as_millis() as u64,
+                "shutting down: not ready, still serving"
+            );
+            tokio::time::sleep(drain_delay).await;
             tracing::info!("draining HTTP connections");
             handle.stop(true).await;
         });
         Ok(Self {
             addr,
             server,
+            ops,
+            ops_stop,
             state,
         })
     }
@@ -142,40 +164,61 @@ impl Application {
         self.addr
     }
 
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.ops.addr
+    }
+
     /// True once the broker connection has been made (tests wait for it).
     pub fn broker_connected(&self) -> bool {
         self.state.bus.get().is_some_and(|b| b.is_connected())
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.server.await.context("HTTP server failed")?;
+        let served = self.server.await.context("HTTP server failed");
         if let Some(bus) = self.state.bus.get() {
             bus.close().await;
         }
+        self.ops_stop.cancel();
+        match self.ops.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "ops server failed"),
+            Err(error) => tracing::warn!(%error, "ops server task failed"),
+        }
+        served?;
         tracing::info!("gateway stopped");
         Ok(())
     }
 }
 
-fn bus_config(settings: &Settings) -> BusConfig {
-    BusConfig {
-        url: settings.bus.url.expose_secret().to_owned(),
-        prefix: settings.bus.prefix.clone(),
-        intake_max_length: settings.bus.intake_max_length,
-        publish_timeout: settings.publish_timeout(),
-        connect_timeout: Duration::from_millis(settings.bus.connect_timeout_ms),
-        ..BusConfig::default()
-    }
+/// Ready when connected to an unblocked broker and not shutting down.
+fn ops_state(registry: Arc<Registry>, bus: BusSlot, drain: Drain) -> OpsState {
+    OpsState::new(registry, move || {
+        let ready = bus.get().map(|b| (b.is_connected(), b.is_blocked()));
+        let draining = drain.is_draining();
+        async move {
+            if draining {
+                return Err("shutting down".to_owned());
+            }
+            match ready {
+                Some((true, false)) => Ok(()),
+                Some((true, true)) => {
+                    Err("broker connection blocked by a resource alarm".to_owned())
+                }
+                Some((false, _)) => Err("broker connection lost; reconnecting".to_owned()),
+                None => Err("broker not connected yet".to_owned()),
+            }
+        }
+    })
 }
 
 /// The gateway only reads statuses, which hold no personal data: its store
 /// has no data key.
-fn store_config(settings: &Settings) -> Option<StoreConfig> {
-    let url = settings.database.url.expose_secret();
-    if url.is_empty() {
-        return None;
+fn store_config(settings: &Settings) -> anyhow::Result<Option<StoreConfig>> {
+    if settings.database.url.expose_secret().is_empty() {
+        return Ok(None);
     }
-    let mut config = StoreConfig::without_personal_data(url);
-    config.max_connections = settings.database.max_connections;
-    Some(config)
+    let mut config = settings.database.to_config().context("database settings")?;
+    config.data_key = None;
+    Ok(Some(config))
 }

@@ -9,6 +9,6 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::load().context("loading gateway settings")?;
     let shutdown = lonjak_telemetry::shutdown_token();
     let app = Application::build(settings, shutdown).await?;
-    tracing::info!(addr = %app.addr(), "gateway listening");
+    tracing::info!(addr = %app.addr(), ops.addr = %app.ops_addr(), "gateway listening");
     app.run_until_stopped().await
 }

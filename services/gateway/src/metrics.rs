@@ -21,9 +21,23 @@ pub enum Outcome {
     overloaded_inflight,
     queue_full,
     broker_blocked,
-    broker_timeout,
     broker_unavailable,
+    /// Sent, but neither confirmed nor refused: it may be stored.
+    unconfirmed,
+    /// The body did not arrive within `http.body_timeout_ms`.
+    body_timeout,
     internal,
+}
+
+/// How a status look-up ended. Bounded set: safe as a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum StatusOutcome {
+    found,
+    queued,
+    not_found,
+    rate_limited,
+    unavailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -31,9 +45,15 @@ struct OutcomeLabel {
     outcome: Outcome,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatusLabel {
+    outcome: StatusOutcome,
+}
+
 #[derive(Clone)]
 pub struct IntakeMetrics {
     requests: Family<OutcomeLabel, Counter>,
+    status: Family<StatusLabel, Counter>,
     publish_seconds: Histogram,
     inflight: Gauge,
     queue_depth: Gauge,
@@ -44,6 +64,7 @@ impl IntakeMetrics {
     pub fn register(registry: &mut Registry) -> Self {
         let metrics = Self {
             requests: Family::default(),
+            status: Family::default(),
             publish_seconds: Histogram::new(lonjak_telemetry::buckets::latency_seconds()),
             inflight: Gauge::default(),
             queue_depth: Gauge::default(),
@@ -53,6 +74,11 @@ impl IntakeMetrics {
             "lonjak_intake_requests",
             "Registration requests answered, by outcome",
             metrics.requests.clone(),
+        );
+        registry.register(
+            "lonjak_status_requests",
+            "Status look-ups answered, by outcome",
+            metrics.status.clone(),
         );
         registry.register(
             "lonjak_intake_publish_duration_seconds",
@@ -79,6 +105,10 @@ impl IntakeMetrics {
 
     pub fn count(&self, outcome: Outcome) {
         self.requests.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    pub fn count_status(&self, outcome: StatusOutcome) {
+        self.status.get_or_create(&StatusLabel { outcome }).inc();
     }
 
     pub fn observe_publish(&self, seconds: f64) {

@@ -5,8 +5,11 @@ use actix_web::HttpResponse;
 use utoipa::{OpenApi, ToSchema};
 
 /// A registration as submitted (documentation of the wire form; parsing and
-/// its rules live in `lonjak_domain::Registration`).
-#[derive(ToSchema)]
+/// its rules live in `lonjak_domain::Registration`). Unknown fields are
+/// refused (422 `unknown`), which `deny_unknown_fields` documents as
+/// `additionalProperties: false`; the gateway checks it in `intake::decode`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct RegistrationBody {
     /// 16-digit NIK `PPRRDDDDMMYYSSSS`: province, regency, district, birth date
@@ -33,6 +36,7 @@ pub struct RegistrationBody {
     /// The applicant's own statement of being in school or university.
     in_education: bool,
     /// Wave to join; the open wave when absent.
+    #[schema(minimum = 1)]
     wave: Option<u32>,
 }
 

@@ -1,5 +1,8 @@
 //! RFC 9457 problem details: every refusal the gateway gives, in one shape.
 
+use std::error::Error;
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder};
@@ -154,13 +157,108 @@ impl Problem {
         .retry_after(retry_after_secs)
     }
 
-    /// An unexpected failure: opaque to the client, logged once with its cause.
-    pub fn internal(correlation_id: &str) -> Self {
+    pub fn body_timeout(deadline: Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            "The body arrived too slowly",
+            format!(
+                "The request body must arrive within {} ms; nothing was stored.",
+                deadline.as_millis()
+            ),
+        )
+        .header("connection", "close")
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("This resource answers {allow} only."),
+        )
+        .header("allow", allow)
+    }
+
+    /// An unexpected failure: opaque to the client, which gets a reference;
+    /// the reference is logged once, here, with the error's cause chain, so a
+    /// user's report can be traced to the log line.
+    pub fn internal_logged(error: &(dyn Error + 'static)) -> Self {
+        let reference = uuid::Uuid::new_v4().to_string();
+        tracing::error!(%reference, error = %chain(error), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal error",
-            format!("Something went wrong on our side; reference {correlation_id}."),
+            format!("Something went wrong on our side; reference {reference}."),
         )
+        .header("x-error-reference", reference)
+    }
+}
+
+/// An error and its causes, outermost first: `a: b: c`. Our errors never
+/// carry personal data in their messages, so the chain is safe to log.
+pub fn chain(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("publishing failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_reference_of_a_500_is_logged_with_the_cause_chain() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let error = Outer(std::io::Error::other("socket closed"));
+
+        let problem =
+            tracing::subscriber::with_default(subscriber, || Problem::internal_logged(&error));
+
+        let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let reference = problem
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "x-error-reference")
+            .map(|(_, value)| value.clone())
+            .unwrap();
+        assert_eq!(problem.status, 500);
+        assert!(problem.detail.contains(&reference));
+        assert!(logged.contains(&reference), "{logged}");
+        assert!(
+            logged.contains("publishing failed: socket closed"),
+            "{logged}"
+        );
     }
 }

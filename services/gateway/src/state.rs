@@ -16,6 +16,8 @@ pub struct AppState {
     pub default_wave: Wave,
     pub open_waves: std::ops::RangeInclusive<u32>,
     pub max_body_bytes: usize,
+    /// Deadline for the whole body to arrive.
+    pub body_timeout: Duration,
     pub publish_timeout: Duration,
     /// Pause between first-connection attempts (Retry-After while unconnected).
     pub reconnect_delay: Duration,

@@ -1,5 +1,5 @@
 //! `lonjak-sampler --out CSV [--amqp-url URL] [--queue verifier]
-//! [--metrics-url http://127.0.0.1:8080/metrics] [--interval-ms 1000]`:
+//! [--metrics-url http://127.0.0.1:9100/metrics] [--interval-ms 1000]`:
 //! samples queue depth and intake counters until SIGINT/SIGTERM.
 
 use anyhow::Context as _;

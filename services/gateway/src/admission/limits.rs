@@ -28,6 +28,8 @@ const SIZE_CHECK: Duration = Duration::from_secs(1);
 
 pub struct Admission {
     client: KeyedLimiter,
+    status: KeyedLimiter,
+    status_limit: u32,
     global: DirectLimiter,
     inflight: Arc<Semaphore>,
     max_inflight: usize,
@@ -38,8 +40,8 @@ pub struct Admission {
 }
 
 /// Rate-limit headers to attach to an admitted request's answer.
+#[derive(Debug, Clone, Copy)]
 pub struct Admitted {
-    pub permit: OwnedSemaphorePermit,
     pub limit: u32,
     pub remaining: u32,
     pub reset_secs: u64,
@@ -72,9 +74,14 @@ impl Admission {
             Quota::per_second(nonzero(s.client_per_sec)).allow_burst(nonzero(s.client_burst));
         let global_quota =
             Quota::per_second(nonzero(s.global_per_sec)).allow_burst(nonzero(s.global_burst));
+        let status_quota =
+            Quota::per_second(nonzero(s.status_per_sec)).allow_burst(nonzero(s.status_burst));
         Self {
             client: RateLimiter::keyed(client_quota)
                 .with_middleware::<StateInformationMiddleware>(),
+            status: RateLimiter::keyed(status_quota)
+                .with_middleware::<StateInformationMiddleware>(),
+            status_limit: s.status_burst,
             global: RateLimiter::direct(global_quota)
                 .with_middleware::<StateInformationMiddleware>(),
             inflight: Arc::new(Semaphore::new(s.max_inflight)),
@@ -86,41 +93,43 @@ impl Admission {
         }
     }
 
-    /// Checks, cheapest first. `blocked` is the broker's alarm state; `waits`
-    /// estimates when the queue, and the in-flight slots, free up (asked only
-    /// when one of them refuses).
+    /// The checks made before the body is read, cheapest first: per-client
+    /// limit (`client` is the limit key, see `limit_key`), global limit,
+    /// broker alarm. `waits` is asked only when the alarm refuses.
     pub fn admit(
         &self,
         client: Option<IpAddr>,
         blocked: bool,
         waits: impl FnOnce() -> Waits,
     ) -> Result<Admitted, Refused> {
-        let mut headers = (self.global_limit, 0u32, 0u64);
+        let mut headers = Admitted {
+            limit: self.global_limit,
+            remaining: 0,
+            reset_secs: 0,
+        };
         if let Some(ip) = client {
             match self.client.check_key(&ip) {
                 Ok(snapshot) => {
                     let remaining = snapshot.remaining_burst_capacity();
                     let reset =
                         self.client_interval * (self.client_limit.saturating_sub(remaining));
-                    headers = (self.client_limit, remaining, ceil_secs(reset));
+                    headers = Admitted {
+                        limit: self.client_limit,
+                        remaining,
+                        reset_secs: ceil_secs(reset),
+                    };
                 }
                 Err(not_until) => {
-                    let wait = not_until.wait_time_from(self.clock.now());
-                    return Err(Refused {
-                        outcome: Outcome::rate_limited_client,
-                        retry_after: wait,
-                        rate_limit: Some((self.client_limit, ceil_secs(wait))),
-                    });
+                    return Err(self.limited(
+                        Outcome::rate_limited_client,
+                        self.client_limit,
+                        &not_until,
+                    ));
                 }
             }
         }
         if let Err(not_until) = self.global.check() {
-            let wait = not_until.wait_time_from(self.clock.now());
-            return Err(Refused {
-                outcome: Outcome::rate_limited_global,
-                retry_after: wait,
-                rate_limit: Some((self.global_limit, ceil_secs(wait))),
-            });
+            return Err(self.limited(Outcome::rate_limited_global, self.global_limit, &not_until));
         }
         if blocked {
             return Err(Refused {
@@ -129,18 +138,41 @@ impl Admission {
                 rate_limit: None,
             });
         }
-        match self.inflight.clone().try_acquire_owned() {
-            Ok(permit) => Ok(Admitted {
-                permit,
-                limit: headers.0,
-                remaining: headers.1,
-                reset_secs: headers.2,
-            }),
-            Err(_) => Err(Refused {
+        Ok(headers)
+    }
+
+    /// An in-flight slot, taken once the body is read and parsed, held only
+    /// around the publish: a slow client never holds one.
+    pub fn acquire(&self, waits: impl FnOnce() -> Waits) -> Result<OwnedSemaphorePermit, Refused> {
+        self.inflight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Refused {
                 outcome: Outcome::overloaded_inflight,
                 retry_after: waits().inflight,
                 rate_limit: None,
-            }),
+            })
+    }
+
+    /// The per-client limit of status look-ups.
+    pub fn admit_status(&self, client: Option<IpAddr>) -> Result<(), Refused> {
+        let Some(ip) = client else { return Ok(()) };
+        self.status.check_key(&ip).map(|_| ()).map_err(|not_until| {
+            self.limited(Outcome::rate_limited_client, self.status_limit, &not_until)
+        })
+    }
+
+    fn limited(
+        &self,
+        outcome: Outcome,
+        limit: u32,
+        not_until: &governor::NotUntil<<DefaultClock as Clock>::Instant>,
+    ) -> Refused {
+        let wait = not_until.wait_time_from(self.clock.now());
+        Refused {
+            outcome,
+            retry_after: wait,
+            rate_limit: Some((limit, ceil_secs(wait))),
         }
     }
 
@@ -150,13 +182,15 @@ impl Admission {
     }
 
     pub fn tracked_clients(&self) -> usize {
-        self.client.len()
+        self.client.len() + self.status.len()
     }
 
     /// Forgets clients whose limiter state is back to fresh.
     pub fn gc(&self) {
-        self.client.retain_recent();
-        self.client.shrink_to_fit();
+        for limiter in [&self.client, &self.status] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 
     /// Purges idle client state every `period`, or within a second once
@@ -238,13 +272,38 @@ mod tests {
     fn the_inflight_cap_refuses_until_a_permit_is_returned() {
         let admission = Admission::new(&settings(100, 100, 1));
         let wait = waits(3);
-        let held = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
-        let refused = admission.admit(ip("192.0.2.2"), false, wait).err().unwrap();
+        let held = admission.acquire(wait).ok().unwrap();
+        let refused = admission.acquire(wait).err().unwrap();
         assert_eq!(refused.outcome, Outcome::overloaded_inflight);
         assert_eq!(refused.retry_after, Duration::from_secs(3));
         assert_eq!(admission.inflight(), 1);
         drop(held);
-        assert!(admission.admit(ip("192.0.2.3"), false, wait).is_ok());
+        assert!(admission.acquire(wait).is_ok());
+    }
+
+    #[test]
+    fn admitting_a_request_takes_no_inflight_slot() {
+        let admission = Admission::new(&settings(100, 100, 1));
+        for i in 0..5 {
+            let client = IpAddr::from(std::net::Ipv4Addr::from(0xc000_0200 + i));
+            assert!(admission.admit(Some(client), false, waits(1)).is_ok());
+        }
+        assert_eq!(admission.inflight(), 0);
+    }
+
+    #[test]
+    fn status_look_ups_have_their_own_per_client_limit() {
+        let mut s = settings(100, 100, 10);
+        s.status_per_sec = 1;
+        s.status_burst = 2;
+        let admission = Admission::new(&s);
+        assert!(admission.admit_status(ip("192.0.2.1")).is_ok());
+        assert!(admission.admit_status(ip("192.0.2.1")).is_ok());
+        let refused = admission.admit_status(ip("192.0.2.1")).err().unwrap();
+        assert_eq!(refused.rate_limit.map(|r| r.0), Some(2));
+        assert!(admission.admit_status(ip("192.0.2.2")).is_ok());
+        // Registrations from the same client are still admitted.
+        assert!(admission.admit(ip("192.0.2.1"), false, waits(1)).is_ok());
     }
 
     #[test]
@@ -255,7 +314,7 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(refused.outcome, Outcome::broker_blocked);
-        assert_eq!(admission.inflight(), 0);
+        assert_eq!(refused.retry_after, Duration::from_secs(7));
     }
 
     #[test]

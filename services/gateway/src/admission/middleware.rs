@@ -1,5 +1,7 @@
-//! The actix middleware applying [`Admission`] to the intake route.
+//! The actix middlewares applying [`Admission`]: one on the intake route
+//! (before the body is read), one on status look-ups.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,16 +10,33 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
+use ipnet::IpNet;
 
-use super::{Admission, Refused, Waits, ceil_secs, client_ip};
-use crate::metrics::Outcome;
+use super::{Admission, Refused, Waits, ceil_secs, client_ip, limit_key};
+use crate::metrics::{Outcome, StatusOutcome};
 use crate::problem::Problem;
 use crate::state::AppState;
 
-/// Shared by the middleware: the limiters and the peers trusted to forward.
+/// Shared by the middlewares: the limiters and the peers trusted to forward.
 pub struct AdmissionState {
     pub admission: Arc<Admission>,
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+impl AdmissionState {
+    /// The rate-limit key of the request's client.
+    pub fn client_key(&self, req: &ServiceRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr().map(|a| a.ip());
+        client_ip(peer, req.headers(), &self.trusted_proxies).map(limit_key)
+    }
+
+    /// Estimated waits for `Retry-After`.
+    pub fn waits(&self, app: &AppState) -> Waits {
+        Waits {
+            queue: Duration::from_secs(app.queue.seconds_until_room()),
+            inflight: Duration::from_secs(app.queue.seconds_to_confirm(self.admission.inflight())),
+        }
+    }
 }
 
 pub async fn admission_middleware(
@@ -30,24 +49,11 @@ pub async fn admission_middleware(
     ) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let peer = req.peer_addr().map(|a| a.ip());
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let client = client_ip(peer, forwarded, &adm.trusted_proxies);
+    let client = adm.client_key(&req);
     let blocked = app.bus.get().is_some_and(|bus| bus.is_blocked());
-    let waits = || Waits {
-        queue: Duration::from_secs(app.queue.seconds_until_room()),
-        inflight: Duration::from_secs(app.queue.seconds_to_confirm(adm.admission.inflight())),
-    };
-    match adm.admission.admit(client, blocked, waits) {
+    match adm.admission.admit(client, blocked, || adm.waits(&app)) {
         Ok(admitted) => {
-            app.metrics.inflight().inc();
-            let result = next.call(req).await;
-            app.metrics.inflight().dec();
-            drop(admitted.permit);
-            let mut res = result?.map_into_boxed_body();
+            let mut res = next.call(req).await?.map_into_boxed_body();
             let headers = res.headers_mut();
             set(headers, "ratelimit-limit", admitted.limit);
             set(headers, "ratelimit-remaining", admitted.remaining);
@@ -62,7 +68,34 @@ pub async fn admission_middleware(
     }
 }
 
-fn refusal(refused: &Refused) -> Problem {
+/// Status look-ups may each cost a database query: limited per client too.
+pub async fn status_limit_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let (Some(adm), Some(app)) = (
+        req.app_data::<web::Data<AdmissionState>>().cloned(),
+        req.app_data::<web::Data<AppState>>().cloned(),
+    ) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    match adm.admission.admit_status(adm.client_key(&req)) {
+        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(refused) => {
+            app.metrics.count_status(StatusOutcome::rate_limited);
+            let problem = Problem::rate_limited(
+                "rate-limited",
+                "Too many status look-ups from your address; slow down.",
+                ceil_secs(refused.retry_after),
+            );
+            let response = with_rate_limit(problem, &refused).into_response();
+            Ok(req.into_response(response).map_into_boxed_body())
+        }
+    }
+}
+
+/// The answer to a refusal by admission control.
+pub fn refusal(refused: &Refused) -> Problem {
     let secs = ceil_secs(refused.retry_after);
     let problem = match refused.outcome {
         Outcome::rate_limited_client => Problem::rate_limited(
@@ -86,6 +119,10 @@ fn refusal(refused: &Refused) -> Problem {
             secs,
         ),
     };
+    with_rate_limit(problem, refused)
+}
+
+fn with_rate_limit(problem: Problem, refused: &Refused) -> Problem {
     match refused.rate_limit {
         Some((limit, reset)) => problem
             .header("ratelimit-limit", limit)

@@ -5,19 +5,19 @@
 #![allow(clippy::result_large_err)]
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures::StreamExt;
-use lonjak_bus::{Envelope, PublishError, TraceContext};
+use lonjak_bus::{Envelope, TraceContext};
+use lonjak_domain::RegistrationId;
 use lonjak_domain::events::RegistrationSubmitted;
-use lonjak_domain::{Registration, RegistrationId, RegistrationRequest};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::admission::AdmissionState;
+use crate::intake::{Refusal, is_json, publish, read_body, validate};
 use crate::metrics::Outcome;
-use crate::problem::{FieldProblem, Problem};
+use crate::problem::Problem;
 use crate::state::AppState;
 
 /// The receipt of an accepted registration.
@@ -42,11 +42,12 @@ pub struct Receipt {
     responses(
         (status = 202, description = "Accepted: durably queued", body = Receipt),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named with its rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields, each named with its rule", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited; see Retry-After", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Overloaded or broker unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Overloaded or broker unavailable (nothing stored), or `unconfirmed` (may be stored; resubmitting is safe); see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(name = "register", skip_all, fields(registration.id, correlation.id))]
@@ -54,10 +55,12 @@ pub async fn register(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    admission: web::Data<AdmissionState>,
 ) -> HttpResponse {
     let correlation_id = correlation_id(&req);
     tracing::Span::current().record("correlation.id", correlation_id.as_str());
-    let (outcome, response) = match accept(&req, payload, &state, &correlation_id).await {
+    let accepted = accept(&req, payload, &state, &admission, &correlation_id).await;
+    let (outcome, response) = match accepted {
         Ok(response) => (Outcome::accepted, response),
         Err((outcome, problem)) => (outcome, problem.into_response()),
     };
@@ -65,12 +68,11 @@ pub async fn register(
     response
 }
 
-type Refusal = (Outcome, Problem);
-
 async fn accept(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
+    admission: &AdmissionState,
     correlation_id: &str,
 ) -> Result<HttpResponse, Refusal> {
     if !is_json(req) {
@@ -79,30 +81,11 @@ async fn accept(
             Problem::unsupported_media_type(),
         ));
     }
-    let body = read_body(req, payload, state.max_body_bytes).await?;
-    let request = decode(&body)?;
+    let body = read_body(req, payload, state.max_body_bytes, state.body_timeout).await?;
     let now = OffsetDateTime::now_utc();
     let today = lonjak_domain::submission_date(now);
-    let registration =
-        Registration::parse(&request, today, state.default_wave).map_err(|errors| {
-            (
-                Outcome::invalid,
-                Problem::invalid(errors.errors().iter().map(FieldProblem::from).collect()),
-            )
-        })?;
+    let registration = validate(&body, today, state.default_wave, &state.open_waves)?;
     let wave = registration.wave();
-    if !state.open_waves.contains(&wave.get()) {
-        let problem = FieldProblem {
-            field: "wave".to_owned(),
-            rule: "open".to_owned(),
-            message: format!(
-                "wave {wave} is not open for registration (open: {}–{})",
-                state.open_waves.start(),
-                state.open_waves.end()
-            ),
-        };
-        return Err((Outcome::invalid, Problem::invalid(vec![problem])));
-    }
 
     let id = RegistrationId::derive(&state.identity, registration.nik(), wave);
     tracing::Span::current().record("registration.id", tracing::field::display(id));
@@ -119,7 +102,7 @@ async fn accept(
         .and_then(|v| v.to_str().ok())
         .and_then(TraceContext::parse)
         .map_or_else(TraceContext::new_root, |parent| parent.child());
-    publish(state, &envelope, &trace).await?;
+    publish(state, admission, &envelope, &trace).await?;
 
     state.accepted.fetch_add(1, Ordering::Relaxed);
     let sample = state.queue.sample();
@@ -134,188 +117,6 @@ async fn accept(
             queue_position_estimate: sample.depth,
             estimated_wait_seconds: state.queue.seconds_to_drain(sample.depth),
         }))
-}
-
-async fn publish(
-    state: &AppState,
-    envelope: &Envelope<RegistrationSubmitted>,
-    trace: &TraceContext,
-) -> Result<(), Refusal> {
-    let Some(bus) = state.bus.get() else {
-        return Err((
-            Outcome::broker_unavailable,
-            // The next connection attempt is this far away.
-            Problem::unavailable(
-                "broker-unavailable",
-                "The registration queue is not reachable yet.",
-                state.reconnect_delay.as_secs(),
-            ),
-        ));
-    };
-    let started = Instant::now();
-    let result = bus.publisher().publish_event(envelope, Some(trace)).await;
-    state
-        .metrics
-        .observe_publish(started.elapsed().as_secs_f64());
-    result.map_err(|error| refusal_for(state, error))
-}
-
-/// Maps a failed publish to an honest answer. None of them means the
-/// registration was stored, so none is a 202.
-fn refusal_for(state: &AppState, error: PublishError) -> Refusal {
-    let timeout_secs = state.publish_timeout.as_secs().max(1);
-    match error {
-        // The queue is at its limit, or the broker's alarm is up until memory
-        // frees: both ease as the backlog drains.
-        PublishError::Nacked => (
-            Outcome::queue_full,
-            Problem::unavailable(
-                "queue-full",
-                "The registration queue is full.",
-                state.queue.seconds_until_room(),
-            ),
-        ),
-        PublishError::Blocked => (
-            Outcome::broker_blocked,
-            Problem::unavailable(
-                "broker-blocked",
-                "The registration queue is paused by a resource alarm.",
-                state.queue.seconds_until_room(),
-            ),
-        ),
-        PublishError::Timeout => (
-            Outcome::broker_timeout,
-            Problem::unavailable(
-                "broker-timeout",
-                "The registration queue did not confirm in time; nothing was stored.",
-                timeout_secs,
-            ),
-        ),
-        PublishError::Encode(error) => {
-            tracing::error!(%error, "cannot encode a registration event");
-            (Outcome::internal, Problem::internal(&envelope_ref()))
-        }
-        other => {
-            if matches!(other, PublishError::Unroutable) {
-                tracing::error!("intake queue missing: registration.submitted is unroutable");
-            } else {
-                tracing::warn!(error = %other, "publish failed");
-            }
-            (
-                Outcome::broker_unavailable,
-                Problem::unavailable(
-                    "broker-unavailable",
-                    "The registration queue is not reachable.",
-                    timeout_secs,
-                ),
-            )
-        }
-    }
-}
-
-fn envelope_ref() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
-
-/// Reads at most `limit` bytes; a declared or actual larger body is a 413
-/// without reading the rest.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, Refusal> {
-    let too_large = || (Outcome::too_large, Problem::too_large(limit));
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            (
-                Outcome::malformed,
-                Problem::malformed("The request body could not be read."),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// JSON syntax errors are 400; a field of the wrong JSON type is a 422
-/// naming the field.
-fn decode(body: &[u8]) -> Result<RegistrationRequest, Refusal> {
-    // serde would read a struct from a JSON array too: insist on an object.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err((
-            Outcome::malformed,
-            Problem::malformed("The body must be a JSON object."),
-        ));
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let result: Result<RegistrationRequest, _> = serde_path_to_error::deserialize(&mut de);
-    let request = match result {
-        Ok(request) => request,
-        Err(error) => {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            return Err(if inner.is_data() {
-                let problem = FieldProblem {
-                    field: path,
-                    rule: "type".to_owned(),
-                    message: type_message(&inner),
-                };
-                (Outcome::invalid, Problem::invalid(vec![problem]))
-            } else {
-                (
-                    Outcome::malformed,
-                    Problem::malformed(format!(
-                        "Invalid JSON at line {}, column {}.",
-                        inner.line(),
-                        inner.column()
-                    )),
-                )
-            });
-        }
-    };
-    de.end().map_err(|_| {
-        (
-            Outcome::malformed,
-            Problem::malformed("Unexpected data after the JSON object."),
-        )
-    })?;
-    Ok(request)
-}
-
-/// serde's message without the echoed value (it may be personal data).
-fn type_message(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.split_once(", expected ") {
-        Some((_, expected)) => {
-            let expected = expected.split(" at line").next().unwrap_or(expected);
-            format!("wrong JSON type: expected {expected}")
-        }
-        None => "wrong JSON type".to_owned(),
-    }
 }
 
 /// The caller's `X-Request-Id` if it is a short token, else a fresh UUID.

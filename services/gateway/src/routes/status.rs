@@ -5,6 +5,7 @@ use lonjak_domain::RegistrationId;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::metrics::StatusOutcome;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -37,16 +38,28 @@ pub struct StatusBody {
     responses(
         (status = 200, description = "Current status", body = StatusBody),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many look-ups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Status store unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(name = "status", skip_all, fields(registration.id = %path))]
 pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let unknown = || Problem::not_found("No registration with this id.").into_response();
-    let Ok(id) = RegistrationId::parse(&path) else {
+    let (outcome, response) = look_up(&path, &state).await;
+    state.metrics.count_status(outcome);
+    response
+}
+
+async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) {
+    let unknown = || {
+        (
+            StatusOutcome::not_found,
+            Problem::not_found("No registration with this id.").into_response(),
+        )
+    };
+    let Ok(id) = RegistrationId::parse(path) else {
         return unknown();
     };
-    match state.status.status(&id).await {
+    let response = match state.status.status(&id).await {
         Ok(Some(view)) => HttpResponse::Ok().json(StatusBody {
             registration_id: view.registration_id.to_string(),
             status: view.status.as_str().to_owned(),
@@ -58,24 +71,26 @@ pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> Http
         // Not recorded yet: only an id this deployment issued is "queued".
         Ok(None) if id.is_issued_by(&state.identity) => {
             let sample = state.queue.sample();
-            HttpResponse::Ok().json(StatusBody {
+            let body = StatusBody {
                 registration_id: id.to_string(),
                 status: "queued".to_owned(),
                 reason: None,
                 updated_at: None,
                 queue_position_estimate: Some(sample.depth),
                 estimated_wait_seconds: Some(state.queue.seconds_to_drain(sample.depth)),
-            })
+            };
+            return (StatusOutcome::queued, HttpResponse::Ok().json(body));
         }
-        Ok(None) => unknown(),
+        Ok(None) => return unknown(),
         Err(error) => {
-            tracing::warn!(%error, "status look-up failed");
-            Problem::unavailable(
+            tracing::warn!(error = %crate::problem::chain(&error), "status look-up failed");
+            let problem = Problem::unavailable(
                 "status-unavailable",
                 "Status look-ups are temporarily unavailable.",
                 5,
-            )
-            .into_response()
+            );
+            return (StatusOutcome::unavailable, problem.into_response());
         }
-    }
+    };
+    (StatusOutcome::found, response)
 }

@@ -1,6 +1,7 @@
 //! `spawn_app()`: a gateway on port 0 against the real broker, with its own
 //! queue-name prefix so tests never see each other's messages.
 
+use lonjak_domain::{IdentityKey, IdentitySettings};
 use std::time::Duration;
 
 use lapin::options::BasicGetOptions;
@@ -16,6 +17,8 @@ pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 pub struct TestApp {
     pub base: String,
+    /// The ops listener: `/metrics`, `/healthz`, `/readyz`.
+    pub ops_base: String,
     pub client: reqwest::Client,
     pub prefix: String,
     pub settings: Settings,
@@ -24,10 +27,18 @@ pub struct TestApp {
 
 /// Defaults for tests: generous limits (tests that exercise a limit lower it),
 /// no database (status look-ups are tested in the pipeline tests).
+/// The local pipeline's development key (`deploy/local/env.sh`).
+pub const DEVELOPMENT_IDENTITY_KEY: &str =
+    "6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265";
+
 pub fn test_settings() -> Settings {
-    let mut s = Settings::default();
+    let mut s = Settings::with_defaults(IdentitySettings {
+        key: IdentityKey::from_hex(DEVELOPMENT_IDENTITY_KEY).expect("a valid key"),
+    });
     s.http.addr = "127.0.0.1:0".to_owned();
     s.http.workers = 2;
+    s.http.drain_delay_ms = 0;
+    s.ops.addr = "127.0.0.1:0".to_owned();
     s.bus.prefix = format!("test-{:08x}-", rand::rng().random::<u32>());
     s.bus.publish_timeout_ms = 3_000;
     s.database.url = String::new().into();
@@ -47,6 +58,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
         .await
         .expect("gateway builds");
     let base = format!("http://{}", app.addr());
+    let ops_base = format!("http://{}", app.ops_addr());
     let expect_broker = settings.bus.url.expose() == AMQP_URL;
     if expect_broker {
         // Generous: another suite may be restarting the shared broker.
@@ -64,6 +76,7 @@ pub async fn spawn_app_with(settings: Settings) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
+        ops_base,
         client: reqwest::Client::new(),
         prefix: settings.bus.prefix.clone(),
         settings,
@@ -138,7 +151,7 @@ impl TestApp {
 
     pub async fn metrics(&self) -> String {
         self.client
-            .get(format!("{}/metrics", self.base))
+            .get(format!("{}/metrics", self.ops_base))
             .send()
             .await
             .unwrap()

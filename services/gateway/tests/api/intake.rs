@@ -150,19 +150,28 @@ async fn a_wave_that_is_not_open_is_refused_with_422() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_health_and_metrics_are_served() {
+async fn openapi_and_probes_are_public_and_metrics_only_on_the_ops_port() {
     let app = spawn_app().await;
     app.post_json(&valid_body(6)).await;
 
     let openapi: Value = app.get("/openapi.json").await.json().await.unwrap();
     let health = app.get("/healthz").await;
     let ready = app.get("/readyz").await;
+    let public_metrics = app.get("/metrics").await;
+    let ops_ready = app
+        .client
+        .get(format!("{}/readyz", app.ops_base))
+        .send()
+        .await
+        .unwrap();
     let metrics = app.metrics().await;
 
     assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
     assert!(openapi["paths"]["/v1/registrations"]["post"].is_object());
     assert_eq!(health.status(), 200);
     assert_eq!(ready.status(), 200);
+    assert_eq!(ops_ready.status(), 200);
+    assert_eq!(public_metrics.status(), 404);
     assert!(
         metrics.contains("lonjak_intake_requests_total{outcome=\"accepted\"} 1"),
         "{metrics}"

@@ -19,7 +19,12 @@ async fn logs_never_contain_personal_data_even_at_debug_level() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lonjak-gateway"))
         .env("LONJAK_HTTP__ADDR", format!("127.0.0.1:{port}"))
         .env("LONJAK_HTTP__WORKERS", "1")
+        .env("LONJAK_OPS__ADDR", "127.0.0.1:0")
         .env("LONJAK_BUS__URL", AMQP_URL)
+        .env(
+            "LONJAK_IDENTITY__KEY",
+            crate::helpers::DEVELOPMENT_IDENTITY_KEY,
+        )
         .env("LONJAK_BUS__PREFIX", &prefix)
         .env("LONJAK_DATABASE__URL", "")
         .env("RUST_LOG", "debug")

@@ -8,4 +8,8 @@ mod helpers;
 mod intake;
 mod logs;
 mod resilience;
+mod rollout;
+mod slow_clients;
 mod status;
+mod strict;
+mod unconfirmed;

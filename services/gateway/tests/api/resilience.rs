@@ -28,7 +28,7 @@ async fn unreachable_broker_gives_503_with_retry_after_without_hanging() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_intake_queue_refuses_with_503_and_keeps_every_accepted_registration() {
     let mut settings = test_settings();
-    settings.bus.intake_max_length = Some(5);
+    settings.bus.intake_max_length = 5;
     let app = spawn_app_with(settings).await;
 
     let mut accepted = Vec::new();

@@ -59,7 +59,7 @@ async fn a_recorded_registration_is_reported_without_personal_data() {
         .unwrap();
     let mut settings = test_settings();
     settings.database.url = db.url.clone().into();
-    settings.identity.key = key_hex().into();
+    settings.identity.key = lonjak_domain::IdentityKey::from_hex(&key_hex()).expect("key");
     let app = spawn_app_with(settings).await;
 
     let resp = app.get(&format!("/v1/registrations/{id}")).await;
@@ -87,7 +87,7 @@ async fn an_issued_id_not_yet_recorded_is_queued_and_a_made_up_one_is_404() {
     let db = TestDatabase::create().await;
     let mut settings = test_settings();
     settings.database.url = db.url.clone().into();
-    settings.identity.key = key_hex().into();
+    settings.identity.key = lonjak_domain::IdentityKey::from_hex(&key_hex()).expect("key");
     let app = spawn_app_with(settings).await;
     let reg = sample_registration(2, SAMPLE_TODAY);
     let issued = RegistrationId::derive(&identity_key(), reg.nik(), Wave::FIRST);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Property tests of the intake path: every domain field parser and the
+# gateway's decoding and validation of a whole request (no panic, no 5xx,
+# round trips). They also run in scripts/test.sh with proptest's default 256
+# cases; this runs them with more.
+#   scripts/proptest.sh            # long run: 1,000,000 cases per property
+#   scripts/proptest.sh 5000       # what CI runs
+# A failure prints the minimal failing input; proptest saves its seed under
+# proptest-regressions/ beside the test, to be committed with the fix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cases=${1:-1000000}
+echo "[proptest] $cases cases per property"
+PROPTEST_CASES=$cases cargo nextest run -p lonjak-domain -p lonjak-gateway --lib \
+  --no-tests=fail --test-threads 2 \
+  -E 'test(/parser_props::|validate_props::|no_parser_panics|generated_valid_registrations/)'

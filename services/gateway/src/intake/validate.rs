@@ -1,0 +1,45 @@
+//! From body bytes to a valid registration, or a 4xx refusal: the whole
+//! decoding and validation of a request, with no I/O (property-tested).
+
+use std::ops::RangeInclusive;
+
+use lonjak_domain::{Registration, Wave};
+use time::Date;
+
+use super::{Decoded, Refusal, decode};
+use crate::metrics::Outcome;
+use crate::problem::{FieldProblem, Problem};
+
+/// Decodes and validates a body submitted on `today`. Every problem found
+/// (unknown fields, invalid fields) is named in one 422.
+pub fn validate(
+    body: &[u8],
+    today: Date,
+    default_wave: Wave,
+    open_waves: &RangeInclusive<u32>,
+) -> Result<Registration, Refusal> {
+    let Decoded { request, unknown } = decode(body)?;
+    let registration = match Registration::parse(&request, today, default_wave) {
+        Ok(registration) if unknown.is_empty() => registration,
+        Ok(_) => return Err((Outcome::invalid, Problem::invalid(unknown))),
+        Err(errors) => {
+            let mut problems = unknown;
+            problems.extend(errors.errors().iter().map(FieldProblem::from));
+            return Err((Outcome::invalid, Problem::invalid(problems)));
+        }
+    };
+    let wave = registration.wave();
+    if !open_waves.contains(&wave.get()) {
+        let problem = FieldProblem {
+            field: "wave".to_owned(),
+            rule: "open".to_owned(),
+            message: format!(
+                "wave {wave} is not open for registration (open: {}–{})",
+                open_waves.start(),
+                open_waves.end()
+            ),
+        };
+        return Err((Outcome::invalid, Problem::invalid(vec![problem])));
+    }
+    Ok(registration)
+}
