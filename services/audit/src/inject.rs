@@ -11,8 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use lonjak_bus::lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueDeclareOptions,
 };
 use lonjak_bus::lapin::types::{AMQPValue, FieldTable, LongString};
 use lonjak_bus::lapin::{BasicProperties, Connection, ConnectionProperties};
@@ -73,6 +72,9 @@ pub async fn poison(bus: &Bus, queue: WorkQueue) -> anyhow::Result<Vec<(&'static
     Ok(out)
 }
 
+/// Marks the copies this command publishes, so it never copies a copy.
+const COPY_HEADER: &str = "x-lonjak-copy";
+
 /// What a duplication run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Duplicated {
@@ -83,10 +85,14 @@ pub struct Duplicated {
     pub late: usize,
 }
 
-/// Taps `queue`'s traffic on the events exchange for `window` and publishes
-/// each message once more straight into the work queue, at once; at the end
-/// of the window, publishes every tapped message again. At most `cap`
-/// messages are kept for the late copy.
+/// Competes with the worker on `queue` for `window`: each message it takes
+/// goes back into the queue twice (both confirmed) before the original is
+/// acked, so the worker sees it twice, possibly at once. At the end of the
+/// window every taken message is published once more (by then most likely
+/// processed). It duplicates at most `cap` messages, then stops.
+///
+/// It reads the work queue itself, not the events exchange: the gateway
+/// publishes submissions straight into the intake queue.
 pub async fn duplicate(
     bus: &Bus,
     amqp_url: &str,
@@ -101,58 +107,61 @@ pub async fn duplicate(
         .create_channel()
         .await
         .context("opening the tap channel")?;
-    // A server-named, exclusive, auto-deleted queue: it disappears with the
-    // connection, whatever happens to this command.
-    let tap = channel
-        .queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
+    // A small prefetch: the worker keeps most of the traffic.
+    channel
+        .basic_qos(16, BasicQosOptions::default())
         .await
-        .context("declaring the tap queue")?;
-    for key in queue.routing_keys() {
-        channel
-            .queue_bind(
-                tap.name().as_str().into(),
-                bus.topology().exchange().as_str().into(),
-                (*key).into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .context("binding the tap queue")?;
-    }
+        .context("basic.qos")?;
+    let target = bus.topology().queue(queue);
     let mut consumer = channel
         .basic_consume(
-            tap.name().as_str().into(),
+            target.as_str().into(),
             "lonjak-inject-tap".into(),
-            BasicConsumeOptions {
-                no_ack: true,
-                ..BasicConsumeOptions::default()
-            },
+            BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await
-        .context("consuming the tap queue")?;
-    let target = bus.topology().queue(queue);
+        .context("consuming the work queue")?;
     let publisher = bus.publisher();
     let mut kept = Vec::new();
     let mut at_once = 0;
     let deadline = tokio::time::Instant::now() + window;
-    while let Ok(Some(next)) = tokio::time::timeout_at(deadline, consumer.next()).await {
-        let delivery = next.context("reading the tap")?;
-        publisher
-            .publish_raw("", &target, &delivery.data, delivery.properties.clone())
+    // Stops after `cap` originals: the copies come back to this consumer too.
+    while at_once < cap {
+        let Ok(Some(next)) = tokio::time::timeout_at(deadline, consumer.next()).await else {
+            break;
+        };
+        let delivery = next.context("reading the work queue")?;
+        let copy = delivery
+            .properties
+            .headers()
+            .as_ref()
+            .is_some_and(|h| h.inner().contains_key(COPY_HEADER));
+        // A copy goes back once, unchanged: duplicating copies would grow
+        // the queue without bound.
+        let (copies, properties) = if copy {
+            (1, delivery.properties.clone())
+        } else {
+            let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+            headers.insert(COPY_HEADER.into(), AMQPValue::Boolean(true));
+            (2, delivery.properties.clone().with_headers(headers))
+        };
+        for _ in 0..copies {
+            publisher
+                .publish_raw("", &target, &delivery.data, properties.clone())
+                .await
+                .context("publishing a duplicate")?;
+        }
+        // Acked only once the copies are confirmed: nothing is lost if this
+        // command dies half-way (the original is redelivered).
+        delivery
+            .acker
+            .ack(BasicAckOptions::default())
             .await
-            .context("publishing a duplicate")?;
-        at_once += 1;
-        if kept.len() < cap {
-            kept.push((delivery.data, delivery.properties));
+            .context("acking the original")?;
+        if !copy {
+            at_once += 1;
+            kept.push((delivery.data, properties));
         }
     }
     let _ = conn.close(200, "tap done".into()).await;

@@ -25,14 +25,14 @@ enum Command {
     /// Publish one message of each poison kind (invalid JSON, unknown schema
     /// version, missing fields) straight into QUEUE; prints `kind id` lines.
     Poison { queue: Queue },
-    /// Re-publish QUEUE's traffic into it: each message once more at once,
-    /// for --for-secs, then all of them once again.
+    /// Take messages off QUEUE for --for-secs and put each back twice (at
+    /// once), then each once again at the end; at most --cap messages.
     Duplicate {
         queue: Queue,
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
         for_secs: u64,
-        /// Most messages kept for the late copy.
-        #[arg(long, default_value_t = 100_000)]
+        /// Most messages duplicated.
+        #[arg(long, default_value_t = 20_000)]
         cap: usize,
     },
     /// Remove the dead letters of QUEUE with these message ids (the poison

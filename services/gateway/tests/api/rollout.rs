@@ -44,6 +44,10 @@ impl Gateway {
             .env("LONJAK_DATABASE__URL", "")
             .env("LONJAK_ADMISSION__CLIENT_PER_SEC", "100000")
             .env("LONJAK_ADMISSION__CLIENT_BURST", "100000")
+            // The test is about rollouts, not admission: a fast machine
+            // must not meet the whole-gateway budget either.
+            .env("LONJAK_ADMISSION__GLOBAL_PER_SEC", "1000000")
+            .env("LONJAK_ADMISSION__GLOBAL_BURST", "1000000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
