@@ -121,7 +121,7 @@ stop_sampler() {
 trap stop_sampler EXIT
 # The first sample is the gateway counters' baseline: take it before the load.
 for _ in $(seq 1 50); do
-  [ "$(wc -l <"$out/samples.csv" 2>/dev/null || echo 0)" -ge 2 ] && break
+  [ "$(wc -l 2>/dev/null <"$out/samples.csv" || echo 0)" -ge 2 ] && break
   sleep 0.2
 done
 
