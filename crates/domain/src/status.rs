@@ -38,6 +38,9 @@ pub enum RejectionReason {
     InEducation,
     IneligibleOccupation,
     Duplicate,
+    /// The family card (KK) already has its lifetime maximum of members
+    /// selected.
+    KkCapReached,
 }
 
 /// An allowed change of state; `reason` is set exactly when `to` is
@@ -183,13 +186,14 @@ impl RejectionReason {
         matches!(self, Self::IdentityNotFound | Self::IdentityMismatch)
     }
 
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::IdentityNotFound,
         Self::IdentityMismatch,
         Self::Under18,
         Self::InEducation,
         Self::IneligibleOccupation,
         Self::Duplicate,
+        Self::KkCapReached,
     ];
 
     /// The snake_case name, as stored and as shown by the API.
@@ -201,6 +205,7 @@ impl RejectionReason {
             Self::InEducation => "in_education",
             Self::IneligibleOccupation => "ineligible_occupation",
             Self::Duplicate => "duplicate",
+            Self::KkCapReached => "kk_cap_reached",
         }
     }
 }
