@@ -7,6 +7,7 @@
 //! queued → verifying → verified → scored → selected | waitlisted
 //!              └──────────────────────┴──→ rejected(reason)
 //! rejected(identity_not_found | identity_mismatch) → verifying   (reopen)
+//! waitlisted → scored                                 (rejoin, next wave)
 //! ```
 //!
 //! A submission whose identity Dukcapil does not confirm holds no place: the
@@ -87,6 +88,8 @@ pub enum InvalidTransition {
     },
     #[error("only a registration rejected for its identity can be reopened")]
     NotReopenable,
+    #[error("only a waitlisted registration can re-join a wave")]
+    NotRejoinable,
 }
 
 /// A status or reason name that is not one of ours.
@@ -94,6 +97,12 @@ pub enum InvalidTransition {
 #[error("unknown {kind} name")]
 pub struct UnknownName {
     kind: &'static str,
+}
+
+impl UnknownName {
+    pub(crate) fn new(kind: &'static str) -> Self {
+        Self { kind }
+    }
 }
 
 impl RegistrationStatus {
@@ -176,6 +185,22 @@ impl RegistrationStatus {
                 reason: None,
             }),
             _ => Err(InvalidTransition::NotReopenable),
+        }
+    }
+}
+
+impl RegistrationStatus {
+    /// A waitlisted applicant re-joining the next open wave keeps their
+    /// verification and score: `waitlisted → scored`. Whether they still
+    /// may (once per applicant) is the store's to check.
+    pub fn rejoin(self) -> Result<Transition, InvalidTransition> {
+        match self {
+            Self::Waitlisted => Ok(Transition {
+                from: self,
+                to: Self::Scored,
+                reason: None,
+            }),
+            _ => Err(InvalidTransition::NotRejoinable),
         }
     }
 }
@@ -344,6 +369,19 @@ mod tests {
             }
         }
         assert_eq!(Rejected.reopen(None), Err(InvalidTransition::NotReopenable));
+    }
+
+    #[test]
+    fn only_a_waitlisted_registration_can_rejoin_and_it_becomes_scored() {
+        for status in RegistrationStatus::ALL {
+            let rejoined = status.rejoin();
+            if status == Waitlisted {
+                let t = rejoined.expect("rejoinable");
+                assert_eq!((t.from(), t.to(), t.reason()), (Waitlisted, Scored, None));
+            } else {
+                assert_eq!(rejoined, Err(InvalidTransition::NotRejoinable));
+            }
+        }
     }
 
     #[test]
