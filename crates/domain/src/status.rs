@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! queued → verifying → verified → scored → selected | waitlisted
-//!              └──────────────────────┴──→ rejected(reason)
+//!              └────────────┴─────────┴──→ rejected(reason)
 //! rejected(identity_not_found | identity_mismatch) → verifying   (reopen)
 //! waitlisted → scored                                 (rejoin, next wave)
 //! ```
@@ -142,14 +142,15 @@ impl RegistrationStatus {
             (self, to),
             (Queued, Verifying)
                 | (Verifying, Verified | Rejected)
-                | (Verified, Scored)
+                | (Verified, Scored | Rejected)
                 | (Scored, Selected | Waitlisted | Rejected)
         )
     }
 
     /// Checks the move to `to`. Allowed: queued→verifying,
     /// verifying→verified, verifying→rejected, verified→scored,
-    /// scored→selected|waitlisted|rejected. A reason is required for, and
+    /// verified→rejected (ineligible), scored→selected|waitlisted|rejected
+    /// (the KK cap at selection). A reason is required for, and
     /// only for, a move to rejected.
     pub fn transition(
         self,
@@ -286,8 +287,8 @@ mod tests {
     }
 
     #[test]
-    fn rejection_is_allowed_from_verifying_and_scored_with_a_reason() {
-        for from in [Verifying, Scored] {
+    fn rejection_is_allowed_from_verifying_verified_and_scored_with_a_reason() {
+        for from in [Verifying, Verified, Scored] {
             let t = from
                 .transition(Rejected, Some(RejectionReason::Duplicate))
                 .expect("allowed");
@@ -317,6 +318,7 @@ mod tests {
             (Verifying, Verified),
             (Verifying, Rejected),
             (Verified, Scored),
+            (Verified, Rejected),
             (Scored, Selected),
             (Scored, Waitlisted),
             (Scored, Rejected),

@@ -13,6 +13,9 @@ diesel::table! {
         email_verification_required -> Bool,
         selected_at -> Nullable<Timestamptz>,
         announced_rank -> Int4,
+        selected_count -> Int4,
+        waitlisted_count -> Int4,
+        kk_rejected_count -> Int4,
     }
 }
 

@@ -122,6 +122,40 @@ enum Stop {
 }
 
 impl Store {
+    /// Every decision selections have made, all waves together: the
+    /// `lonjak_selection_decisions_total` counter.
+    pub async fn selection_totals(&self) -> Result<SelectionCounts, StoreError> {
+        #[derive(QueryableByName)]
+        struct Totals {
+            #[diesel(sql_type = BigInt)]
+            selected: i64,
+            #[diesel(sql_type = BigInt)]
+            waitlisted: i64,
+            #[diesel(sql_type = BigInt)]
+            rejected: i64,
+        }
+        let totals: Totals = self
+            .with_conn(|conn, _| {
+                Box::pin(async move {
+                    Ok(diesel::sql_query(
+                        "SELECT coalesce(sum(selected_count), 0)::int8 AS selected,
+                                coalesce(sum(waitlisted_count), 0)::int8 AS waitlisted,
+                                coalesce(sum(kk_rejected_count), 0)::int8 AS rejected
+                           FROM waves",
+                    )
+                    .get_result(conn)
+                    .await?)
+                })
+            })
+            .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(SelectionCounts {
+            selected: n(totals.selected),
+            waitlisted: n(totals.waitlisted),
+            rejected: n(totals.rejected),
+        })
+    }
+
     /// Selects wave `wave`: ranks its scored applicants, marks the top
     /// `quota` (within the KK cap) selected, the rest waitlisted (or
     /// rejected for the KK cap), and moves the wave `closed → selected`, in
@@ -221,14 +255,23 @@ async fn select_in(
         .bind::<BigInt, _>(KK_LIFETIME_CAP)
         .load(conn)
         .await?;
-    diesel::sql_query("UPDATE waves SET state = 'selected', selected_at = now() WHERE id = $1")
-        .bind::<Int4, _>(id)
-        .execute(conn)
-        .await?;
+    let counts = tally(rows);
+    let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
+    diesel::sql_query(
+        "UPDATE waves SET state = 'selected', selected_at = now(),
+                selected_count = $2, waitlisted_count = $3, kk_rejected_count = $4
+          WHERE id = $1",
+    )
+    .bind::<Int4, _>(id)
+    .bind::<Int4, _>(as_i32(counts.selected))
+    .bind::<Int4, _>(as_i32(counts.waitlisted))
+    .bind::<Int4, _>(as_i32(counts.rejected))
+    .execute(conn)
+    .await?;
     if stop == Stop::AbortBeforeCommit {
         return Err(StoreError::Conflict);
     }
-    Ok(Ok(SelectionOutcome::Decided(tally(rows))))
+    Ok(Ok(SelectionOutcome::Decided(counts)))
 }
 
 /// A memory setting such as `256MB`: digits and a unit, nothing else (it is

@@ -7,6 +7,9 @@ ALTER TABLE registrations
     DROP COLUMN score_parts,
     DROP COLUMN score;
 ALTER TABLE waves
+    DROP COLUMN kk_rejected_count,
+    DROP COLUMN waitlisted_count,
+    DROP COLUMN selected_count,
     DROP COLUMN announced_rank,
     DROP COLUMN selected_at,
     DROP COLUMN email_verification_required,

@@ -13,7 +13,12 @@ ALTER TABLE waves
     ADD COLUMN selected_at TIMESTAMPTZ,
     -- Every decision of this wave up to this rank has been published with
     -- a confirm: the announcement resumes after it.
-    ADD COLUMN announced_rank INTEGER NOT NULL DEFAULT 0 CHECK (announced_rank >= 0);
+    ADD COLUMN announced_rank INTEGER NOT NULL DEFAULT 0 CHECK (announced_rank >= 0),
+    -- What the selection decided, kept with the wave (the decisions metric
+    -- reads these; re-joins later move applicants, not these counts).
+    ADD COLUMN selected_count INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN waitlisted_count INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN kk_rejected_count INTEGER NOT NULL DEFAULT 0;
 
 ALTER TABLE registrations
     -- Priority score and its parts ([{"rule", "points"}]), set when scored.
