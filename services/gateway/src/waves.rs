@@ -1,10 +1,11 @@
 //! Which waves take registrations. With a database, the `waves` table
-//! decides (a wave is open when its state is `open` and now is within its
-//! period), read every `intake.waves_poll_ms` and cached, so that
+//! decides for every wave it holds (open when its state is `open` and now is
+//! within its period), read every `intake.waves_poll_ms` and cached, so that
 //! `lonjak-ops wave close` reaches every gateway within one interval and
-//! without a restart. Until the table is first read, while it is
-//! unreachable, and while it holds no wave at all (a deployment that does not
-//! manage waves), the last set read or else the settings' range applies.
+//! without a restart. A wave the table does not hold (or every wave, before
+//! the table is first read or without a database) follows the settings'
+//! range `intake.open_waves_min..=max`; while the table is unreachable the
+//! last set read stays.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -17,7 +18,11 @@ use tokio_util::sync::CancellationToken;
 /// The waves open now, and the one a registration naming none joins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenWaves {
+    /// Waves the table holds, and those of them open now.
+    known: Vec<u32>,
     open: Vec<u32>,
+    /// For waves the table does not hold.
+    range: std::ops::RangeInclusive<u32>,
     default: Wave,
 }
 
@@ -25,32 +30,46 @@ impl OpenWaves {
     /// The settings' range with their default wave.
     pub fn fixed(range: std::ops::RangeInclusive<u32>, default: Wave) -> Self {
         Self {
-            open: range.collect(),
+            known: Vec::new(),
+            open: Vec::new(),
+            range,
             default,
         }
     }
 
-    /// The open waves of a table; the default is the earliest of them.
-    /// `None` when none is open (a registration naming no wave is then
-    /// refused for the settings' default wave).
-    fn from_table(open: Vec<u32>, fallback_default: Wave) -> Self {
+    /// What the table says on top of the settings: the default becomes the
+    /// earliest open wave of the table, if any.
+    fn with_table(&self, known: Vec<u32>, open: Vec<u32>) -> Self {
         let default = open
             .first()
             .and_then(|n| Wave::new(*n).ok())
-            .unwrap_or(fallback_default);
-        Self { open, default }
+            .unwrap_or(self.default);
+        Self {
+            known,
+            open,
+            range: self.range.clone(),
+            default,
+        }
     }
 
     pub fn contains(&self, wave: Wave) -> bool {
-        self.open.contains(&wave.get())
+        let n = wave.get();
+        if self.known.contains(&n) {
+            self.open.contains(&n)
+        } else {
+            self.range.contains(&n)
+        }
     }
 
     pub fn default_wave(&self) -> Wave {
         self.default
     }
 
-    /// For the 422 message: `1, 2` or `none`.
+    /// For the 422 message: the table's open waves, or the settings' range.
     pub fn describe(&self) -> String {
+        if self.known.is_empty() {
+            return format!("{}–{}", self.range.start(), self.range.end());
+        }
         if self.open.is_empty() {
             return "none".to_owned();
         }
@@ -97,7 +116,7 @@ impl WaveGate {
     /// Polls the table every `period` until `shutdown`.
     pub fn follow(&self, config: StoreConfig, period: Duration, shutdown: CancellationToken) {
         let gate = self.clone();
-        let fallback = gate.current().default_wave();
+        let settings = gate.current();
         tokio::spawn(async move {
             let mut store: Option<Store> = None;
             loop {
@@ -106,7 +125,7 @@ impl WaveGate {
                 }
                 if let Some(connected) = &store {
                     match connected.waves().await {
-                        Ok(waves) if !waves.is_empty() => {
+                        Ok(waves) => {
                             let now = OffsetDateTime::now_utc();
                             let open = waves
                                 .iter()
@@ -117,9 +136,9 @@ impl WaveGate {
                                 })
                                 .map(|w| w.number.get())
                                 .collect();
-                            gate.set(OpenWaves::from_table(open, fallback));
+                            let known = waves.iter().map(|w| w.number.get()).collect();
+                            gate.set(settings.with_table(known, open));
                         }
-                        Ok(_) => {}
                         Err(error) => tracing::warn!(
                             error = &error as &dyn std::error::Error,
                             "reading the waves; keeping the last known open waves"
@@ -140,17 +159,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_default_is_its_earliest_open_wave_and_none_open_is_described() {
-        let first = Wave::FIRST;
-        let table = OpenWaves::from_table(vec![2, 3], first);
-        assert_eq!(table.default_wave().get(), 2);
-        assert!(table.contains(Wave::new(3).expect("wave")));
-        assert!(!table.contains(first));
-        let none = OpenWaves::from_table(Vec::new(), first);
+    fn the_table_decides_the_waves_it_holds_and_the_range_the_others() {
+        let wave = |n| Wave::new(n).expect("wave");
+        let settings = OpenWaves::fixed(1..=10, Wave::FIRST);
+        assert_eq!(settings.describe(), "1–10");
+        // The table holds 1 (closed), 2 and 3 (open), and 20 (open).
+        let table = settings.with_table(vec![1, 2, 3, 20], vec![2, 3, 20]);
+        assert_eq!(table.default_wave(), wave(2));
+        assert!(!table.contains(wave(1)), "closed in the table");
+        assert!(table.contains(wave(3)) && table.contains(wave(20)));
+        assert!(table.contains(wave(5)), "unknown to the table: the range");
+        assert!(!table.contains(wave(11)));
+        let none = settings.with_table(vec![1], Vec::new());
         assert_eq!(
             (none.default_wave(), none.describe()),
-            (first, "none".to_owned())
+            (Wave::FIRST, "none".to_owned())
         );
-        assert_eq!(OpenWaves::fixed(1..=2, first).describe(), "1, 2");
     }
 }
