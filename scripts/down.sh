@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 quiet=${1:-}
-for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/registry-sim.pid; do
+for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/eligibility.pid .run/pids/registry-sim.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   name=$(basename "$pidfile" .pid)

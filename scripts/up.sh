@@ -4,8 +4,8 @@
 #      installed ones, or installs them with apt-get when run as root);
 #   2. builds every binary once (LONJAK_PROFILE=release for benchmarks);
 #   3. applies database migrations (lonjak-ops migrate);
-#   4. starts the registry simulator, the verifier and the gateway in the
-#      background, logs and pids under .run/;
+#   4. starts the registry simulator, the verifier, the eligibility worker
+#      and the gateway in the background, logs and pids under .run/;
 #   5. sends sample registrations and prints the answers (scripts/demo.sh).
 # Stop everything with scripts/down.sh. Settings: deploy/local/env.sh.
 set -euo pipefail
@@ -52,11 +52,14 @@ worker_nice=${LONJAK_WORKER_NICE:-10}
 # Every service reads its ops listener (/metrics, /healthz, /readyz) from
 # LONJAK_OPS__ADDR, so each process gets its own value here.
 verifier_ops=${LONJAK_VERIFIER_OPS_ADDR:-127.0.0.1:9101}
+eligibility_ops=${LONJAK_ELIGIBILITY_OPS_ADDR:-127.0.0.1:9102}
 gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
 start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops"
 wait_ready verifier "http://$verifier_ops/readyz"
+start eligibility lonjak-eligibility "$worker_nice" LONJAK_OPS__ADDR="$eligibility_ops"
+wait_ready eligibility "http://$eligibility_ops/readyz"
 # No load balancer in front locally: no drain delay unless asked for.
 start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
   LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
@@ -72,6 +75,8 @@ lonjak is running:
   API document         http://$LONJAK_HTTP__ADDR/openapi.json
   metrics              http://$gateway_ops/metrics (gateway; not on the public port)
                        http://$verifier_ops/metrics (verifier)
+                       http://$eligibility_ops/metrics (eligibility)
+  waves, selection     target/…/lonjak-ops wave list | select --wave N | explain ID | funnel --wave N
                        http://$LONJAK_SIM__LISTEN/metrics (registry simulator)
   logs                 $run/logs/
 Load tests: loadtest/README.md.  Stop everything: scripts/down.sh

@@ -8,7 +8,8 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString},
 };
 use lonjak_domain::events::{
-    Event, RegistrationRejected, RegistrationSubmitted, RegistrationVerified,
+    Event, RegistrationRejected, RegistrationScored, RegistrationSelected, RegistrationSubmitted,
+    RegistrationVerified, RegistrationWaitlisted,
 };
 
 use crate::{BusConfig, BusError, link::close_channel, timed};
@@ -46,9 +47,15 @@ impl WorkQueue {
         match self {
             Self::Verifier => &[RegistrationSubmitted::ROUTING_KEY],
             Self::Eligibility => &[RegistrationVerified::ROUTING_KEY],
+            // Every state change an applicant hears about. Eligibility
+            // publishes scored, selected and waitlisted with `mandatory`, so
+            // they need a bound queue to be routable at all.
             Self::Notifier => &[
                 RegistrationVerified::ROUTING_KEY,
                 RegistrationRejected::ROUTING_KEY,
+                RegistrationScored::ROUTING_KEY,
+                RegistrationSelected::ROUTING_KEY,
+                RegistrationWaitlisted::ROUTING_KEY,
             ],
         }
     }

@@ -44,6 +44,30 @@ impl Event for RegistrationRejected {
     }
 }
 
+impl Event for RegistrationScored {
+    const ROUTING_KEY: &'static str = "registration.scored";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
+impl Event for RegistrationSelected {
+    const ROUTING_KEY: &'static str = "registration.selected";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
+impl Event for RegistrationWaitlisted {
+    const ROUTING_KEY: &'static str = "registration.waitlisted";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
 /// A registration accepted by the gateway. `applicant` is the normalised wire
 /// form ([`Registration::to_request`]); consumers parse it again with the
 /// submission date. `Debug` does not print the applicant's personal data.
@@ -97,6 +121,55 @@ pub struct RegistrationRejected {
     #[serde(with = "time::serde::rfc3339")]
     pub rejected_at: OffsetDateTime,
     pub reason: RejectionReason,
+}
+
+/// One part of a priority score: which rule, how many points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScorePart {
+    pub rule: String,
+    pub points: i32,
+}
+
+/// A priority score and the parts it adds up from, so that each applicant
+/// can be told why they rank where they do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreExplanation {
+    pub total: i32,
+    pub parts: Vec<ScorePart>,
+}
+
+/// An eligible registration, scored and waiting for its wave's selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationScored {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub scored_at: OffsetDateTime,
+    pub score: ScoreExplanation,
+}
+
+/// A registration among the first `quota` of its wave's ranking. `rank` is
+/// its 1-based place in that ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationSelected {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+    pub rank: u32,
+    pub score: ScoreExplanation,
+}
+
+/// A scored registration ranked below its wave's quota. `rank` is its
+/// 1-based place in the wave's ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationWaitlisted {
+    pub registration_id: RegistrationId,
+    pub wave: Wave,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+    pub rank: u32,
+    pub score: ScoreExplanation,
 }
 
 #[cfg(test)]

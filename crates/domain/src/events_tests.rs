@@ -18,6 +18,12 @@ fn routing_keys_match_the_architecture() {
     assert_eq!(RegistrationSubmitted::ROUTING_KEY, "registration.submitted");
     assert_eq!(RegistrationVerified::ROUTING_KEY, "registration.verified");
     assert_eq!(RegistrationRejected::ROUTING_KEY, "registration.rejected");
+    assert_eq!(RegistrationScored::ROUTING_KEY, "registration.scored");
+    assert_eq!(RegistrationSelected::ROUTING_KEY, "registration.selected");
+    assert_eq!(
+        RegistrationWaitlisted::ROUTING_KEY,
+        "registration.waitlisted"
+    );
 }
 
 #[test]
@@ -102,4 +108,77 @@ fn a_submitted_event_with_an_invalid_wave_or_id_is_refused() {
     json["wave"] = 1.into();
     json["registration_id"] = "not-an-id".into();
     assert!(serde_json::from_value::<RegistrationSubmitted>(json).is_err());
+}
+
+fn sample_score() -> ScoreExplanation {
+    ScoreExplanation {
+        total: 60,
+        parts: vec![
+            ScorePart {
+                rule: "employment.laid_off".into(),
+                points: 50,
+            },
+            ScorePart {
+                rule: "social_aid.none".into(),
+                points: 10,
+            },
+        ],
+    }
+}
+
+#[test]
+fn scoring_and_selection_events_round_trip_with_their_explanation() {
+    let (id, _) = id_and_registration();
+    let scored = RegistrationScored {
+        registration_id: id,
+        wave: Wave::FIRST,
+        scored_at: datetime!(2020-04-11 03:00:03 UTC),
+        score: sample_score(),
+    };
+    let json = serde_json::to_value(&scored).expect("json");
+    assert_eq!(json["scored_at"], "2020-04-11T03:00:03Z");
+    assert_eq!(json["score"]["total"], 60);
+    assert_eq!(json["score"]["parts"][0]["rule"], "employment.laid_off");
+    assert_eq!(json["score"]["parts"][1]["points"], 10);
+    assert_eq!(
+        serde_json::from_value::<RegistrationScored>(json).expect("parse"),
+        scored
+    );
+
+    let selected = RegistrationSelected {
+        registration_id: id,
+        wave: Wave::FIRST,
+        decided_at: datetime!(2020-04-20 00:00:00 UTC),
+        rank: 7,
+        score: sample_score(),
+    };
+    let json = serde_json::to_value(&selected).expect("json");
+    assert_eq!(json["rank"], 7);
+    assert_eq!(json["decided_at"], "2020-04-20T00:00:00Z");
+    assert_eq!(
+        serde_json::from_value::<RegistrationSelected>(json).expect("parse"),
+        selected
+    );
+
+    let waitlisted = RegistrationWaitlisted {
+        registration_id: id,
+        wave: Wave::FIRST,
+        decided_at: datetime!(2020-04-20 00:00:00 UTC),
+        rank: 164_001,
+        score: sample_score(),
+    };
+    let json = serde_json::to_value(&waitlisted).expect("json");
+    assert_eq!(json["rank"], 164_001);
+    assert_eq!(
+        serde_json::from_value::<RegistrationWaitlisted>(json).expect("parse"),
+        waitlisted
+    );
+}
+
+#[test]
+fn the_kk_cap_rejection_reason_is_named_in_snake_case() {
+    assert_eq!(
+        serde_json::to_value(RejectionReason::KkCapReached).expect("json"),
+        "kk_cap_reached"
+    );
 }

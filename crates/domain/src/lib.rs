@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod eligibility;
 mod error;
 pub mod events;
 mod fields;
@@ -12,6 +13,7 @@ pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod verification;
+pub mod wave_state;
 
 pub use error::{FieldError, ValidationErrors};
 pub use fields::{
@@ -29,3 +31,4 @@ pub use verification::{
     CheckOutcome, Decision, EducationCheck, IdentityCheck, Occupation, Registry, WelfareCheck,
     decide, decide_on_identity,
 };
+pub use wave_state::{InvalidWaveTransition, WaveState};

@@ -5,8 +5,9 @@
 //!
 //! ```text
 //! queued → verifying → verified → scored → selected | waitlisted
-//!              └──────────────────────┴──→ rejected(reason)
+//!              └────────────┴─────────┴──→ rejected(reason)
 //! rejected(identity_not_found | identity_mismatch) → verifying   (reopen)
+//! waitlisted → scored                                 (rejoin, next wave)
 //! ```
 //!
 //! A submission whose identity Dukcapil does not confirm holds no place: the
@@ -38,6 +39,9 @@ pub enum RejectionReason {
     InEducation,
     IneligibleOccupation,
     Duplicate,
+    /// The family card (KK) already has its lifetime maximum of members
+    /// selected.
+    KkCapReached,
 }
 
 /// An allowed change of state; `reason` is set exactly when `to` is
@@ -84,6 +88,8 @@ pub enum InvalidTransition {
     },
     #[error("only a registration rejected for its identity can be reopened")]
     NotReopenable,
+    #[error("only a waitlisted registration can re-join a wave")]
+    NotRejoinable,
 }
 
 /// A status or reason name that is not one of ours.
@@ -91,6 +97,12 @@ pub enum InvalidTransition {
 #[error("unknown {kind} name")]
 pub struct UnknownName {
     kind: &'static str,
+}
+
+impl UnknownName {
+    pub(crate) fn new(kind: &'static str) -> Self {
+        Self { kind }
+    }
 }
 
 impl RegistrationStatus {
@@ -130,14 +142,15 @@ impl RegistrationStatus {
             (self, to),
             (Queued, Verifying)
                 | (Verifying, Verified | Rejected)
-                | (Verified, Scored)
+                | (Verified, Scored | Rejected)
                 | (Scored, Selected | Waitlisted | Rejected)
         )
     }
 
     /// Checks the move to `to`. Allowed: queued→verifying,
     /// verifying→verified, verifying→rejected, verified→scored,
-    /// scored→selected|waitlisted|rejected. A reason is required for, and
+    /// verified→rejected (ineligible), scored→selected|waitlisted|rejected
+    /// (the KK cap at selection). A reason is required for, and
     /// only for, a move to rejected.
     pub fn transition(
         self,
@@ -177,19 +190,36 @@ impl RegistrationStatus {
     }
 }
 
+impl RegistrationStatus {
+    /// A waitlisted applicant re-joining the next open wave keeps their
+    /// verification and score: `waitlisted → scored`. Whether they still
+    /// may (once per applicant) is the store's to check.
+    pub fn rejoin(self) -> Result<Transition, InvalidTransition> {
+        match self {
+            Self::Waitlisted => Ok(Transition {
+                from: self,
+                to: Self::Scored,
+                reason: None,
+            }),
+            _ => Err(InvalidTransition::NotRejoinable),
+        }
+    }
+}
+
 impl RejectionReason {
     /// Whether the submission failed the identity check: it holds no place.
     pub fn is_identity_failure(self) -> bool {
         matches!(self, Self::IdentityNotFound | Self::IdentityMismatch)
     }
 
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::IdentityNotFound,
         Self::IdentityMismatch,
         Self::Under18,
         Self::InEducation,
         Self::IneligibleOccupation,
         Self::Duplicate,
+        Self::KkCapReached,
     ];
 
     /// The snake_case name, as stored and as shown by the API.
@@ -201,6 +231,7 @@ impl RejectionReason {
             Self::InEducation => "in_education",
             Self::IneligibleOccupation => "ineligible_occupation",
             Self::Duplicate => "duplicate",
+            Self::KkCapReached => "kk_cap_reached",
         }
     }
 }
@@ -256,8 +287,8 @@ mod tests {
     }
 
     #[test]
-    fn rejection_is_allowed_from_verifying_and_scored_with_a_reason() {
-        for from in [Verifying, Scored] {
+    fn rejection_is_allowed_from_verifying_verified_and_scored_with_a_reason() {
+        for from in [Verifying, Verified, Scored] {
             let t = from
                 .transition(Rejected, Some(RejectionReason::Duplicate))
                 .expect("allowed");
@@ -287,6 +318,7 @@ mod tests {
             (Verifying, Verified),
             (Verifying, Rejected),
             (Verified, Scored),
+            (Verified, Rejected),
             (Scored, Selected),
             (Scored, Waitlisted),
             (Scored, Rejected),
@@ -339,6 +371,19 @@ mod tests {
             }
         }
         assert_eq!(Rejected.reopen(None), Err(InvalidTransition::NotReopenable));
+    }
+
+    #[test]
+    fn only_a_waitlisted_registration_can_rejoin_and_it_becomes_scored() {
+        for status in RegistrationStatus::ALL {
+            let rejoined = status.rejoin();
+            if status == Waitlisted {
+                let t = rejoined.expect("rejoinable");
+                assert_eq!((t.from(), t.to(), t.reason()), (Waitlisted, Scored, None));
+            } else {
+                assert_eq!(rejoined, Err(InvalidTransition::NotRejoinable));
+            }
+        }
     }
 
     #[test]

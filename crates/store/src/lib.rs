@@ -1,13 +1,18 @@
 #![doc = include_str!("../README.md")]
 
+mod announce;
 mod config;
 mod crypto;
 mod error;
+mod explain;
 mod migrate;
 mod model;
 mod outbox;
 mod registrations;
+mod rejoin;
 mod schema;
+mod scoring;
+mod selection;
 mod settings;
 mod store;
 #[cfg(feature = "testing")]
@@ -15,15 +20,22 @@ pub mod testing;
 mod tls;
 mod transitions;
 mod verifications;
+mod waves;
 
+pub use announce::Decision;
 pub use config::StoreConfig;
 pub use crypto::DataKey;
 pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
+pub use explain::{Explanation, Funnel};
 pub use migrate::migrate;
 pub use model::{
     CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,
 };
+pub use rejoin::Rejoin;
+pub use scoring::{ScoreRecord, ScoringInput};
+pub use selection::{SelectionCounts, SelectionOutcome};
 pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
 pub use transitions::{Change, apply_transitions};
+pub use waves::{NewWave, WaveChangeError, WaveRecord};

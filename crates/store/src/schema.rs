@@ -9,6 +9,13 @@ diesel::table! {
         opens_at -> Timestamptz,
         closes_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        state -> Text,
+        email_verification_required -> Bool,
+        selected_at -> Nullable<Timestamptz>,
+        announced_rank -> Int4,
+        selected_count -> Int4,
+        waitlisted_count -> Int4,
+        kk_rejected_count -> Int4,
     }
 }
 
@@ -32,6 +39,11 @@ diesel::table! {
         submitted_at -> Timestamptz,
         updated_at -> Timestamptz,
         submission_hash -> Nullable<Bytea>,
+        score -> Nullable<Int4>,
+        score_parts -> Nullable<Jsonb>,
+        rank -> Nullable<Int4>,
+        decided_at -> Nullable<Timestamptz>,
+        rejoined_from -> Nullable<Int4>,
     }
 }
 

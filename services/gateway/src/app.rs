@@ -25,6 +25,7 @@ use crate::fallback::{method_not_allowed, not_found};
 use crate::metrics::IntakeMetrics;
 use crate::state::AppState;
 use crate::status::StatusSource;
+use crate::waves::{OpenWaves, WaveGate};
 use crate::{openapi, routes};
 
 /// How often the intake queue's depth is sampled for drain estimates.
@@ -65,11 +66,21 @@ impl Application {
             shutdown.clone(),
         );
 
+        let waves = WaveGate::new(OpenWaves::fixed(
+            settings.intake.open_waves_min..=settings.intake.open_waves_max,
+            default_wave,
+        ));
+        if let Some(config) = store_config(&settings)? {
+            waves.follow(
+                config,
+                Duration::from_millis(settings.intake.waves_poll_ms.max(100)),
+                shutdown.clone(),
+            );
+        }
         let state = web::Data::new(AppState {
             bus: bus.clone(),
             identity,
-            default_wave,
-            open_waves: settings.intake.open_waves_min..=settings.intake.open_waves_max,
+            waves,
             max_body_bytes: settings.http.max_body_bytes,
             body_timeout: Duration::from_millis(settings.http.body_timeout_ms),
             publish_timeout: settings.publish_timeout(),

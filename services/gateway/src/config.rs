@@ -71,9 +71,13 @@ impl Default for HttpSettings {
 pub struct IntakeSettings {
     /// Wave a registration joins when it names none.
     pub default_wave: u32,
-    /// Waves accepted by this gateway, inclusive range.
+    /// Waves accepted by this gateway, inclusive range, while the waves
+    /// table is not available (no database, not read yet, or empty).
     pub open_waves_min: u32,
     pub open_waves_max: u32,
+    /// How often the waves table is read, in ms: a wave opened or closed by
+    /// an operator takes effect within this interval.
+    pub waves_poll_ms: u64,
 }
 
 impl Default for IntakeSettings {
@@ -82,6 +86,7 @@ impl Default for IntakeSettings {
             default_wave: 1,
             open_waves_min: 1,
             open_waves_max: 1,
+            waves_poll_ms: 2_000,
         }
     }
 }

@@ -4,17 +4,18 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use lonjak_domain::{IdentityKey, Wave};
+use lonjak_domain::IdentityKey;
 
 use crate::broker::{BusSlot, QueueGauge};
 use crate::metrics::IntakeMetrics;
 use crate::status::StatusSource;
+use crate::waves::WaveGate;
 
 pub struct AppState {
     pub bus: BusSlot,
     pub identity: IdentityKey,
-    pub default_wave: Wave,
-    pub open_waves: std::ops::RangeInclusive<u32>,
+    /// The waves open now (followed from the waves table).
+    pub waves: WaveGate,
     pub max_body_bytes: usize,
     /// Deadline for the whole body to arrive.
     pub body_timeout: Duration,

@@ -1,8 +1,16 @@
-//! `lonjak-ops`: migrations, topology and dead-letter replay for operators.
+//! `lonjak-ops`: migrations, topology, dead-letter replay, waves, selection
+//! and explanations for operators.
+
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use lonjak_bus::{Bus, BusSettings, WorkQueue, dlq};
+use lonjak_domain::{RegistrationId, Wave, WaveState};
+use lonjak_ops::{announce, report};
+use lonjak_store::{NewWave, Rejoin, SelectionOutcome, Store, StoreConfig};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// The operator's command line. Connection settings come from the same
 /// environment variables as the services.
@@ -37,6 +45,58 @@ enum Command {
     /// Dead letters of one work queue.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Create, open, close and list waves.
+    #[command(subcommand)]
+    Wave(WaveCommand),
+    /// Select a closed wave (rank, quota, KK cap, inside PostgreSQL), then
+    /// announce every decision. Safe to run again: it resumes.
+    Select {
+        #[arg(long)]
+        wave: u32,
+        /// Sort memory PostgreSQL may use for the ranking.
+        #[arg(long, default_value = "256MB")]
+        work_mem: String,
+        /// Events published (and confirmed) per page of the announcement.
+        #[arg(long, default_value_t = 5_000)]
+        page: u32,
+    },
+    /// Print a registration's score, its parts, rank and decision.
+    Explain { registration_id: String },
+    /// Counts per state of a wave, with the gateway's accepted count.
+    Funnel {
+        #[arg(long)]
+        wave: u32,
+        /// The gateway's metrics (its ops listener).
+        #[arg(long, default_value = "http://127.0.0.1:9100/metrics")]
+        gateway_metrics: String,
+    },
+    /// Move a waitlisted applicant into the next open wave (once).
+    Rejoin { registration_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum WaveCommand {
+    /// Create a wave, planned (not open yet).
+    Create {
+        wave: u32,
+        #[arg(long)]
+        quota: u32,
+        /// RFC 3339; default now.
+        #[arg(long)]
+        opens_at: Option<String>,
+        /// RFC 3339; default: until closed.
+        #[arg(long)]
+        closes_at: Option<String>,
+        /// Applicants must have verified their email to be selected.
+        #[arg(long)]
+        email_verification_required: bool,
+    },
+    /// Open a planned wave for registrations.
+    Open { wave: u32 },
+    /// Close an open wave (gateways refuse it within their poll interval).
+    Close { wave: u32 },
+    /// Every wave.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,8 +189,178 @@ async fn main() -> anyhow::Result<()> {
             );
             bus.close().await;
         }
+        Command::Wave(ref command) => wave_command(&cli, command).await?,
+        Command::Select {
+            wave,
+            ref work_mem,
+            page,
+        } => select(&cli, wave_number(wave)?, work_mem, page).await?,
+        Command::Explain {
+            ref registration_id,
+        } => {
+            let id = parse_id(registration_id)?;
+            let store = store(&cli).await?;
+            match store
+                .explain(&id)
+                .await
+                .context("reading the registration")?
+            {
+                Some(explanation) => print!("{}", report::explanation(&explanation)),
+                None => anyhow::bail!("no registration {id}"),
+            }
+        }
+        Command::Funnel {
+            wave,
+            ref gateway_metrics,
+        } => {
+            let store = store(&cli).await?;
+            let funnel = store.funnel(wave_number(wave)?).await.context("counting")?;
+            let accepted = gateway_accepted(gateway_metrics).await;
+            print!("{}", report::funnel(wave, &funnel, accepted));
+        }
+        Command::Rejoin {
+            ref registration_id,
+        } => {
+            let id = parse_id(registration_id)?;
+            let store = store(&cli).await?;
+            match store.rejoin_next_wave(&id).await.context("re-joining")? {
+                Rejoin::Rejoined { from, to } => {
+                    println!("{id} moved from wave {from} to wave {to}")
+                }
+                other => anyhow::bail!("{id} cannot re-join: {other:?}"),
+            }
+        }
     }
     Ok(())
+}
+
+/// Selection and announcement can take minutes on millions of applicants;
+/// the services' 10 s query bound is for request paths.
+const OPS_QUERY_TIMEOUT: Duration = Duration::from_secs(900);
+
+async fn store(cli: &Cli) -> anyhow::Result<Store> {
+    let mut config = StoreConfig::without_personal_data(cli.database_url.clone());
+    config.query_timeout = OPS_QUERY_TIMEOUT;
+    config.max_connections = 2;
+    Store::connect(config)
+        .await
+        .context("connecting to the database")
+}
+
+fn wave_number(n: u32) -> anyhow::Result<Wave> {
+    Wave::new(n).map_err(|e| anyhow::anyhow!("wave {n}: {e}"))
+}
+
+fn parse_id(value: &str) -> anyhow::Result<RegistrationId> {
+    RegistrationId::parse(value.trim()).map_err(|e| anyhow::anyhow!("registration id: {e}"))
+}
+
+fn parse_time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<OffsetDateTime>> {
+    value
+        .map(|v| {
+            OffsetDateTime::parse(v, &Rfc3339).with_context(|| format!("{flag}: not RFC 3339"))
+        })
+        .transpose()
+}
+
+async fn wave_command(cli: &Cli, command: &WaveCommand) -> anyhow::Result<()> {
+    let store = store(cli).await?;
+    let moved = match command {
+        WaveCommand::Create {
+            wave,
+            quota,
+            opens_at,
+            closes_at,
+            email_verification_required,
+        } => {
+            let new = NewWave {
+                number: wave_number(*wave)?,
+                quota: *quota,
+                opens_at: parse_time(opens_at.as_deref(), "--opens-at")?,
+                closes_at: parse_time(closes_at.as_deref(), "--closes-at")?,
+                email_verification_required: *email_verification_required,
+            };
+            store.create_wave(&new).await?
+        }
+        WaveCommand::Open { wave } => {
+            store
+                .move_wave(wave_number(*wave)?, WaveState::Open)
+                .await?
+        }
+        WaveCommand::Close { wave } => {
+            store
+                .move_wave(wave_number(*wave)?, WaveState::Closed)
+                .await?
+        }
+        WaveCommand::List => {
+            print!("{}", report::waves(&store.waves().await?));
+            return Ok(());
+        }
+    };
+    println!("wave {} is {}", moved.number, moved.state);
+    Ok(())
+}
+
+async fn select(cli: &Cli, wave: Wave, work_mem: &str, page: u32) -> anyhow::Result<()> {
+    let store = store(cli).await?;
+    let started = std::time::Instant::now();
+    let counts = match store.select_wave(wave, Some(work_mem)).await? {
+        SelectionOutcome::Decided(counts) => {
+            println!(
+                "wave {wave} selected in {:.1} s: {} selected, {} waitlisted, {} rejected (KK cap)",
+                started.elapsed().as_secs_f64(),
+                counts.selected,
+                counts.waitlisted,
+                counts.rejected
+            );
+            counts
+        }
+        SelectionOutcome::AlreadyDecided(counts) => {
+            println!(
+                "wave {wave} was selected before: {} selected, {} waitlisted, {} rejected (KK cap); resuming its announcement",
+                counts.selected, counts.waitlisted, counts.rejected
+            );
+            counts
+        }
+    };
+    let bus = connect(cli).await?;
+    let announced = announce::announce(&store, &bus, wave, page, None).await;
+    bus.close().await;
+    let announced = announced?;
+    println!(
+        "{} event(s) published in this run, {} decision(s) in all; wave {wave} {} ({:.1} s in all)",
+        announced.published,
+        counts.selected + counts.waitlisted + counts.rejected,
+        if announced.finished {
+            "announced"
+        } else {
+            "not fully announced yet"
+        },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `lonjak_intake_requests_total{outcome="accepted"}` from the gateway's
+/// metrics, if it answers.
+async fn gateway_accepted(url: &str) -> Option<u64> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .ok()?;
+    let body = client.get(url).send().await.ok()?.text().await.ok()?;
+    accepted_in(&body)
+}
+
+fn accepted_in(metrics: &str) -> Option<u64> {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("lonjak_intake_requests_total{") && l.contains("outcome=\"accepted\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .reduce(|a, b| a + b)
 }
 
 /// The `bus.*` section, through the settings loader every service uses:
@@ -164,6 +394,25 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory as _;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_accepted_count_is_read_from_the_gateway_metrics() {
+        let metrics = "# HELP x\nlonjak_intake_requests_total{outcome=\"accepted\"} 42\n\
+                       lonjak_intake_requests_total{outcome=\"invalid\"} 7\n";
+        assert_eq!(accepted_in(metrics), Some(42));
+        assert_eq!(accepted_in("nothing"), None);
+    }
+
+    #[test]
+    fn wave_commands_take_one_wave_each() {
+        let cli = Cli::try_parse_from(["lonjak-ops", "wave", "close", "2"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Wave(WaveCommand::Close { wave: 2 })
+        ));
+        assert!(Cli::try_parse_from(["lonjak-ops", "wave", "create", "2"]).is_err());
+        assert!(Cli::try_parse_from(["lonjak-ops", "select"]).is_err());
     }
 
     #[test]

@@ -1,25 +1,19 @@
 //! From body bytes to a valid registration, or a 4xx refusal: the whole
 //! decoding and validation of a request, with no I/O (property-tested).
 
-use std::ops::RangeInclusive;
-
-use lonjak_domain::{Registration, Wave};
+use lonjak_domain::Registration;
 use time::Date;
 
 use super::{Decoded, Refusal, decode};
 use crate::metrics::Outcome;
 use crate::problem::{FieldProblem, Problem};
+use crate::waves::OpenWaves;
 
 /// Decodes and validates a body submitted on `today`. Every problem found
 /// (unknown fields, invalid fields) is named in one 422.
-pub fn validate(
-    body: &[u8],
-    today: Date,
-    default_wave: Wave,
-    open_waves: &RangeInclusive<u32>,
-) -> Result<Registration, Refusal> {
+pub fn validate(body: &[u8], today: Date, open_waves: &OpenWaves) -> Result<Registration, Refusal> {
     let Decoded { request, unknown } = decode(body)?;
-    let registration = match Registration::parse(&request, today, default_wave) {
+    let registration = match Registration::parse(&request, today, open_waves.default_wave()) {
         Ok(registration) if unknown.is_empty() => registration,
         Ok(_) => return Err((Outcome::invalid, Problem::invalid(unknown))),
         Err(errors) => {
@@ -29,14 +23,13 @@ pub fn validate(
         }
     };
     let wave = registration.wave();
-    if !open_waves.contains(&wave.get()) {
+    if !open_waves.contains(wave) {
         let problem = FieldProblem {
             field: "wave".to_owned(),
             rule: "open".to_owned(),
             message: format!(
-                "wave {wave} is not open for registration (open: {}–{})",
-                open_waves.start(),
-                open_waves.end()
+                "wave {wave} is not open for registration (open: {})",
+                open_waves.describe()
             ),
         };
         return Err((Outcome::invalid, Problem::invalid(vec![problem])));

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use lonjak_domain::Wave;
+
+use crate::waves::OpenWaves;
 use lonjak_domain::testing::{SAMPLE_TODAY, sample_request};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -24,8 +26,8 @@ const KNOWN: [&str; 9] = [
 ];
 
 fn check(body: &[u8]) -> Result<(), TestCaseError> {
-    let open = 1..=3;
-    if let Err((_, problem)) = validate(body, SAMPLE_TODAY, Wave::FIRST, &open) {
+    let open = OpenWaves::fixed(1..=3, Wave::FIRST);
+    if let Err((_, problem)) = validate(body, SAMPLE_TODAY, &open) {
         prop_assert!(
             matches!(problem.status, 400 | 422),
             "status {}",
@@ -108,8 +110,8 @@ proptest! {
         let mut body = valid_body(i);
         body.insert(extra.clone(), value);
         let bytes = serde_json::to_vec(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let open = 1..=3;
-        let refused = validate(&bytes, SAMPLE_TODAY, Wave::FIRST, &open);
+        let open = OpenWaves::fixed(1..=3, Wave::FIRST);
+        let refused = validate(&bytes, SAMPLE_TODAY, &open);
         let Err((_, problem)) = refused else {
             return Err(TestCaseError::fail("accepted a body with an unknown field"));
         };
@@ -120,7 +122,7 @@ proptest! {
     #[test]
     fn valid_bodies_are_accepted(i in 0u64..1_000_000) {
         let bytes = serde_json::to_vec(&valid_body(i)).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let open = 1..=3;
-        prop_assert!(validate(&bytes, SAMPLE_TODAY, Wave::FIRST, &open).is_ok());
+        let open = OpenWaves::fixed(1..=3, Wave::FIRST);
+        prop_assert!(validate(&bytes, SAMPLE_TODAY, &open).is_ok());
     }
 }

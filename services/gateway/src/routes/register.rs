@@ -84,7 +84,7 @@ async fn accept(
     let body = read_body(req, payload, state.max_body_bytes, state.body_timeout).await?;
     let now = OffsetDateTime::now_utc();
     let today = lonjak_domain::submission_date(now);
-    let registration = validate(&body, today, state.default_wave, &state.open_waves)?;
+    let registration = validate(&body, today, &state.waves.current())?;
     let wave = registration.wave();
 
     let id = RegistrationId::derive(&state.identity, registration.nik(), wave);

@@ -13,3 +13,4 @@ mod slow_clients;
 mod status;
 mod strict;
 mod unconfirmed;
+mod waves;

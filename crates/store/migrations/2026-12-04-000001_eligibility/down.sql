@@ -1,0 +1,16 @@
+DROP INDEX registrations_selected_kk_idx;
+DROP INDEX registrations_wave_rank_idx;
+ALTER TABLE registrations
+    DROP COLUMN rejoined_from,
+    DROP COLUMN decided_at,
+    DROP COLUMN rank,
+    DROP COLUMN score_parts,
+    DROP COLUMN score;
+ALTER TABLE waves
+    DROP COLUMN kk_rejected_count,
+    DROP COLUMN waitlisted_count,
+    DROP COLUMN selected_count,
+    DROP COLUMN announced_rank,
+    DROP COLUMN selected_at,
+    DROP COLUMN email_verification_required,
+    DROP COLUMN state;

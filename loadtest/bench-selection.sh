@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Selection benchmark: COUNT scored applicants (a realistic mix) seeded with
+# COPY into a database of its own, one closed wave with QUOTA places, then
+# `lonjak-ops select --wave 1` (ranking, quota, KK cap and history inside
+# PostgreSQL, then one event per applicant published in confirmed pages),
+# timed, with PostgreSQL's peak memory sampled meanwhile. Run it alone: it
+# takes both cores and publishes COUNT events.
+#
+#   loadtest/bench-selection.sh                  2,000,000 applicants, quota 164,000
+#   COUNT=200000 QUOTA=16400 loadtest/bench-selection.sh
+#
+# Environment (defaults in brackets): COUNT [2000000] QUOTA [164000]
+#   WORK_MEM [256MB] PAGE [5000] (events per confirmed page)
+# Uses a bus prefix and a database of its own, both removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[bench-selection] %s\n' "$*" >&2; }
+
+COUNT=${COUNT:-2000000}
+QUOTA=${QUOTA:-164000}
+WORK_MEM=${WORK_MEM:-256MB}
+PAGE=${PAGE:-5000}
+
+scripts/services.sh >/dev/null
+stamp=$(date +%s)
+db="lonjak_bench_sel_${stamp}"
+prefix="s$(printf '%016x' "$stamp")."
+admin_url=${ADMIN_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
+url="postgres://postgres:postgres@127.0.0.1:5432/${db}"
+export LONJAK_DATABASE__URL=$url LONJAK_BUS__PREFIX=$prefix RUST_LOG=warn
+bin=target/release
+out=$(mktemp -d)
+sampler=
+cleanup() {
+  [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
+  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS ${db} WITH (FORCE)" >/dev/null 2>&1 || true
+  for q in $(rabbitmqctl -q list_queues name 2>/dev/null | grep -F "$prefix" || true); do
+    rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+  done
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+say "building (release)"
+cargo build --release --quiet --bin lonjak-ops
+psql -q "$admin_url" -c "CREATE DATABASE ${db}"
+"$bin/lonjak-ops" migrate >/dev/null
+"$bin/lonjak-ops" topology >/dev/null
+"$bin/lonjak-ops" wave create 1 --quota "$QUOTA" >/dev/null
+"$bin/lonjak-ops" wave open 1 >/dev/null
+
+say "seeding $COUNT scored applicants with COPY"
+# Employment: 20 % laid off, 25 % furloughed, 20 % micro business, 25 % job
+# seekers, 10 % employed; 30 % receive social aid; families of one to three
+# (about 1.5 M KKs); submissions spread over four days. Scores follow the
+# default weights; parts as the worker stores them.
+seed_sql="
+COPY (
+  SELECT md5(i::text) AS id, 1 AS wave_id,
+         sha256(('nik' || i)::bytea) AS nik_hash,
+         sha256(('kk' || (i * 3 / 4))::bytea) AS kk_hash,
+         '\\x00'::bytea, '\\x00'::bytea, 'x', 'x', 'x', DATE '1990-01-01',
+         e.status, false, 'scored',
+         CASE WHEN aid THEN 'pkh' END,
+         TIMESTAMPTZ '2020-04-11 00:00+07' + (i * interval '172 milliseconds'),
+         e.points + CASE WHEN aid THEN 0 ELSE 5 END,
+         jsonb_build_array(
+           jsonb_build_object('rule', 'employment.' || e.status, 'points', e.points),
+           CASE WHEN aid THEN '{\"rule\":\"social_aid.receiving\",\"points\":0}'::jsonb
+                ELSE '{\"rule\":\"social_aid.none\",\"points\":5}'::jsonb END)
+    FROM generate_series(1, ${COUNT}) AS i,
+         LATERAL (SELECT (hashtext(i::text) & 1023) % 100 AS p,
+                         (hashtext('aid' || i) & 1023) % 10 < 3 AS aid) h,
+         LATERAL (SELECT CASE WHEN p < 20 THEN 'laid_off' WHEN p < 45 THEN 'furloughed'
+                              WHEN p < 65 THEN 'micro_business_lost_income'
+                              WHEN p < 90 THEN 'job_seeker' ELSE 'employed' END AS status,
+                         CASE WHEN p < 20 THEN 50 WHEN p < 45 THEN 40 WHEN p < 65 THEN 30
+                              WHEN p < 90 THEN 20 ELSE 10 END AS points) e
+) TO STDOUT"
+seed_start=$(date +%s.%N)
+psql -q "$url" -c "$seed_sql" | psql -q "$url" -c "COPY registrations (id, wave_id, nik_hash, kk_hash,
+  nik_ciphertext, kk_ciphertext, full_name, email, phone, birth_date, employment_status,
+  in_education, status, social_aid_programme, submitted_at, score, score_parts) FROM STDIN"
+psql -q "$url" -c "ANALYZE registrations"
+say "seeded in $(echo "$(date +%s.%N) - $seed_start" | bc) s"
+"$bin/lonjak-ops" wave close 1 >/dev/null
+
+# PostgreSQL's memory: every 100 ms, the sum of its processes' proportional
+# set size (PSS counts each shared page once, split among the processes that
+# map it, so shared buffers are not counted once per backend).
+sample() {
+  local peak=0 pss
+  while :; do
+    pss=0
+    for pid in $(pgrep -x postgres || pgrep -f 'postgres:' || true); do
+      v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+      pss=$((pss + ${v:-0}))
+    done
+    [ "$pss" -gt "$peak" ] && peak=$pss && echo "$peak" >"$out/peak"
+    sleep 0.1
+  done
+}
+sample &
+sampler=$!
+baseline=$(sleep 0.5; cat "$out/peak" 2>/dev/null || echo 0)
+
+say "select --wave 1 (quota $QUOTA, work_mem $WORK_MEM, pages of $PAGE)"
+start=$(date +%s.%N)
+"$bin/lonjak-ops" select --wave 1 --work-mem "$WORK_MEM" --page "$PAGE" | tee "$out/select.log" >&2
+wall=$(echo "$(date +%s.%N) - $start" | bc)
+kill "$sampler" 2>/dev/null || true
+sampler=
+peak=$(cat "$out/peak")
+
+published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notifier" '$1 == q {print $2}')
+psql -qtA "$url" -c "SELECT status, count(*) FROM registrations GROUP BY status ORDER BY 1" >"$out/counts"
+echo "applicants ${COUNT}, quota ${QUOTA}"
+echo "decisions: $(tr '\n' ' ' <"$out/counts")"
+echo "events in the notifier queue: ${published}"
+echo "wall time of select (decide + announce): ${wall} s"
+echo "PostgreSQL PSS: ${baseline} kB before, peak ${peak} kB during (all its processes)"

@@ -1,0 +1,452 @@
+//! Waves, selection, announcement and re-joining against the real
+//! PostgreSQL (fresh database per test) and RabbitMQ (random prefix).
+
+// Test code: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Bytea, Int4, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use lonjak_bus::{Bus, BusSettings, WorkQueue};
+use lonjak_domain::eligibility::{RankKey, rank_order};
+use lonjak_domain::{RegistrationId, RegistrationStatus, Wave, WaveState};
+use lonjak_ops::announce::announce;
+use lonjak_store::testing::TestDatabase;
+use lonjak_store::{NewWave, Rejoin, SelectionCounts, SelectionOutcome, Store, StoreConfig};
+use time::{Duration, OffsetDateTime};
+
+/// One scored applicant to seed: id byte, KK byte, score, seconds after the
+/// first submission.
+#[derive(Debug, Clone, Copy)]
+struct Seed {
+    id: u8,
+    kk: u8,
+    score: i32,
+    at: i64,
+}
+
+const fn s(id: u8, kk: u8, score: i32, at: i64) -> Seed {
+    Seed { id, kk, score, at }
+}
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_586_563_200).unwrap()
+}
+
+fn id_of(byte: u8) -> RegistrationId {
+    RegistrationId::from_bytes([byte; 16])
+}
+
+struct Env {
+    db: TestDatabase,
+    store: Store,
+}
+
+async fn env() -> Env {
+    let db = TestDatabase::create().await;
+    let store = Store::connect(StoreConfig::without_personal_data(db.url.clone()))
+        .await
+        .unwrap();
+    Env { db, store }
+}
+
+impl Env {
+    async fn raw(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.db.url).await.unwrap()
+    }
+
+    /// A wave with `quota`, moved to `state` through the real commands' path.
+    async fn wave(&self, n: u32, quota: u32, state: WaveState) -> Wave {
+        let wave = Wave::new(n).unwrap();
+        self.store
+            .create_wave(&NewWave {
+                number: wave,
+                quota,
+                opens_at: None,
+                closes_at: None,
+                email_verification_required: false,
+            })
+            .await
+            .unwrap();
+        for step in [WaveState::Open, WaveState::Closed] {
+            if state == WaveState::Planned
+                || (state == WaveState::Open && step == WaveState::Closed)
+            {
+                break;
+            }
+            self.store.move_wave(wave, step).await.unwrap();
+        }
+        wave
+    }
+
+    /// Scored applicants in `wave`, inserted the way a scoring run leaves them.
+    async fn seed(&self, wave: Wave, seeds: &[Seed], status: &str) {
+        let ids: Vec<String> = seeds.iter().map(|s| id_of(s.id).to_string()).collect();
+        let niks: Vec<Vec<u8>> = seeds
+            .iter()
+            .map(|s| {
+                let mut h = [s.id; 32];
+                h[0] = u8::try_from(wave.get()).unwrap();
+                h.to_vec()
+            })
+            .collect();
+        let kks: Vec<Vec<u8>> = seeds.iter().map(|s| [s.kk; 32].to_vec()).collect();
+        let scores: Vec<i32> = seeds.iter().map(|s| s.score).collect();
+        let ats: Vec<OffsetDateTime> = seeds
+            .iter()
+            .map(|s| t0() + Duration::seconds(s.at))
+            .collect();
+        diesel::sql_query(
+            "INSERT INTO registrations (id, wave_id, nik_hash, kk_hash, nik_ciphertext, kk_ciphertext,
+                 full_name, email, phone, birth_date, employment_status, in_education, status,
+                 submitted_at, score, score_parts)
+             SELECT v.id, $1, v.nik, v.kk, '\\x00', '\\x00', 'x', 'x', 'x', '1990-01-01',
+                    'laid_off', false, $7, v.at, v.score,
+                    jsonb_build_array(jsonb_build_object('rule', 'employment.laid_off', 'points', v.score))
+               FROM unnest($2::text[], $3::bytea[], $4::bytea[], $5::int4[], $6::timestamptz[])
+                    AS v(id, nik, kk, score, at)",
+        )
+        .bind::<Int4, _>(i32::try_from(wave.get()).unwrap())
+        .bind::<Array<Text>, _>(ids)
+        .bind::<Array<Bytea>, _>(niks)
+        .bind::<Array<Bytea>, _>(kks)
+        .bind::<Array<Int4>, _>(scores)
+        .bind::<Array<Timestamptz>, _>(ats)
+        .bind::<Text, _>(status)
+        .execute(&mut self.raw().await)
+        .await
+        .unwrap();
+    }
+
+    /// Every decided registration of `wave`: (id, status, reason, rank).
+    async fn decisions(&self, wave: Wave) -> Vec<(String, String, Option<String>, Option<i32>)> {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            id: String,
+            #[diesel(sql_type = Text)]
+            status: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+            reason: Option<String>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
+            rank: Option<i32>,
+        }
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT id, status, reason, rank FROM registrations WHERE wave_id = $1 ORDER BY id",
+        )
+        .bind::<Int4, _>(i32::try_from(wave.get()).unwrap())
+        .load(&mut self.raw().await)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|r| (r.id, r.status, r.reason, r.rank))
+            .collect()
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query(sql)
+            .get_result(&mut self.raw().await)
+            .await
+            .unwrap();
+        n.n
+    }
+
+    async fn selected_ids(&self, wave: Wave) -> Vec<RegistrationId> {
+        self.decisions(wave)
+            .await
+            .into_iter()
+            .filter(|d| d.1 == "selected")
+            .map(|d| RegistrationId::parse(&d.0).unwrap())
+            .collect()
+    }
+}
+
+/// Twelve applicants in distinct KKs with ties on score and on time.
+fn pool() -> Vec<Seed> {
+    vec![
+        s(0x10, 1, 55, 5),
+        s(0x20, 2, 55, 3),
+        s(0x0f, 3, 55, 3),
+        s(0x30, 4, 45, 0),
+        s(0x31, 5, 45, 0),
+        s(0x40, 6, 60, 9),
+        s(0x50, 7, 10, 1),
+        s(0x51, 8, 35, 2),
+        s(0x52, 9, 35, 2),
+        s(0x53, 10, 25, 4),
+        s(0x54, 11, 15, 8),
+        s(0x55, 12, 45, 1),
+    ]
+}
+
+fn expected_top(seeds: &[Seed], quota: usize) -> Vec<RegistrationId> {
+    let mut keys: Vec<RankKey> = seeds
+        .iter()
+        .map(|s| RankKey {
+            score: s.score,
+            submitted_at: t0() + Duration::seconds(s.at),
+            id: id_of(s.id),
+        })
+        .collect();
+    keys.sort_by(rank_order);
+    let mut top: Vec<RegistrationId> = keys.into_iter().take(quota).map(|k| k.id).collect();
+    top.sort();
+    top
+}
+
+#[tokio::test]
+async fn a_quota_smaller_than_the_pool_selects_exactly_the_expected_ids() {
+    let env = env().await;
+    let wave = env.wave(1, 5, WaveState::Closed).await;
+    env.seed(wave, &pool(), "scored").await;
+
+    let outcome = env.store.select_wave(wave, Some("8MB")).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        SelectionOutcome::Decided(SelectionCounts {
+            selected: 5,
+            waitlisted: 7,
+            rejected: 0
+        })
+    );
+    // 0x40 (60), then the 55s by time then id: 0x0f and 0x20 (both at 3 s,
+    // 0x0f the smaller id), 0x10 (5 s); then the 45s: 0x30 and 0x31 at 0 s
+    // (0x30 the smaller id) before 0x55 at 1 s.
+    let expected: Vec<RegistrationId> = [0x0f, 0x10, 0x20, 0x30, 0x40].map(id_of).to_vec();
+    assert_eq!(env.selected_ids(wave).await, expected);
+    assert_eq!(expected_top(&pool(), 5), expected);
+    let ranks: Vec<i32> = env
+        .decisions(wave)
+        .await
+        .iter()
+        .filter_map(|d| d.3)
+        .collect();
+    assert_eq!(ranks.len(), 12);
+    assert_eq!(
+        env.store.wave(wave).await.unwrap().unwrap().state,
+        WaveState::Selected
+    );
+}
+
+#[tokio::test]
+async fn running_selection_twice_changes_nothing() {
+    let env = env().await;
+    let wave = env.wave(1, 4, WaveState::Closed).await;
+    env.seed(wave, &pool(), "scored").await;
+    env.store.select_wave(wave, None).await.unwrap();
+    let before = env.decisions(wave).await;
+    let history = env.count("SELECT count(*) AS n FROM status_history").await;
+
+    let again = env.store.select_wave(wave, None).await.unwrap();
+
+    assert_eq!(
+        again,
+        SelectionOutcome::AlreadyDecided(SelectionCounts {
+            selected: 4,
+            waitlisted: 8,
+            rejected: 0
+        })
+    );
+    assert_eq!(env.decisions(wave).await, before);
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM status_history").await,
+        history
+    );
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_of_selection_then_a_rerun_gives_the_same_result() {
+    let crashed = env().await;
+    let clean = env().await;
+    let mut waves = Vec::new();
+    for env in [&crashed, &clean] {
+        let wave = env.wave(1, 6, WaveState::Closed).await;
+        env.seed(wave, &pool(), "scored").await;
+        waves.push(wave);
+    }
+
+    // Every applicant decided, the wave marked, then the session dies
+    // before the commit.
+    crashed.store.select_wave_and_crash(waves[0]).await.unwrap();
+    assert_eq!(
+        crashed
+            .count("SELECT count(*) AS n FROM registrations WHERE status <> 'scored'")
+            .await,
+        0,
+        "a crashed selection left decisions behind"
+    );
+    assert_eq!(
+        crashed.store.wave(waves[0]).await.unwrap().unwrap().state,
+        WaveState::Closed
+    );
+    crashed.store.select_wave(waves[0], None).await.unwrap();
+    clean.store.select_wave(waves[1], None).await.unwrap();
+
+    assert_eq!(
+        crashed.decisions(waves[0]).await,
+        clean.decisions(waves[1]).await
+    );
+    assert_eq!(
+        crashed.selected_ids(waves[0]).await,
+        expected_top(&pool(), 6)
+    );
+}
+
+#[tokio::test]
+async fn the_kk_cap_holds_within_a_wave_and_across_waves() {
+    let env = env().await;
+    // Wave 1: KK 7 has one member selected already.
+    let first = env.wave(1, 10, WaveState::Closed).await;
+    env.seed(first, &[s(0x01, 7, 50, 0)], "scored").await;
+    env.store.select_wave(first, None).await.unwrap();
+    // Wave 2: three more members of KK 7, the best-ranked of the wave, and
+    // two members of KK 8 (cap not reached) and others.
+    let second = env.wave(2, 3, WaveState::Closed).await;
+    let seeds = [
+        s(0x71, 7, 60, 0),
+        s(0x72, 7, 59, 0),
+        s(0x73, 7, 58, 0),
+        s(0x81, 8, 40, 0),
+        s(0x82, 8, 39, 0),
+        s(0x91, 9, 10, 0),
+    ];
+    env.seed(second, &seeds, "scored").await;
+
+    env.store.select_wave(second, None).await.unwrap();
+
+    let status = |d: &Vec<(String, String, Option<String>, Option<i32>)>, byte: u8| {
+        let id = id_of(byte).to_string();
+        let row = d.iter().find(|r| r.0 == id).unwrap();
+        (row.1.clone(), row.2.clone())
+    };
+    let d = env.decisions(second).await;
+    let rejected = (
+        String::from("rejected"),
+        Some(String::from("kk_cap_reached")),
+    );
+    assert_eq!(status(&d, 0x71), ("selected".to_owned(), None));
+    assert_eq!(status(&d, 0x72), rejected);
+    assert_eq!(status(&d, 0x73), rejected);
+    assert_eq!(status(&d, 0x81), ("selected".to_owned(), None));
+    assert_eq!(status(&d, 0x82), ("selected".to_owned(), None));
+    assert_eq!(status(&d, 0x91), ("waitlisted".to_owned(), None));
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM registrations WHERE status = 'selected' AND kk_hash = '\\x0707070707070707070707070707070707070707070707070707070707070707'").await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_member_past_the_cap_below_the_quota_line_is_waitlisted_while_the_kk_has_room() {
+    let env = env().await;
+    let wave = env.wave(1, 1, WaveState::Closed).await;
+    // KK 5: three members; only the first fits the quota of 1, so the KK
+    // holds one place and the others wait (the third is past the cap by
+    // position, but the KK is not full).
+    env.seed(
+        wave,
+        &[s(0x01, 5, 50, 0), s(0x02, 5, 40, 0), s(0x03, 5, 30, 0)],
+        "scored",
+    )
+    .await;
+    env.store.select_wave(wave, None).await.unwrap();
+    let statuses: Vec<String> = env.decisions(wave).await.into_iter().map(|d| d.1).collect();
+    assert_eq!(statuses, ["selected", "waitlisted", "waitlisted"]);
+}
+
+fn bus_settings() -> BusSettings {
+    BusSettings {
+        prefix: format!("test-{:08x}-", rand::random::<u32>()),
+        ..BusSettings::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_announcement_publishes_one_event_per_applicant_and_resumes_after_a_crash() {
+    let env = env().await;
+    let bus = Bus::connect(bus_settings().to_config()).await.unwrap();
+    let wave = env.wave(1, 5, WaveState::Closed).await;
+    env.seed(wave, &pool(), "scored").await;
+    env.store.select_wave(wave, None).await.unwrap();
+
+    // Two pages of 4 confirmed, then the command dies.
+    let first = announce(&env.store, &bus, wave, 4, Some(2)).await.unwrap();
+    let cursor = env.store.wave(wave).await.unwrap().unwrap().announced_rank;
+    let rest = announce(&env.store, &bus, wave, 4, None).await.unwrap();
+    let again = announce(&env.store, &bus, wave, 4, None).await.unwrap();
+
+    assert_eq!((first.published, first.finished, cursor), (8, false, 8));
+    assert_eq!((rest.published, rest.finished), (4, true));
+    assert_eq!((again.published, again.finished), (0, true));
+    let notifier = bus.topology().queue(WorkQueue::Notifier);
+    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 12);
+    let wave_now = env.store.wave(wave).await.unwrap().unwrap();
+    assert_eq!(wave_now.state, WaveState::Announced);
+    bus.close().await;
+    let _ = lonjak_bus::delete_topology(bus.config()).await;
+}
+
+#[tokio::test]
+async fn a_waitlisted_applicant_rejoins_the_next_open_wave_once() {
+    let env = env().await;
+    let first = env.wave(1, 1, WaveState::Closed).await;
+    env.seed(first, &[s(0x01, 1, 50, 0), s(0x02, 2, 40, 0)], "scored")
+        .await;
+    env.store.select_wave(first, None).await.unwrap();
+    let waitlisted = id_of(0x02);
+    let selected = id_of(0x01);
+    assert_eq!(
+        env.store.rejoin_next_wave(&waitlisted).await.unwrap(),
+        Rejoin::NoOpenWave
+    );
+    env.wave(2, 10, WaveState::Open).await;
+
+    let moved = env.store.rejoin_next_wave(&waitlisted).await.unwrap();
+    let twice = env.store.rejoin_next_wave(&waitlisted).await.unwrap();
+
+    assert_eq!(moved, Rejoin::Rejoined { from: 1, to: 2 });
+    assert_eq!(twice, Rejoin::AlreadyRejoined);
+    assert_eq!(
+        env.store.rejoin_next_wave(&selected).await.unwrap(),
+        Rejoin::NotWaitlisted(RegistrationStatus::Selected)
+    );
+    let explained = env.store.explain(&waitlisted).await.unwrap().unwrap();
+    assert_eq!(
+        (explained.wave, explained.status),
+        (2, RegistrationStatus::Scored)
+    );
+    assert_eq!((explained.rank, explained.rejoined_from), (None, Some(1)));
+    assert_eq!(explained.score.unwrap().total, 40, "the score is kept");
+}
+
+#[tokio::test]
+async fn waves_move_one_step_at_a_time_and_only_open_ones_take_registrations() {
+    let env = env().await;
+    let wave = env.wave(3, 100, WaveState::Planned).await;
+    assert!(env.store.open_waves().await.unwrap().is_empty());
+    assert!(env.store.move_wave(wave, WaveState::Closed).await.is_err());
+    env.store.move_wave(wave, WaveState::Open).await.unwrap();
+    assert_eq!(env.store.open_waves().await.unwrap(), [wave]);
+    let closed = env.store.move_wave(wave, WaveState::Closed).await.unwrap();
+    assert!(closed.closes_at.is_some());
+    assert!(env.store.open_waves().await.unwrap().is_empty());
+    assert!(env.store.move_wave(wave, WaveState::Open).await.is_err());
+    assert!(
+        env.store
+            .create_wave(&NewWave {
+                number: wave,
+                quota: 1,
+                opens_at: None,
+                closes_at: None,
+                email_verification_required: true,
+            })
+            .await
+            .is_err()
+    );
+}
