@@ -2,6 +2,7 @@
 
 mod config;
 mod crypto;
+mod drain;
 mod error;
 mod migrate;
 mod model;
@@ -15,10 +16,13 @@ pub mod testing;
 mod tls;
 mod transitions;
 mod verifications;
+mod waitroom;
+mod waitroom_tick;
 
 pub use config::StoreConfig;
 pub use crypto::DataKey;
 pub use diesel_async::AsyncPgConnection;
+pub use drain::{DrainRate, DrainSampling, fold as fold_drain_rate};
 pub use error::StoreError;
 pub use migrate::migrate;
 pub use model::{
@@ -27,3 +31,5 @@ pub use model::{
 pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
 pub use transitions::{Change, apply_transitions};
+pub use waitroom::{Joined, TicketState, UseRefused};
+pub use waitroom_tick::{TickClaim, TickResult};

@@ -13,3 +13,4 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod status;
+pub mod waitroom;
