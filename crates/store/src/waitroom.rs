@@ -125,7 +125,8 @@ impl Store {
     }
 
     /// Gives `client_key` its ticket for `wave`: the one it already has
-    /// (same place; an expired one goes to the back of the queue), or a new
+    /// (same place; one whose `permit` ran out unused goes to the back of
+    /// the queue), or a new
     /// one. Before opening (within `fair_start`) the ticket waits for the
     /// draw; after, it takes the next position. `estimate_secs` is recorded
     /// for the estimate-error metric.
@@ -134,7 +135,9 @@ impl Store {
         wave: Wave,
         client_key: &[u8; 32],
         fair_start: std::time::Duration,
+        permit: std::time::Duration,
     ) -> Result<Joined, StoreError> {
+        let permit_secs = permit.as_secs_f64();
         let wave_id = wave_id(wave)?;
         let key = client_key.to_vec();
         let window = fair_start.as_secs_f64();
@@ -159,7 +162,7 @@ impl Store {
             .transaction(move |conn, _| {
                 Box::pin(async move {
                     if let Some(found) = existing(conn, wave_id, &key).await? {
-                        requeue_if_expired(conn, wave_id, found).await?;
+                        requeue_if_expired(conn, wave_id, found, permit_secs).await?;
                         return Ok(Some((found, true)));
                     }
                     let inserted: Vec<IdRow> = diesel::sql_query(format!(
@@ -334,16 +337,19 @@ async fn requeue_if_expired(
     conn: &mut AsyncPgConnection,
     wave_id: i32,
     id: Uuid,
+    permit_secs: f64,
 ) -> Result<(), StoreError> {
     diesel::sql_query(format!(
         "UPDATE waitroom_tickets SET position = nextval('{seq}'), admitted_at = NULL, \
              expired_at = NULL, estimate_secs = NULL, estimated_at = NULL, \
              joined_at = now() \
-         WHERE id = $1 AND wave_id = $2 AND expired_at IS NOT NULL",
+         WHERE id = $1 AND wave_id = $2 AND used_at IS NULL AND (expired_at IS NOT NULL \
+             OR admitted_at <= now() - make_interval(secs => $3))",
         seq = sequence(wave_id)
     ))
     .bind::<SqlUuid, _>(id)
     .bind::<Integer, _>(wave_id)
+    .bind::<Double, _>(permit_secs)
     .execute(conn)
     .await?;
     Ok(())

@@ -17,7 +17,7 @@ CREATE TABLE waitroom_waves (
     admit_credit   DOUBLE PRECISION NOT NULL DEFAULT 0,
     -- One gateway advances the mark per period: the one whose update of this
     -- column wins.
-    ticked_at      TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    ticked_at      TIMESTAMPTZ NOT NULL DEFAULT '1970-01-01T00:00:00Z'
 );
 
 CREATE TABLE waitroom_tickets (
@@ -61,6 +61,6 @@ CREATE TABLE intake_drain (
     -- variance of the per-period rate (for ranges).
     per_sec          DOUBLE PRECISION NOT NULL DEFAULT 0,
     variance         DOUBLE PRECISION NOT NULL DEFAULT 0,
-    sampled_at       TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+    sampled_at       TIMESTAMPTZ NOT NULL DEFAULT '1970-01-01T00:00:00Z'
 );
 INSERT INTO intake_drain DEFAULT VALUES;

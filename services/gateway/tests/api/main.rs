@@ -13,3 +13,6 @@ mod slow_clients;
 mod status;
 mod strict;
 mod unconfirmed;
+mod waitroom;
+mod waitroom_page;
+mod waitroom_shared;
