@@ -98,13 +98,15 @@ pub fn start(
     let Some(store) = room.store.clone() else {
         return;
     };
-    run_drain_sampler(
-        store,
-        queue.clone(),
-        room.metrics.clone(),
-        std::time::Duration::from_millis(settings.waitroom.drain_period_ms),
-        std::time::Duration::from_secs_f64(settings.waitroom.drain_time_constant_secs),
-        shutdown.clone(),
-    );
+    if settings.waitroom.shared_drain {
+        run_drain_sampler(
+            store,
+            queue.clone(),
+            room.metrics.clone(),
+            std::time::Duration::from_millis(settings.waitroom.drain_period_ms),
+            std::time::Duration::from_secs_f64(settings.waitroom.drain_time_constant_secs),
+            shutdown.clone(),
+        );
+    }
     run_ticker(room.clone(), queue.clone(), shutdown.clone());
 }

@@ -96,7 +96,12 @@ pub async fn join(
     let client = client_key(&req, &room, &admission);
     let key = room.key.client_hash(wave, &client);
     let joined = match store
-        .waitroom_join(wave, &key, room.settings.fair_start(), room.settings.permit())
+        .waitroom_join(
+            wave,
+            &key,
+            room.settings.fair_start(),
+            room.settings.permit(),
+        )
         .await
     {
         Ok(joined) => joined,

@@ -40,6 +40,10 @@ pub struct WaitroomSettings {
     pub drain_period_ms: u64,
     /// Time constant of the drain rate's smoothing.
     pub drain_time_constant_secs: f64,
+    /// Base wait estimates on the drain rate shared through the store
+    /// (true), or on this replica's own broker samples (false: the estimate
+    /// before the waiting room, kept for comparison).
+    pub shared_drain: bool,
 }
 
 impl Default for WaitroomSettings {
@@ -56,6 +60,7 @@ impl Default for WaitroomSettings {
             poll_secs: 5,
             drain_period_ms: 1_000,
             drain_time_constant_secs: 5.0,
+            shared_drain: true,
         }
     }
 }
