@@ -207,8 +207,11 @@ mod tests {
 
     #[test]
     fn a_steady_rate_has_no_spread_and_a_noisy_one_has_some() {
-        let mut steady = DrainRate::default();
-        let mut noisy = DrainRate::default();
+        let start = DrainRate {
+            per_sec: 200.0,
+            variance: 0.0,
+        };
+        let (mut steady, mut noisy) = (start, start);
         for i in 0..50 {
             steady = fold(steady, 200.0, 1.0, 5.0, true);
             noisy = fold(
