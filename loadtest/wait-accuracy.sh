@@ -54,7 +54,7 @@ say "load: ${RATE:-1000}/s for ${DURATION:-10s}, wave $wave"
 LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURATION:-10s} \
   P99_MS=60000 MAX_DROPPED=1000000 DUP_SHARE=0 INVALID_SHARE=0 AUDIT_DEADLINE_SECS=600 \
   "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
-[ -n "$pauser" ] && wait "$pauser" 2>/dev/null || true
+if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
 
 grep -h '^ESTIMATE ' "$out"/smoke-*/accepted.log | awk '{print $2","$3","$4}' >"$out/estimates.csv"
 psql "$LONJAK_DATABASE__URL" -Atqc "\\copy (select h.registration_id, \

@@ -69,9 +69,11 @@ cpu() { awk '{print $14 + $15}' "/proc/$gw/stat"; }
 tck=$(getconf CLK_TCK)
 
 say "crowd: $CROWD people over ${JOIN_SECS}s, wave $wave opens after ${OPEN_AFTER}s"
+direct=0
+[ "$mode" = direct ] && direct=1
 cpu0=$(cpu)
 k6 run --no-color --quiet -e WAVE="$wave" -e CROWD="$CROWD" -e JOIN_SECS="$JOIN_SECS" \
-  -e FORM_SECS="$FORM_SECS" -e DIRECT=$([ "$mode" = direct ] && echo 1 || echo 0) \
+  -e FORM_SECS="$FORM_SECS" -e DIRECT="$direct" \
   --summary-export "$out/summary.json" "$here/scenarios/waitroom.js" >"$out/k6.log" 2>&1 || true
 cpu1=$(cpu)
 
