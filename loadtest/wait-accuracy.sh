@@ -11,7 +11,9 @@
 #             LONJAK_WAITROOM__SHARED_DRAIN=false)
 #     after:  estimates from the shared, measured drain rate (the default)
 #
-# Environment: RATE [1000], DURATION [10s], PAUSE_AT / PAUSE_SECS [unset]:
+# Environment: RATE [1000], DURATION [10s], DRAIN_RATE [400]: the verifier's
+# outbound limit per registry, so that a backlog builds (this machine's
+# pipeline otherwise drains about as fast as k6 sends); PAUSE_AT / PAUSE_SECS [unset]:
 # SIGSTOP the verifier PAUSE_AT seconds after the load starts, SIGCONT it
 # PAUSE_SECS later. LONJAK_PROFILE [dev] (release for benchmarks).
 # Results: loadtest/results/wait-<mode>-<wave>/ (accuracy.md, estimates.csv).
@@ -37,7 +39,8 @@ if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db_
   psql "$admin_url" -qc "create database $db_name" >/dev/null
 fi
 
-say "bringing the pipeline up ($mode)"
+export LONJAK_VERIFIER_RATE=${DRAIN_RATE:-400}
+say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
 scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
 trap 'scripts/down.sh --quiet' EXIT
 
@@ -56,7 +59,8 @@ LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURA
   "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
 if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
 
-grep -h '^ESTIMATE ' "$out"/smoke-*/accepted.log | awk '{print $2","$3","$4}' >"$out/estimates.csv"
+grep -ho 'ESTIMATE [0-9a-f]* [0-9]* [0-9a-z.]*' "$out"/smoke-*/accepted.log |
+  awk '{print $2","$3","$4}' >"$out/estimates.csv"
 psql "$LONJAK_DATABASE__URL" -Atqc "\\copy (select h.registration_id, \
   (extract(epoch from h.at) * 1000)::bigint from status_history h \
   join registrations r on r.id = h.registration_id \

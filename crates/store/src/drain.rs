@@ -60,6 +60,10 @@ pub struct DrainSampling {
     /// empty queue the rate measured is only the arrival rate, a lower bound
     /// of the capacity: the estimate then only rises.
     pub saturated: bool,
+    /// True for the first saturated period after an idle one: the estimate
+    /// left from the last busy period (minutes or days ago) says little
+    /// about this one, so it restarts from this period's rate.
+    pub busy_started: bool,
 }
 
 impl Store {
@@ -134,7 +138,7 @@ impl Store {
                         },
                         counted.left_queued as f64 / claim.elapsed_secs.max(0.001),
                         claim.elapsed_secs,
-                        tau,
+                        if sampling.busy_started { 1e-3 } else { tau },
                         sampling.saturated,
                     )
                 };

@@ -12,6 +12,7 @@ fn sampling() -> DrainSampling {
         period: Duration::from_secs(1),
         time_constant: Duration::from_secs(5),
         saturated: true,
+        busy_started: false,
     }
 }
 

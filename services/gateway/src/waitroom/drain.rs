@@ -21,7 +21,7 @@ pub fn run_drain_sampler(
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut was_backlogged = false;
+        let (mut was_backlogged, mut was_saturated) = (false, false);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -31,13 +31,15 @@ pub fn run_drain_sampler(
                 continue;
             };
             let backlogged = queue.sample().depth > 0;
+            // Busy over the whole period: backlog at both ends of it.
+            let saturated = backlogged && was_backlogged;
             let sampling = DrainSampling {
                 period,
                 time_constant,
-                // Busy over the whole period: backlog at both ends of it.
-                saturated: backlogged && was_backlogged,
+                saturated,
+                busy_started: saturated && !was_saturated,
             };
-            was_backlogged = backlogged;
+            (was_backlogged, was_saturated) = (backlogged, saturated);
             if let Err(error) = store.sample_drain(sampling).await {
                 tracing::warn!(error = %crate::problem::chain(&error), "drain sample failed");
             }

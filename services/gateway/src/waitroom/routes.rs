@@ -258,9 +258,10 @@ fn view(
         (Some(p), None) => ("waiting", Some((p - s.admitted_upto - 1).max(0) as u64)),
     };
     let sample = app.queue.sample();
-    // Tickets move at the admission rate, which follows the drain rate.
+    // Tickets move at the admission rate, which follows the drain rate but
+    // never passes the global limit (`max_admit_per_sec`).
     let rate = if sample.drain_rate() > 0.0 {
-        sample.drain_rate()
+        sample.drain_rate().min(room.max_admit_per_sec)
     } else {
         s.admit_per_sec
     };
