@@ -131,16 +131,17 @@ impl Store {
                         variance: claim.variance,
                     }
                 } else {
-                    fold(
-                        DrainRate {
-                            per_sec: claim.per_sec,
-                            variance: claim.variance,
-                        },
-                        counted.left_queued as f64 / claim.elapsed_secs.max(0.001),
-                        claim.elapsed_secs,
-                        if sampling.busy_started { 1e-3 } else { tau },
-                        sampling.saturated,
-                    )
+                    let prev = DrainRate {
+                        per_sec: claim.per_sec,
+                        variance: claim.variance,
+                    };
+                    let measured = counted.left_queued as f64 / claim.elapsed_secs.max(0.001);
+                    let tau = if restarts(&sampling, prev, measured) {
+                        1e-3
+                    } else {
+                        tau
+                    };
+                    fold(prev, measured, claim.elapsed_secs, tau, sampling.saturated)
                 };
                 diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
@@ -156,6 +157,14 @@ impl Store {
         })
         .await
     }
+}
+
+/// Whether a busy period's first sample replaces the estimate: yes, unless
+/// it measured next to nothing. A consumer stopped just as the backlog
+/// formed must not make every wait look endless; that case is left to the
+/// smoothing, like any drop within a busy period.
+fn restarts(sampling: &DrainSampling, prev: DrainRate, measured: f64) -> bool {
+    sampling.busy_started && measured >= 0.1 * prev.per_sec
 }
 
 /// Folds one period's measured rate into the estimate: an exponentially
@@ -197,6 +206,27 @@ mod tests {
             rate = fold(rate, 50.0, 1.0, 5.0, true);
         }
         assert!(rate.per_sec > 50.0 && rate.per_sec < 70.0, "{rate:?}");
+    }
+
+    #[test]
+    fn a_busy_period_restarts_from_its_rate_unless_the_consumer_is_stopped() {
+        let prev = DrainRate {
+            per_sec: 900.0,
+            variance: 0.0,
+        };
+        let start = DrainSampling {
+            period: Duration::from_secs(1),
+            time_constant: Duration::from_secs(5),
+            saturated: true,
+            busy_started: true,
+        };
+        assert!(restarts(&start, prev, 400.0));
+        assert!(!restarts(&start, prev, 10.0));
+        let later = DrainSampling {
+            busy_started: false,
+            ..start
+        };
+        assert!(!restarts(&later, prev, 400.0));
     }
 
     #[test]
