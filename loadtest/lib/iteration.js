@@ -48,6 +48,7 @@ const noAnswer = new Counter('registrations_no_answer');
 const duplicatesSent = new Counter('duplicates_sent');
 const invalidSent = new Counter('invalid_sent');
 
+const LOG_ESTIMATES = __ENV.LOG_ESTIMATES === '1';
 let settings = { name: 'unnamed', allowRefusals: false, p99Ms: 100 };
 
 /**
@@ -146,6 +147,11 @@ export function iteration() {
     if (id) {
       // The audit reads these lines from k6's --console-output file.
       console.log(`ACCEPTED ${id}`);
+      if (LOG_ESTIMATES && kind === 'fresh') {
+        // For loadtest/wait-accuracy.sh: the wait announced, and when.
+        const wait = res.json().estimated_wait_seconds;
+        console.log(`ESTIMATE ${id} ${Date.now()} ${wait}`);
+      }
       if (kind === 'fresh') {
         if (recent.length >= RECENT_MAX) recent.shift();
         recent.push({ body, id });

@@ -93,3 +93,48 @@ diesel::allow_tables_to_appear_in_same_query!(
     status_history,
     outbox,
 );
+
+// The waiting room (migration 2026-12-08-000001_waiting_room). Queried with
+// SQL text in `waitroom*.rs` and `drain.rs`; declared here to keep the
+// schema in one place.
+
+diesel::table! {
+    waitroom_waves (wave_id) {
+        wave_id -> Int4,
+        opens_at -> Timestamptz,
+        drawn -> Bool,
+        admitted_upto -> Int8,
+        admit_per_sec -> Float8,
+        admit_credit -> Float8,
+        ticked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    waitroom_tickets (id) {
+        id -> Uuid,
+        wave_id -> Int4,
+        client_key -> Bytea,
+        position -> Nullable<Int8>,
+        draw -> Int8,
+        joined_at -> Timestamptz,
+        estimate_secs -> Nullable<Float8>,
+        estimated_at -> Nullable<Timestamptz>,
+        admitted_at -> Nullable<Timestamptz>,
+        registration_id -> Nullable<Text>,
+        used_at -> Nullable<Timestamptz>,
+        expired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    intake_drain (id) {
+        id -> Bool,
+        last_history_id -> Int8,
+        per_sec -> Float8,
+        variance -> Float8,
+        sampled_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(waitroom_tickets -> waitroom_waves (wave_id));

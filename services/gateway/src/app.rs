@@ -25,6 +25,7 @@ use crate::fallback::{method_not_allowed, not_found};
 use crate::metrics::IntakeMetrics;
 use crate::state::AppState;
 use crate::status::StatusSource;
+use crate::waitroom::{self, WaitroomMetrics};
 use crate::waves::{OpenWaves, WaveGate};
 use crate::{openapi, routes};
 
@@ -48,6 +49,7 @@ impl Application {
 
         let mut registry = Registry::default();
         let metrics = IntakeMetrics::register(&mut registry);
+        let waitroom_metrics = WaitroomMetrics::register(&mut registry);
         let registry = Arc::new(registry);
 
         let bus = BusSlot::default();
@@ -90,6 +92,8 @@ impl Application {
             accepted,
             status: StatusSource::new(store_config(&settings)?),
         });
+        let waitroom = waitroom_state(&settings, waitroom_metrics, trusted_proxies.clone())?;
+        waitroom::start(&waitroom, &settings, &state.queue, &shutdown);
         let admission = Arc::new(Admission::new(&settings.admission));
         admission.run_gc(
             Duration::from_secs(settings.admission.client_gc_interval_secs.max(1)),
@@ -99,6 +103,7 @@ impl Application {
             admission,
             trusted_proxies,
         });
+        let waitroom = web::Data::from(waitroom);
         let drain = Drain::default();
         let ops_state = ops_state(registry, bus, drain.clone());
 
@@ -115,6 +120,7 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(admission.clone())
                 .app_data(drain_data.clone())
+                .app_data(waitroom.clone())
                 .wrap(from_fn(close_while_draining))
                 .service(
                     web::resource("/v1/registrations")
@@ -133,6 +139,7 @@ impl Application {
                         .route(web::get().to(openapi::openapi_json))
                         .default_service(method_not_allowed("GET")),
                 )
+                .configure(waitroom::configure)
                 // Probes stay here too, for load balancers that check the
                 // port they send traffic to; metrics do not.
                 .configure(|cfg| ops::configure_probes(cfg, ops_state.clone()))
@@ -221,6 +228,42 @@ fn ops_state(registry: Arc<Registry>, bus: BusSlot, drain: Drain) -> OpsState {
             }
         }
     })
+}
+
+/// The waiting room's state; it has a store whenever the gateway has a
+/// database (the drain sampler needs one even when no wave has a queue).
+fn waitroom_state(
+    settings: &Settings,
+    metrics: WaitroomMetrics,
+    trusted_proxies: Vec<ipnet::IpNet>,
+) -> anyhow::Result<Arc<waitroom::WaitRoom>> {
+    let key = if settings.waitroom.enabled() {
+        settings.waitroom.ticket_key_bytes()?
+    } else {
+        // No tickets are issued without waves: a random key signs nothing.
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key
+    };
+    let header = settings.waitroom.client_key_header.trim();
+    let client_key_header = if header.is_empty() {
+        None
+    } else {
+        Some(
+            actix_web::http::header::HeaderName::try_from(header.to_ascii_lowercase())
+                .context("waitroom.client_key_header is not a header name")?,
+        )
+    };
+    Ok(Arc::new(waitroom::WaitRoom {
+        settings: settings.waitroom.clone(),
+        key: waitroom::TicketKey::new(key),
+        store: store_config(settings)?.map(waitroom::LazyStore::new),
+        metrics,
+        max_admit_per_sec: f64::from(settings.admission.global_per_sec),
+        client_key_header,
+        trusted_proxies,
+    }))
 }
 
 /// The gateway only reads statuses, which hold no personal data: its store

@@ -59,6 +59,22 @@ pub struct QueueSample {
     pub drain_per_sec: f64,
     /// Registrations confirmed per second, smoothed.
     pub accept_per_sec: f64,
+    /// The drain rate every replica shares (registrations leaving `queued`
+    /// per second, measured from the store) and its spread; 0 when unknown.
+    /// Preferred over `drain_per_sec` (see `waitroom::drain`).
+    pub shared_drain_per_sec: f64,
+    pub shared_drain_std_dev: f64,
+}
+
+impl QueueSample {
+    /// The drain rate estimates use: the shared one once measured.
+    pub fn drain_rate(&self) -> f64 {
+        if self.shared_drain_per_sec > 0.0 {
+            self.shared_drain_per_sec
+        } else {
+            self.drain_per_sec
+        }
+    }
 }
 
 impl QueueGauge {
@@ -73,11 +89,19 @@ impl QueueGauge {
         if backlog == 0 {
             return 0;
         }
-        let rate = self.sample().drain_per_sec;
+        let rate = self.sample().drain_rate();
         if rate < 0.1 {
             return 60;
         }
         ((f64::from(backlog) / rate).ceil() as u64).clamp(1, 600)
+    }
+
+    /// Records the shared drain rate (from `waitroom::drain`).
+    pub fn set_shared_drain(&self, per_sec: f64, std_dev: f64) {
+        if let Ok(mut s) = self.0.lock() {
+            s.shared_drain_per_sec = per_sec;
+            s.shared_drain_std_dev = std_dev;
+        }
     }
 
     /// When a full or alarmed queue should have room again: once a tenth of

@@ -11,6 +11,7 @@ use lonjak_bus::BusSettings;
 use lonjak_domain::IdentitySettings;
 use lonjak_store::DatabaseSettings;
 use lonjak_telemetry::ops::OpsSettings;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +29,9 @@ pub struct Settings {
     #[serde(default)]
     pub admission: AdmissionSettings,
     pub ops: OpsSettings,
+    /// The waiting room (off unless `waitroom.waves` names a wave).
+    #[serde(default)]
+    pub waitroom: crate::waitroom::WaitroomSettings,
 }
 
 /// The gateway's own defaults: its ops port.
@@ -152,6 +156,7 @@ impl Settings {
             ops: OpsSettings {
                 addr: "127.0.0.1:9100".to_owned(),
             },
+            waitroom: crate::waitroom::WaitroomSettings::default(),
         }
     }
 
@@ -195,6 +200,12 @@ impl Settings {
         anyhow::ensure!(
             self.bus.publish_timeout_ms > 0,
             "bus.publish_timeout_ms must be positive"
+        );
+        self.waitroom
+            .validate(&(self.intake.open_waves_min..=self.intake.open_waves_max))?;
+        anyhow::ensure!(
+            !self.waitroom.enabled() || !self.database.url.expose_secret().is_empty(),
+            "waitroom.waves needs database.url: the queue is kept in PostgreSQL"
         );
         Ok(())
     }

@@ -13,4 +13,5 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod status;
+pub mod waitroom;
 pub mod waves;

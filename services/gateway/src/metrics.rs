@@ -26,6 +26,8 @@ pub enum Outcome {
     unconfirmed,
     /// The body did not arrive within `http.body_timeout_ms`.
     body_timeout,
+    /// The wave runs a waiting room and the request had no usable ticket.
+    ticket_refused,
     internal,
 }
 

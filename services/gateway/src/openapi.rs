@@ -46,13 +46,22 @@ pub struct RegistrationBody {
         title = "lonjak registration API",
         description = "Surge-proof intake of programme registrations."
     ),
-    paths(crate::routes::register::register, crate::routes::status::status),
+    paths(
+        crate::routes::register::register,
+        crate::routes::status::status,
+        crate::waitroom::routes::join,
+        crate::waitroom::routes::ticket_status,
+        crate::waitroom::page::waitroom_config
+    ),
     components(schemas(
         RegistrationBody,
         crate::routes::register::Receipt,
         crate::routes::status::StatusBody,
         crate::problem::Problem,
-        crate::problem::FieldProblem
+        crate::problem::FieldProblem,
+        crate::waitroom::routes::TicketStatus,
+        crate::waitroom::WaitEstimate,
+        crate::waitroom::page::WaitroomConfig
     ))
 )]
 pub struct ApiDoc;

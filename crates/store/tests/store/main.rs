@@ -1,6 +1,7 @@
 //! Integration tests of lonjak-store against a real PostgreSQL, one fresh
 //! database per test.
 
+mod drain;
 mod helpers;
 mod migrations;
 mod outbox;

@@ -89,6 +89,7 @@ async fn accept(
 
     let id = RegistrationId::derive(&state.identity, registration.nik(), wave);
     tracing::Span::current().record("registration.id", tracing::field::display(id));
+    crate::waitroom::gate(req, wave, &id).await?;
     let event = RegistrationSubmitted {
         registration_id: id,
         wave,

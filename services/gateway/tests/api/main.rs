@@ -13,4 +13,7 @@ mod slow_clients;
 mod status;
 mod strict;
 mod unconfirmed;
+mod waitroom;
+mod waitroom_page;
+mod waitroom_shared;
 mod waves;

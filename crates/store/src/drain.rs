@@ -1,0 +1,262 @@
+//! The intake's measured drain rate, shared by every gateway replica: how
+//! many registrations per second leave `queued`, counted from
+//! `status_history` (the verifier records each one's `queued → verifying`
+//! there when it starts on it). One replica samples per period; all read.
+
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Double};
+use diesel_async::RunQueryDsl;
+
+use crate::{Store, StoreError};
+
+/// The smoothed drain rate and the spread of the per-period rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, QueryableByName)]
+pub struct DrainRate {
+    #[diesel(sql_type = Double)]
+    pub per_sec: f64,
+    /// Smoothed variance of the per-period rate around `per_sec`.
+    #[diesel(sql_type = Double)]
+    pub variance: f64,
+}
+
+impl DrainRate {
+    pub fn std_dev(&self) -> f64 {
+        self.variance.max(0.0).sqrt()
+    }
+}
+
+#[derive(QueryableByName)]
+struct Claim {
+    #[diesel(sql_type = BigInt)]
+    last_history_id: i64,
+    #[diesel(sql_type = Double)]
+    elapsed_secs: f64,
+    #[diesel(sql_type = Double)]
+    per_sec: f64,
+    #[diesel(sql_type = Double)]
+    variance: f64,
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    left_queued: i64,
+    #[diesel(sql_type = BigInt)]
+    max_id: i64,
+}
+
+/// How a sample updates the estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrainSampling {
+    /// Minimum time between samples (any replica).
+    pub period: Duration,
+    /// Time constant of the smoothing: a change in the rate is mostly
+    /// reflected after this long.
+    pub time_constant: Duration,
+    /// True when the intake queue held a backlog over the period: the
+    /// consumers were busy, so the rate measured is their capacity. With an
+    /// empty queue the rate measured is only the arrival rate, a lower bound
+    /// of the capacity: the estimate then only rises.
+    pub saturated: bool,
+    /// True for the first saturated period after an idle one: the estimate
+    /// left from the last busy period (minutes or days ago) says little
+    /// about this one, so it restarts from this period's rate.
+    pub busy_started: bool,
+}
+
+impl Store {
+    /// The shared drain rate as last sampled.
+    pub async fn drain_rate(&self) -> Result<DrainRate, StoreError> {
+        self.with_conn(|conn, _| {
+            Box::pin(async move {
+                Ok(
+                    diesel::sql_query("SELECT per_sec, variance FROM intake_drain")
+                        .get_result(conn)
+                        .await?,
+                )
+            })
+        })
+        .await
+    }
+
+    /// Takes this period's sample if no replica has (else returns `None`):
+    /// counts the registrations that left `queued` since the last sample and
+    /// folds their rate into the estimate.
+    pub async fn sample_drain(
+        &self,
+        sampling: DrainSampling,
+    ) -> Result<Option<DrainRate>, StoreError> {
+        let min_gap = sampling.period.as_secs_f64() * 0.9;
+        let tau = sampling.time_constant.as_secs_f64().max(0.001);
+        self.transaction(move |conn, _| {
+            Box::pin(async move {
+                let claim: Option<Claim> = {
+                    use diesel::OptionalExtension;
+                    diesel::sql_query(
+                        "SELECT last_history_id, per_sec, variance, \
+                             extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs \
+                         FROM intake_drain \
+                         WHERE sampled_at <= now() - make_interval(secs => $1) \
+                         FOR UPDATE SKIP LOCKED",
+                    )
+                    .bind::<Double, _>(min_gap)
+                    .get_result(conn)
+                    .await
+                    .optional()?
+                };
+                let Some(claim) = claim else { return Ok(None) };
+                // Rows committed after this read with a lower id than
+                // `max_id` are missed; batches commit within milliseconds of
+                // taking their ids, so the loss is a few rows at most.
+                let counted: Counted = diesel::sql_query(
+                    "SELECT count(*) FILTER (WHERE from_status = 'queued' \
+                                             AND to_status = 'verifying') AS left_queued, \
+                            coalesce(max(id), $1) AS max_id \
+                     FROM status_history WHERE id > $1",
+                )
+                .bind::<BigInt, _>(claim.last_history_id)
+                .get_result(conn)
+                .await?;
+                // A first sample, or one after a long pause (no replica
+                // sampling), only sets the starting point: what left the
+                // queue before it is not this period's drain.
+                let first = claim.last_history_id == 0
+                    || !claim.elapsed_secs.is_finite()
+                    || claim.elapsed_secs > sampling.period.as_secs_f64() * 10.0;
+                let rate = if first {
+                    DrainRate {
+                        per_sec: claim.per_sec,
+                        variance: claim.variance,
+                    }
+                } else {
+                    let prev = DrainRate {
+                        per_sec: claim.per_sec,
+                        variance: claim.variance,
+                    };
+                    let measured = counted.left_queued as f64 / claim.elapsed_secs.max(0.001);
+                    let tau = if restarts(&sampling, prev, measured) {
+                        1e-3
+                    } else {
+                        tau
+                    };
+                    fold(prev, measured, claim.elapsed_secs, tau, sampling.saturated)
+                };
+                diesel::sql_query(
+                    "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
+                         variance = $3, sampled_at = now()",
+                )
+                .bind::<BigInt, _>(counted.max_id)
+                .bind::<Double, _>(rate.per_sec)
+                .bind::<Double, _>(rate.variance)
+                .execute(conn)
+                .await?;
+                Ok(Some(rate))
+            })
+        })
+        .await
+    }
+}
+
+/// Whether a busy period's first sample replaces the estimate: yes, unless
+/// it measured next to nothing. A consumer stopped just as the backlog
+/// formed must not make every wait look endless; that case is left to the
+/// smoothing, like any drop within a busy period.
+fn restarts(sampling: &DrainSampling, prev: DrainRate, measured: f64) -> bool {
+    sampling.busy_started && measured >= 0.1 * prev.per_sec
+}
+
+/// Folds one period's measured rate into the estimate: an exponentially
+/// weighted moving average whose weight follows the period's length, so a
+/// late sample counts for the time it covers.
+pub fn fold(
+    prev: DrainRate,
+    measured: f64,
+    elapsed_secs: f64,
+    tau: f64,
+    saturated: bool,
+) -> DrainRate {
+    if !saturated && measured <= prev.per_sec {
+        // An idle consumer says nothing about its capacity.
+        return prev;
+    }
+    let alpha = 1.0 - (-elapsed_secs.max(0.0) / tau).exp();
+    let per_sec = prev.per_sec + alpha * (measured - prev.per_sec);
+    let deviation = measured - prev.per_sec;
+    let variance = (1.0 - alpha) * (prev.variance + alpha * deviation * deviation);
+    DrainRate { per_sec, variance }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_moves_towards_a_new_rate_within_a_few_time_constants() {
+        let mut rate = DrainRate {
+            per_sec: 100.0,
+            variance: 0.0,
+        };
+        for _ in 0..15 {
+            rate = fold(rate, 400.0, 1.0, 5.0, true);
+        }
+        assert!(rate.per_sec > 380.0 && rate.per_sec < 400.0, "{rate:?}");
+        for _ in 0..15 {
+            rate = fold(rate, 50.0, 1.0, 5.0, true);
+        }
+        assert!(rate.per_sec > 50.0 && rate.per_sec < 70.0, "{rate:?}");
+    }
+
+    #[test]
+    fn a_busy_period_restarts_from_its_rate_unless_the_consumer_is_stopped() {
+        let prev = DrainRate {
+            per_sec: 900.0,
+            variance: 0.0,
+        };
+        let start = DrainSampling {
+            period: Duration::from_secs(1),
+            time_constant: Duration::from_secs(5),
+            saturated: true,
+            busy_started: true,
+        };
+        assert!(restarts(&start, prev, 400.0));
+        assert!(!restarts(&start, prev, 10.0));
+        let later = DrainSampling {
+            busy_started: false,
+            ..start
+        };
+        assert!(!restarts(&later, prev, 400.0));
+    }
+
+    #[test]
+    fn an_idle_queue_never_lowers_the_estimate() {
+        let prev = DrainRate {
+            per_sec: 300.0,
+            variance: 10.0,
+        };
+        assert_eq!(fold(prev, 0.0, 1.0, 5.0, false), prev);
+        assert!(fold(prev, 500.0, 1.0, 5.0, false).per_sec > 300.0);
+    }
+
+    #[test]
+    fn a_steady_rate_has_no_spread_and_a_noisy_one_has_some() {
+        let start = DrainRate {
+            per_sec: 200.0,
+            variance: 0.0,
+        };
+        let (mut steady, mut noisy) = (start, start);
+        for i in 0..50 {
+            steady = fold(steady, 200.0, 1.0, 5.0, true);
+            noisy = fold(
+                noisy,
+                if i % 2 == 0 { 100.0 } else { 300.0 },
+                1.0,
+                5.0,
+                true,
+            );
+        }
+        assert!(steady.std_dev() < 1.0, "{steady:?}");
+        assert!(noisy.std_dev() > 50.0, "{noisy:?}");
+    }
+}

@@ -1,0 +1,375 @@
+//! The waiting room's shared state: one queue per wave, tickets with their
+//! positions, and the admitted-up-to mark. Every gateway replica reads and
+//! writes these rows, so no replica holds state of its own (no sticky
+//! sessions). The pacing (how far the mark moves) is decided by the caller;
+//! see [`Store::waitroom_tick`].
+
+use diesel::QueryableByName;
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel::sql_types::{BigInt, Bool, Bytea, Double, Integer, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use lonjak_domain::{RegistrationId, Wave};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// A ticket as its holder sees it, with the wave's state at the same instant.
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
+pub struct TicketState {
+    /// `None` while the pre-opening draw has not placed it.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub position: Option<i64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub admitted_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub used_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub expired_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub registration_id: Option<String>,
+    /// An announced wait has been recorded for it.
+    #[diesel(sql_type = Bool)]
+    pub estimate_recorded: bool,
+    #[diesel(sql_type = BigInt)]
+    pub admitted_upto: i64,
+    #[diesel(sql_type = Double)]
+    pub admit_per_sec: f64,
+    #[diesel(sql_type = Timestamptz)]
+    pub opens_at: OffsetDateTime,
+    /// The database's clock, so every replica judges expiry alike.
+    #[diesel(sql_type = Timestamptz)]
+    pub now: OffsetDateTime,
+}
+
+/// What joining answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Joined {
+    /// A new ticket, or this client's existing one (`rejoined`).
+    Ticket {
+        id: Uuid,
+        rejoined: bool,
+        state: TicketState,
+    },
+    /// Joining opens at `opens_at` minus the fair-start window.
+    NotOpenYet { opens_at: OffsetDateTime },
+}
+
+/// Why a ticket could not be used for a registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UseRefused {
+    /// No such ticket in this wave.
+    Unknown,
+    /// Its turn has not come yet.
+    NotYet,
+    /// Its permission ran out unused.
+    Expired,
+    /// Already used for a different registration.
+    UsedForAnother,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+#[derive(QueryableByName)]
+struct OpensRow {
+    #[diesel(sql_type = Timestamptz)]
+    opens_at: OffsetDateTime,
+    #[diesel(sql_type = Bool)]
+    drawn: bool,
+    #[diesel(sql_type = Bool)]
+    open: bool,
+}
+
+const TICKET_STATE: &str = "SELECT t.position, t.admitted_at, t.used_at, t.expired_at, \
+    t.registration_id, t.estimate_secs IS NOT NULL AS estimate_recorded, w.admitted_upto, w.admit_per_sec, w.opens_at, now() AS now \
+    FROM waitroom_tickets t JOIN waitroom_waves w USING (wave_id) \
+    WHERE t.id = $1 AND t.wave_id = $2";
+
+impl Store {
+    /// Creates the wave's waiting room (row and position sequence) if it is
+    /// missing. It opens at `opens_at`, else at the `waves` row's `opens_at`,
+    /// else now. Idempotent; safe from several replicas at once.
+    pub async fn waitroom_ensure_wave(
+        &self,
+        wave: Wave,
+        opens_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        let wave_id = wave_id(wave)?;
+        self.transaction(move |conn, _| {
+            Box::pin(async move {
+                let created: Vec<WaveIdRow> = diesel::sql_query(
+                    "INSERT INTO waitroom_waves (wave_id, opens_at) \
+                     SELECT $1, coalesce($2, (SELECT opens_at FROM waves WHERE id = $1), now()) \
+                     ON CONFLICT (wave_id) DO NOTHING RETURNING wave_id",
+                )
+                .bind::<Integer, _>(wave_id)
+                .bind::<Nullable<Timestamptz>, _>(opens_at)
+                .load(conn)
+                .await?;
+                // The row's insert serialises concurrent creators: only the
+                // one that inserted it creates the sequence, in the same
+                // transaction, so the sequence exists whenever the row does.
+                if !created.is_empty() {
+                    diesel::sql_query(format!("CREATE SEQUENCE {}", sequence(wave_id)))
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Gives `client_key` its ticket for `wave`: the one it already has
+    /// (same place; one whose `permit` ran out unused goes to the back of
+    /// the queue), or a new
+    /// one. Before opening (within `fair_start`) the ticket waits for the
+    /// draw; after, it takes the next position. `estimate_secs` is recorded
+    /// for the estimate-error metric.
+    pub async fn waitroom_join(
+        &self,
+        wave: Wave,
+        client_key: &[u8; 32],
+        fair_start: std::time::Duration,
+        permit: std::time::Duration,
+    ) -> Result<Joined, StoreError> {
+        let permit_secs = permit.as_secs_f64();
+        let wave_id = wave_id(wave)?;
+        let key = client_key.to_vec();
+        let window = fair_start.as_secs_f64();
+        let opens: OpensRow = self
+            .with_conn(|conn, _| {
+                Box::pin(async move {
+                    Ok(diesel::sql_query(
+                        "SELECT opens_at, drawn, now() >= opens_at AS open \
+                         FROM waitroom_waves WHERE wave_id = $1",
+                    )
+                    .bind::<Integer, _>(wave_id)
+                    .get_result(conn)
+                    .await?)
+                })
+            })
+            .await?;
+        if opens.open && !opens.drawn {
+            self.waitroom_draw(wave).await?;
+        }
+        let draw: i64 = rand_draw();
+        let joined: Option<(Uuid, bool)> = self
+            .transaction(move |conn, _| {
+                Box::pin(async move {
+                    if let Some(found) = existing(conn, wave_id, &key).await? {
+                        requeue_if_expired(conn, wave_id, found, permit_secs).await?;
+                        return Ok(Some((found, true)));
+                    }
+                    let inserted: Vec<IdRow> = diesel::sql_query(format!(
+                        "INSERT INTO waitroom_tickets (id, wave_id, client_key, position, draw) \
+                         SELECT $1, $2, $3, \
+                                CASE WHEN now() >= w.opens_at THEN nextval('{seq}') END, $4 \
+                         FROM waitroom_waves w \
+                         WHERE w.wave_id = $2 \
+                           AND now() >= w.opens_at - make_interval(secs => $5) \
+                         ON CONFLICT (wave_id, client_key) DO NOTHING RETURNING id",
+                        seq = sequence(wave_id)
+                    ))
+                    .bind::<SqlUuid, _>(Uuid::new_v4())
+                    .bind::<Integer, _>(wave_id)
+                    .bind::<Bytea, _>(&key)
+                    .bind::<BigInt, _>(draw)
+                    .bind::<Double, _>(window)
+                    .load(conn)
+                    .await?;
+                    if let Some(row) = inserted.into_iter().next() {
+                        return Ok(Some((row.id, false)));
+                    }
+                    // Lost a race with this client's other join, or not open.
+                    Ok(existing(conn, wave_id, &key).await?.map(|id| (id, true)))
+                })
+            })
+            .await?;
+        let Some((id, rejoined)) = joined else {
+            return Ok(Joined::NotOpenYet {
+                opens_at: opens.opens_at,
+            });
+        };
+        let state = self
+            .waitroom_ticket(wave, id)
+            .await?
+            .ok_or(StoreError::Conflict)?;
+        Ok(Joined::Ticket {
+            id,
+            rejoined,
+            state,
+        })
+    }
+
+    /// Records the wait announced to a ticket when it first got a position.
+    pub async fn waitroom_record_estimate(
+        &self,
+        wave: Wave,
+        ticket: Uuid,
+        estimate_secs: f64,
+    ) -> Result<(), StoreError> {
+        let wave_id = wave_id(wave)?;
+        self.with_conn(|conn, _| {
+            Box::pin(async move {
+                diesel::sql_query(
+                    "UPDATE waitroom_tickets SET estimate_secs = $3, estimated_at = now() \
+                     WHERE id = $1 AND wave_id = $2 AND estimate_secs IS NULL",
+                )
+                .bind::<SqlUuid, _>(ticket)
+                .bind::<Integer, _>(wave_id)
+                .bind::<Double, _>(estimate_secs)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The ticket's state, or `None` if `wave` has no such ticket.
+    pub async fn waitroom_ticket(
+        &self,
+        wave: Wave,
+        ticket: Uuid,
+    ) -> Result<Option<TicketState>, StoreError> {
+        let wave_id = wave_id(wave)?;
+        self.with_conn(|conn, _| {
+            Box::pin(async move {
+                use diesel::OptionalExtension;
+                Ok(diesel::sql_query(TICKET_STATE)
+                    .bind::<SqlUuid, _>(ticket)
+                    .bind::<Integer, _>(wave_id)
+                    .get_result(conn)
+                    .await
+                    .optional()?)
+            })
+        })
+        .await
+    }
+
+    /// Uses an admitted ticket for `registration`: binds the two on first
+    /// use. Using it again for the same registration (a retried submission)
+    /// is allowed, even after the permission's time is up; for another
+    /// registration, never.
+    pub async fn waitroom_use(
+        &self,
+        wave: Wave,
+        ticket: Uuid,
+        registration: &RegistrationId,
+        permit: std::time::Duration,
+    ) -> Result<Result<(), UseRefused>, StoreError> {
+        let wave_id = wave_id(wave)?;
+        let reg = registration.to_string();
+        let permit_secs = permit.as_secs_f64();
+        self.transaction(move |conn, _| {
+            Box::pin(async move {
+                let used: Vec<IdRow> = diesel::sql_query(
+                    "UPDATE waitroom_tickets \
+                     SET registration_id = $3, used_at = coalesce(used_at, now()) \
+                     WHERE id = $1 AND wave_id = $2 AND ( \
+                         registration_id = $3 OR ( \
+                             registration_id IS NULL AND admitted_at IS NOT NULL \
+                             AND expired_at IS NULL \
+                             AND now() < admitted_at + make_interval(secs => $4))) \
+                     RETURNING id",
+                )
+                .bind::<SqlUuid, _>(ticket)
+                .bind::<Integer, _>(wave_id)
+                .bind::<Text, _>(&reg)
+                .bind::<Double, _>(permit_secs)
+                .load(conn)
+                .await?;
+                if !used.is_empty() {
+                    return Ok(Ok(()));
+                }
+                let state: Option<TicketState> = {
+                    use diesel::OptionalExtension;
+                    diesel::sql_query(TICKET_STATE)
+                        .bind::<SqlUuid, _>(ticket)
+                        .bind::<Integer, _>(wave_id)
+                        .get_result(conn)
+                        .await
+                        .optional()?
+                };
+                Ok(Err(match state {
+                    None => UseRefused::Unknown,
+                    Some(s) if s.registration_id.is_some() => UseRefused::UsedForAnother,
+                    Some(s) if s.admitted_at.is_none() => UseRefused::NotYet,
+                    Some(_) => UseRefused::Expired,
+                }))
+            })
+        })
+        .await
+    }
+}
+
+#[derive(QueryableByName)]
+struct WaveIdRow {
+    #[diesel(sql_type = Integer)]
+    #[allow(dead_code)]
+    wave_id: i32,
+}
+
+async fn existing(
+    conn: &mut AsyncPgConnection,
+    wave_id: i32,
+    key: &[u8],
+) -> Result<Option<Uuid>, StoreError> {
+    use diesel::OptionalExtension;
+    let row: Option<IdRow> =
+        diesel::sql_query("SELECT id FROM waitroom_tickets WHERE wave_id = $1 AND client_key = $2")
+            .bind::<Integer, _>(wave_id)
+            .bind::<Bytea, _>(key)
+            .get_result(conn)
+            .await
+            .optional()?;
+    Ok(row.map(|r| r.id))
+}
+
+/// A ticket whose permission ran out unused goes to the back of the queue
+/// when its holder comes back: never ahead of anyone who waited.
+async fn requeue_if_expired(
+    conn: &mut AsyncPgConnection,
+    wave_id: i32,
+    id: Uuid,
+    permit_secs: f64,
+) -> Result<(), StoreError> {
+    diesel::sql_query(format!(
+        "UPDATE waitroom_tickets SET position = nextval('{seq}'), admitted_at = NULL, \
+             expired_at = NULL, estimate_secs = NULL, estimated_at = NULL, \
+             joined_at = now() \
+         WHERE id = $1 AND wave_id = $2 AND used_at IS NULL AND (expired_at IS NOT NULL \
+             OR admitted_at <= now() - make_interval(secs => $3))",
+        seq = sequence(wave_id)
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Integer, _>(wave_id)
+    .bind::<Double, _>(permit_secs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn wave_id(wave: Wave) -> Result<i32, StoreError> {
+    i32::try_from(wave.get()).map_err(|_| StoreError::Decode(format!("wave {wave} out of range")))
+}
+
+/// The wave's position sequence. `wave_id` is a positive integer, so the
+/// name needs no quoting.
+pub(crate) fn sequence(wave_id: i32) -> String {
+    format!("waitroom_seq_{wave_id}")
+}
+
+fn rand_draw() -> i64 {
+    // A v4 UUID's random bits: the draw needs unpredictability, not a CSPRNG
+    // stream of its own.
+    let bytes = Uuid::new_v4().into_bytes();
+    i64::from_be_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[7], bytes[9],
+    ])
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# How right is the wait the 202 receipt announces? Brings the local pipeline
+# up (scripts/up.sh, its own database and queue prefix), sends RATE
+# registrations/s for DURATION, and compares each 202's
+# `estimated_wait_seconds` with the time its registration actually left
+# `queued` (status_history). Optionally pauses the verifier mid-run, so the
+# drain rate changes while estimates are being given.
+#
+#   loadtest/wait-accuracy.sh before|after
+#     before: estimates from this replica's own broker samples (the old way,
+#             LONJAK_WAITROOM__SHARED_DRAIN=false)
+#     after:  estimates from the shared, measured drain rate (the default)
+#
+# Environment: RATE [1000], DURATION [10s], DRAIN_RATE [400]: the verifier's
+# outbound limit per registry, so that a backlog builds (this machine's
+# pipeline otherwise drains about as fast as k6 sends); PAUSE_AT / PAUSE_SECS [unset]:
+# SIGSTOP the verifier PAUSE_AT seconds after the load starts, SIGCONT it
+# PAUSE_SECS later. LONJAK_PROFILE [dev] (release for benchmarks).
+# Results: loadtest/results/wait-<mode>-<wave>/ (accuracy.md, estimates.csv).
+# Run it under `machine-lock exclusive`: it owns ports 8080/9100/9101/8090.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+mode=${1:-after}
+case "$mode" in
+  before) export LONJAK_WAITROOM__SHARED_DRAIN=false ;;
+  after) export LONJAK_WAITROOM__SHARED_DRAIN=true ;;
+  *) echo "usage: $0 before|after" >&2; exit 2 ;;
+esac
+say() { printf '[wait-accuracy] %s\n' "$*"; }
+
+# Its own database and queues: nothing of anyone else's is touched.
+export LONJAK_DATABASE__URL=${WAIT_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/lonjak_waitbench}
+export LONJAK_BUS__PREFIX=${WAIT_BUS_PREFIX:-waitbench-}
+admin_url=${LONJAK_DATABASE__URL%/*}/postgres
+db_name=${LONJAK_DATABASE__URL##*/}
+if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db_name'")" != 1 ]; then
+  psql "$admin_url" -qc "create database $db_name" >/dev/null
+fi
+
+export LONJAK_VERIFIER_RATE=${DRAIN_RATE:-400}
+say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
+scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
+trap 'scripts/down.sh --quiet' EXIT
+
+wave=$(( $(date +%s) % 1000000 ))
+out="$here/results/wait-$mode-$wave"
+mkdir -p "$out"
+pauser=
+if [ -n "${PAUSE_AT:-}" ]; then
+  verifier=$(cat .run/pids/verifier.pid)
+  ( sleep "$PAUSE_AT"; kill -STOP "$verifier"; sleep "${PAUSE_SECS:-5}"; kill -CONT "$verifier" ) &
+  pauser=$!
+fi
+say "load: ${RATE:-1000}/s for ${DURATION:-10s}, wave $wave"
+LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURATION:-10s} \
+  P99_MS=60000 MAX_DROPPED=1000000 DUP_SHARE=0 INVALID_SHARE=0 AUDIT_DEADLINE_SECS=600 \
+  "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
+if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
+
+grep -ho 'ESTIMATE [0-9a-f]* [0-9]* [0-9a-z.]*' "$out"/smoke-*/accepted.log |
+  awk '{print $2","$3","$4}' >"$out/estimates.csv"
+psql "$LONJAK_DATABASE__URL" -Atqc "\\copy (select h.registration_id, \
+  (extract(epoch from h.at) * 1000)::bigint from status_history h \
+  join registrations r on r.id = h.registration_id \
+  where r.wave_id = $wave and h.from_status = 'queued' and h.to_status = 'verifying') \
+  to '$out/left_queued.csv' csv"
+python3 "$here/lib/wait_accuracy.py" "$out/estimates.csv" "$out/left_queued.csv" \
+  "mode=$mode rate=${RATE:-1000}/s duration=${DURATION:-10s} pause=${PAUSE_AT:-none}+${PAUSE_SECS:-0}s" \
+  | tee "$out/accuracy.md"

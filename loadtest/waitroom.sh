@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# An opening-day crowd, with the waiting room or without it.
+#
+#   loadtest/waitroom.sh queue|direct
+#
+# Brings the local pipeline up (scripts/up.sh, its own database and queue
+# prefix), with the verifier limited to DRAIN_RATE registrations/s and the
+# gateway's global limit at the same figure (what the pipeline sustains).
+# The wave opens OPEN_AFTER seconds into the run; CROWD people arrive over
+# JOIN_SECS (loadtest/scenarios/waitroom.js). `queue`: they join the
+# waiting room and register when admitted; `direct`: they register straight
+# away and, when refused, wait Retry-After and try again. Then, for `queue`,
+# CHECK_RATE ticket checks/s for 10 s measure the gateway's CPU per check.
+#
+# Environment [defaults]: CROWD [2000], JOIN_SECS [30], OPEN_AFTER [10],
+# DRAIN_RATE [50], FORM_SECS [5], CHECK_RATE [300], LONJAK_PROFILE [dev].
+# Results: loadtest/results/waitroom-<mode>-<wave>/ (report.md, k6 files).
+# Run under `machine-lock exclusive`: it owns ports 8080/9100/9101/8090.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$root"
+mode=${1:-queue}
+case "$mode" in queue | direct) ;; *) echo "usage: $0 queue|direct" >&2; exit 2 ;; esac
+say() { printf '[waitroom] %s\n' "$*"; }
+CROWD=${CROWD:-2000} JOIN_SECS=${JOIN_SECS:-30} OPEN_AFTER=${OPEN_AFTER:-10}
+DRAIN_RATE=${DRAIN_RATE:-50} FORM_SECS=${FORM_SECS:-5} CHECK_RATE=${CHECK_RATE:-300}
+bin=target/debug
+[ "${LONJAK_PROFILE:-dev}" = release ] && bin=target/release
+
+export LONJAK_DATABASE__URL=${WAIT_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/lonjak_waitbench}
+export LONJAK_BUS__PREFIX=${WAIT_BUS_PREFIX:-waitbench-}
+admin_url=${LONJAK_DATABASE__URL%/*}/postgres
+db_name=${LONJAK_DATABASE__URL##*/}
+if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db_name'")" != 1 ]; then
+  psql "$admin_url" -qc "create database $db_name" >/dev/null
+fi
+psql() { command psql "$LONJAK_DATABASE__URL" -Atq "$@"; }
+
+wave=$(( $(date +%s) % 1000000 ))
+out="$here/results/waitroom-$mode-$wave"
+mkdir -p "$out"
+say "building and migrating"
+cargo build --workspace --bins --quiet ${LONJAK_PROFILE:+$([ "$LONJAK_PROFILE" = release ] && echo --release)}
+"$bin/lonjak-ops" migrate >/dev/null
+# The wave opens OPEN_AFTER seconds from the start of the load (the pipeline
+# takes a few seconds to come up first).
+up_secs=20
+psql -c "insert into waves (id, name, opens_at) values ($wave, 'waitroom bench', \
+  now() + make_interval(secs => $((OPEN_AFTER + up_secs))))"
+
+export LONJAK_VERIFIER_RATE=$DRAIN_RATE
+export LONJAK_ADMISSION__GLOBAL_PER_SEC=$DRAIN_RATE
+export LONJAK_ADMISSION__GLOBAL_BURST=$DRAIN_RATE
+export LONJAK_ADMISSION__TRUSTED_PROXIES=127.0.0.1
+export LONJAK_ADMISSION__CLIENT_PER_SEC=5 LONJAK_ADMISSION__CLIENT_BURST=10
+if [ "$mode" = queue ]; then
+  export LONJAK_WAITROOM__WAVES=$wave
+  export LONJAK_WAITROOM__TICKET_KEY=${LONJAK_WAITROOM__TICKET_KEY:-6c6f6e6a616b2d6c6f63616c2d7469636b65742d6b65792d6e6f742d73656372}
+  export LONJAK_WAITROOM__FAIR_START_SECS=3600 LONJAK_WAITROOM__PERMIT_SECS=120
+fi
+say "bringing the pipeline up ($mode, drain limited to $DRAIN_RATE/s)"
+started=$(date +%s)
+scripts/up.sh >"$out/up.log" 2>&1 || { tail -n 30 "$out/up.log"; exit 1; }
+trap 'scripts/down.sh --quiet' EXIT
+sleep $(( up_secs - ($(date +%s) - started) > 0 ? up_secs - ($(date +%s) - started) : 0 ))
+gw=$(cat .run/pids/gateway.pid)
+cpu() { awk '{print $14 + $15}' "/proc/$gw/stat"; }
+tck=$(getconf CLK_TCK)
+
+say "crowd: $CROWD people over ${JOIN_SECS}s, wave $wave opens after ${OPEN_AFTER}s"
+direct=0
+[ "$mode" = direct ] && direct=1
+cpu0=$(cpu)
+k6 run --no-color --quiet -e WAVE="$wave" -e CROWD="$CROWD" -e JOIN_SECS="$JOIN_SECS" \
+  -e FORM_SECS="$FORM_SECS" -e DIRECT="$direct" \
+  --summary-export "$out/summary.json" "$here/scenarios/waitroom.js" >"$out/k6.log" 2>&1 || true
+cpu1=$(cpu)
+
+{
+  echo "## Opening-day crowd, $mode ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD))"
+  echo
+  echo "CROWD=$CROWD JOIN_SECS=$JOIN_SECS OPEN_AFTER=$OPEN_AFTER DRAIN_RATE=$DRAIN_RATE FORM_SECS=$FORM_SECS"
+  echo
+  python3 - "$out/summary.json" "$cpu0" "$cpu1" "$tck" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+g = lambda k, f="count": m.get(k, {}).get(f, 0)
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
+r = g("receipts")
+print(f"- receipts: {r:.0f}; gave up: {g('gave_up'):.0f}")
+t = m.get("join_to_receipt_ms", {})
+print(f"- join (or first try) → receipt: p50 {t.get('p(50)',0)/1000:.1f} s, p95 {t.get('p(95)',0)/1000:.1f} s, p99 {t.get('p(99)',0)/1000:.1f} s")
+print(f"- requests: {g('person_requests'):.0f} ({g('person_requests')/max(r,1):.2f} per registration); 429/503: {g('refusals_429_503'):.0f}")
+print(f"- gateway CPU during the crowd: {cpu:.1f} s ({1e3*cpu/max(g('person_requests'),1):.3f} ms per request)")
+PY
+} >"$out/report.md"
+
+if [ "$mode" = queue ]; then
+  {
+    echo
+    echo "Order and estimates, from the database:"
+    echo
+    pre=$(psql -c "select count(*) from waitroom_tickets where wave_id = $wave and joined_at < (select opens_at from waitroom_waves where wave_id = $wave)")
+    echo "- joined before opening (drawn at random): $pre"
+    echo "- admitted out of position order: $(psql -c "select count(*) from (select admitted_at, lag(admitted_at) over (order by position) prev from waitroom_tickets where wave_id = $wave and admitted_at is not null) s where admitted_at < prev")"
+    echo "- after opening, placed out of joining order: $(psql -c "select count(*) from (select joined_at, lag(joined_at) over (order by position) prev from waitroom_tickets where wave_id = $wave and position > $pre) s where joined_at < prev")"
+    psql -F ' ' -c "select count(*), \
+      round(100.0 * avg((abs(estimate_secs - w) <= greatest(0.25 * w, 2))::int), 1), \
+      round(percentile_cont(0.5) within group (order by estimate_secs - w)::numeric, 1), \
+      round(percentile_cont(0.9) within group (order by estimate_secs - w)::numeric, 1), \
+      round(percentile_cont(0.5) within group (order by w)::numeric, 1) \
+      from (select estimate_secs, extract(epoch from admitted_at - estimated_at) w \
+            from waitroom_tickets where wave_id = $wave and estimate_secs is not null \
+              and admitted_at is not null) s" |
+      awk '{printf "- announced waits: %s tickets, %s %% within ±25 %% (or 2 s); error median %+.1f s, p90 %+.1f s; actual wait median %s s\n", $1, $2, $3, $4, $5}'
+  } >>"$out/report.md"
+  ticket=$(grep -o '"ticket":"[0-9a-f]*"' "$out/k6.log" | head -1 | cut -d'"' -f4 || true)
+  if [ -z "$ticket" ]; then
+    ticket=$(curl -s -XPOST -H 'x-forwarded-for: 10.255.255.254' "http://127.0.0.1:8080/v1/waves/$wave/queue" | sed -n 's/.*"ticket":"\([0-9a-f]*\)".*/\1/p')
+  fi
+  c0=$(cpu)
+  k6 run --no-color --quiet -e URL="http://127.0.0.1:8080/v1/waves/$wave/queue/$ticket" \
+    -e RATE="$CHECK_RATE" --summary-export "$out/checks.json" "$here/scenarios/ticket-checks.js" >"$out/checks.log" 2>&1 || true
+  c1=$(cpu)
+  python3 - "$out/checks.json" "$c0" "$c1" "$tck" >>"$out/report.md" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+n = m["http_reqs"]["count"]
+ok = m.get("checks", {}).get("passes", 0)
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
+print(f"- ticket checks alone: {n} in 10 s ({ok} answered 200): gateway CPU {1e6*cpu/max(n,1):.0f} µs per check")
+PY
+fi
+cat "$out/report.md"

@@ -1,0 +1,67 @@
+//! Wait estimates: people (or messages) ahead divided by the rate they are
+//! taken at, with a range from the spread of the measured rate.
+
+use serde::Serialize;
+
+/// An estimated wait and its range, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct WaitEstimate {
+    pub seconds: u64,
+    /// Likely shortest and longest wait (about the 10th and 90th percentile
+    /// of the measured rate's variation).
+    pub low_seconds: u64,
+    pub high_seconds: u64,
+}
+
+/// `ahead` taken at `per_sec` (± `std_dev`): the range uses the rate's
+/// 10th/90th percentiles under a normal spread, and is never narrower than
+/// ±10 %, since the rate ahead is a forecast.
+pub fn estimate_wait(ahead: f64, per_sec: f64, std_dev: f64) -> Option<WaitEstimate> {
+    if ahead <= 0.0 {
+        return Some(WaitEstimate {
+            seconds: 0,
+            low_seconds: 0,
+            high_seconds: 0,
+        });
+    }
+    if !(per_sec.is_finite() && per_sec > 0.0) {
+        return None;
+    }
+    let spread = (1.28 * std_dev.max(0.0)).max(0.1 * per_sec);
+    let fast = per_sec + spread;
+    let slow = (per_sec - spread).max(per_sec * 0.25);
+    let secs = |rate: f64| (ahead / rate).round().clamp(0.0, 86_400.0) as u64;
+    Some(WaitEstimate {
+        seconds: secs(per_sec),
+        low_seconds: secs(fast),
+        high_seconds: secs(slow),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nobody_ahead_means_no_wait() {
+        assert_eq!(estimate_wait(0.0, 0.0, 0.0).map(|e| e.seconds), Some(0));
+    }
+
+    #[test]
+    fn the_wait_is_those_ahead_over_the_rate_with_a_range_around_it() {
+        let e = estimate_wait(1_000.0, 100.0, 0.0).unwrap();
+        assert_eq!(e.seconds, 10);
+        assert_eq!((e.low_seconds, e.high_seconds), (9, 11));
+        let noisy = estimate_wait(1_000.0, 100.0, 40.0).unwrap();
+        assert!(
+            noisy.low_seconds <= 7 && noisy.high_seconds >= 20,
+            "{noisy:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_rate_gives_no_estimate() {
+        assert_eq!(estimate_wait(10.0, 0.0, 0.0), None);
+        assert_eq!(estimate_wait(10.0, f64::NAN, 0.0), None);
+    }
+}
