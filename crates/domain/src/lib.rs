@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod email_token;
 mod error;
 pub mod events;
 mod fields;
@@ -13,9 +14,12 @@ pub mod status;
 pub mod testing;
 pub mod verification;
 
+pub use email_token::{
+    EmailToken, EmailVerificationKey, EmailVerificationSettings, MIN_EMAIL_KEY_BYTES, TokenError,
+};
 pub use error::{FieldError, ValidationErrors};
 pub use fields::{
-    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Nik, PROVINCE_CODES, Phone, Sex, Wave,
+    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Language, Nik, PROVINCE_CODES, Phone, Sex, Wave,
     is_province_code,
 };
 pub use identity::{

@@ -2,9 +2,11 @@
 
 mod config;
 mod crypto;
+mod email_verification;
 mod error;
 mod migrate;
 mod model;
+mod notifications;
 mod outbox;
 mod registrations;
 mod schema;
@@ -18,12 +20,14 @@ mod verifications;
 
 pub use config::StoreConfig;
 pub use crypto::DataKey;
+pub use email_verification::{EmailFunnel, Resend, email_verified_among};
 pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use migrate::migrate;
 pub use model::{
     CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,
 };
+pub use notifications::{Channel, Claim, Contact, NotificationKey, Settlement};
 pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
 pub use transitions::{Change, apply_transitions};

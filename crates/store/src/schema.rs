@@ -32,6 +32,8 @@ diesel::table! {
         submitted_at -> Timestamptz,
         updated_at -> Timestamptz,
         submission_hash -> Nullable<Bytea>,
+        language -> Text,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -69,7 +71,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (registration_id, event, channel) {
+        registration_id -> Text,
+        event -> Text,
+        channel -> Text,
+        state -> Text,
+        claimed_until -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        failure -> Nullable<Text>,
+        provider_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    email_verification_resends (registration_id, day) {
+        registration_id -> Text,
+        day -> Date,
+        count -> Int4,
+    }
+}
+
 diesel::joinable!(registrations -> waves (wave_id));
+diesel::joinable!(notifications -> registrations (registration_id));
+diesel::joinable!(email_verification_resends -> registrations (registration_id));
 diesel::joinable!(verification_checks -> registrations (registration_id));
 diesel::joinable!(status_history -> registrations (registration_id));
 diesel::joinable!(outbox -> registrations (registration_id));
@@ -80,4 +107,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     verification_checks,
     status_history,
     outbox,
+    notifications,
+    email_verification_resends,
 );
