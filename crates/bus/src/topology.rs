@@ -8,8 +8,8 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString},
 };
 use lonjak_domain::events::{
-    EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored, RegistrationSelected, RegistrationSubmitted,
-    RegistrationVerified, RegistrationWaitlisted,
+    EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored,
+    RegistrationSelected, RegistrationSubmitted, RegistrationVerified, RegistrationWaitlisted,
 };
 
 use crate::{BusConfig, BusError, link::close_channel, timed};

@@ -215,7 +215,12 @@ mod tests {
 
     #[test]
     fn a_genuine_token_checks_until_it_expires() {
-        let token = EmailToken::issue(&key(1), &id(), "siti@example.id", NOW + time::Duration::hours(48));
+        let token = EmailToken::issue(
+            &key(1),
+            &id(),
+            "siti@example.id",
+            NOW + time::Duration::hours(48),
+        );
         assert_eq!(token.len(), 80);
         let parsed = EmailToken::parse(&token).expect("parse");
         assert_eq!(parsed.registration_id(), id());
@@ -231,19 +236,32 @@ mod tests {
         let expires = NOW + time::Duration::hours(1);
         let token = EmailToken::issue(&key(1), &id(), "siti@example.id", expires);
         let parsed = EmailToken::parse(&token).expect("parse");
-        assert_eq!(parsed.check(&key(2), "siti@example.id", NOW), Err(TokenError::Tampered));
-        assert_eq!(parsed.check(&key(1), "budi@example.id", NOW), Err(TokenError::Tampered));
+        assert_eq!(
+            parsed.check(&key(2), "siti@example.id", NOW),
+            Err(TokenError::Tampered)
+        );
+        assert_eq!(
+            parsed.check(&key(1), "budi@example.id", NOW),
+            Err(TokenError::Tampered)
+        );
         // A later expiry written into the token breaks the signature.
         let mut forged = token.into_bytes();
         forged[40] = if forged[40] == b'f' { b'e' } else { b'f' };
         let forged = EmailToken::parse(std::str::from_utf8(&forged).expect("utf8")).expect("parse");
-        assert_eq!(forged.check(&key(1), "siti@example.id", NOW), Err(TokenError::Tampered));
+        assert_eq!(
+            forged.check(&key(1), "siti@example.id", NOW),
+            Err(TokenError::Tampered)
+        );
     }
 
     #[test]
     fn text_that_is_not_a_token_is_malformed() {
         for text in ["", "abc", &"g".repeat(80), &"0".repeat(79), &"0".repeat(81)] {
-            assert_eq!(EmailToken::parse(text), Err(TokenError::Malformed), "{text}");
+            assert_eq!(
+                EmailToken::parse(text),
+                Err(TokenError::Malformed),
+                "{text}"
+            );
         }
         assert!(EmailVerificationKey::from_hex("00").is_err());
         assert!(format!("{:?}", key(1)).contains("redacted"));

@@ -19,8 +19,8 @@ pub use email_token::{
 };
 pub use error::{FieldError, ValidationErrors};
 pub use fields::{
-    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Language, Nik, PROVINCE_CODES, Phone, Sex, Wave,
-    is_province_code,
+    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Language, Nik, PROVINCE_CODES, Phone,
+    Sex, Wave, is_province_code,
 };
 pub use identity::{
     IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,

@@ -83,17 +83,20 @@ impl Store {
         let key = id.to_string();
         self.with_conn(|conn, _| {
             Box::pin(async move {
-                let verified: Option<OffsetDateTime> = diesel::update(registrations::table.find(key))
-                    .set(
-                        registrations::email_verified_at.eq(diesel::dsl::sql::<
-                            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-                        >("COALESCE(email_verified_at, ")
-                        .bind::<diesel::sql_types::Timestamptz, _>(at)
-                        .sql(")")),
-                    )
-                    .returning(registrations::email_verified_at)
-                    .get_result(conn)
-                    .await?;
+                let verified: Option<OffsetDateTime> =
+                    diesel::update(registrations::table.find(key))
+                        .set(
+                            registrations::email_verified_at.eq(diesel::dsl::sql::<
+                                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                            >(
+                                "COALESCE(email_verified_at, "
+                            )
+                            .bind::<diesel::sql_types::Timestamptz, _>(at)
+                            .sql(")")),
+                        )
+                        .returning(registrations::email_verified_at)
+                        .get_result(conn)
+                        .await?;
                 verified.ok_or(StoreError::Conflict)
             })
         })
@@ -194,7 +197,8 @@ pub async fn email_verified_among(
     found
         .iter()
         .map(|id| {
-            RegistrationId::parse(id).map_err(|_| StoreError::Decode(format!("registration id {id:?}")))
+            RegistrationId::parse(id)
+                .map_err(|_| StoreError::Decode(format!("registration id {id:?}")))
         })
         .collect()
 }

@@ -20,8 +20,8 @@ mod verifications;
 
 pub use config::StoreConfig;
 pub use crypto::DataKey;
-pub use email_verification::{EmailFunnel, Resend, email_verified_among};
 pub use diesel_async::AsyncPgConnection;
+pub use email_verification::{EmailFunnel, Resend, email_verified_among};
 pub use error::StoreError;
 pub use migrate::migrate;
 pub use model::{

@@ -181,25 +181,27 @@ impl Store {
             })
             .await?;
         rows.into_iter()
-            .map(|(id, wave, status, full_name, email, phone, language, verified)| {
-                let registration_id = RegistrationId::parse(&id)
-                    .map_err(|_| StoreError::Decode(format!("registration id {id:?}")))?;
-                let contact = Contact {
-                    registration_id,
-                    wave: u32::try_from(wave)
-                        .ok()
-                        .and_then(|w| Wave::new(w).ok())
-                        .ok_or_else(|| StoreError::Decode(format!("wave {wave}")))?,
-                    status: parse_status(&status)?,
-                    full_name,
-                    email,
-                    phone,
-                    language: Language::parse(&language)
-                        .map_err(|_| StoreError::Decode(format!("language {language:?}")))?,
-                    email_verified_at: verified,
-                };
-                Ok((registration_id, contact))
-            })
+            .map(
+                |(id, wave, status, full_name, email, phone, language, verified)| {
+                    let registration_id = RegistrationId::parse(&id)
+                        .map_err(|_| StoreError::Decode(format!("registration id {id:?}")))?;
+                    let contact = Contact {
+                        registration_id,
+                        wave: u32::try_from(wave)
+                            .ok()
+                            .and_then(|w| Wave::new(w).ok())
+                            .ok_or_else(|| StoreError::Decode(format!("wave {wave}")))?,
+                        status: parse_status(&status)?,
+                        full_name,
+                        email,
+                        phone,
+                        language: Language::parse(&language)
+                            .map_err(|_| StoreError::Decode(format!("language {language:?}")))?,
+                        email_verified_at: verified,
+                    };
+                    Ok((registration_id, contact))
+                },
+            )
             .collect()
     }
 

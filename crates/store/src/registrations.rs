@@ -65,7 +65,12 @@ impl Store {
         id: &RegistrationId,
     ) -> Result<Option<StatusView>, StoreError> {
         let key = id.to_string();
-        type Row = (String, Option<String>, OffsetDateTime, Option<OffsetDateTime>);
+        type Row = (
+            String,
+            Option<String>,
+            OffsetDateTime,
+            Option<OffsetDateTime>,
+        );
         let row: Option<Row> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {

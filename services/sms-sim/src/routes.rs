@@ -18,7 +18,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/stats", web::get().to(stats))
         .route("/admin/config", web::get().to(get_config))
         .route("/admin/config", web::put().to(put_config))
-        .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok") }));
+        .route(
+            "/healthz",
+            web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+        );
 }
 
 /// `POST /v1/messages`: one SMS.
@@ -159,7 +162,10 @@ async fn get_config(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(state.config())
 }
 
-async fn put_config(patch: web::Json<serde_json::Value>, state: web::Data<AppState>) -> HttpResponse {
+async fn put_config(
+    patch: web::Json<serde_json::Value>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     match state.reconfigure(patch.into_inner()) {
         Ok(config) => HttpResponse::Ok().json(config),
         Err(error) => problem(
@@ -177,7 +183,13 @@ mod tests {
     #[test]
     fn only_e164_numbers_are_numbers() {
         assert!(is_e164("+6281234567890"));
-        for bad in ["6281234567890", "+62 812", "+1234567", "+1234567890123456", ""] {
+        for bad in [
+            "6281234567890",
+            "+62 812",
+            "+1234567",
+            "+1234567890123456",
+            "",
+        ] {
             assert!(!is_e164(bad), "{bad}");
         }
     }

@@ -58,14 +58,20 @@ impl Drop for RunningSmsSim {
 /// Starts a simulator on `127.0.0.1:0` with `config.workers` workers (one
 /// if 0), serving in the background.
 pub async fn spawn(config: SmsSimConfig) -> anyhow::Result<RunningSmsSim> {
-    config.validate().context("invalid simulator configuration")?;
+    config
+        .validate()
+        .context("invalid simulator configuration")?;
     let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind 127.0.0.1:0")?;
     let addr = listener.local_addr().context("no local address")?;
     let workers = config.workers.max(1);
     let state = Data::new(AppState::new(config));
     let server = HttpServer::new({
         let state = state.clone();
-        move || App::new().app_data(state.clone()).configure(routes::configure)
+        move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(routes::configure)
+        }
     })
     .workers(workers)
     .disable_signals()
@@ -89,12 +95,17 @@ pub async fn spawn(config: SmsSimConfig) -> anyhow::Result<RunningSmsSim> {
 
 /// Serves on `config.listen` until SIGINT/SIGTERM, then drains.
 pub async fn run(config: SmsSimConfig) -> anyhow::Result<()> {
-    config.validate().context("invalid simulator configuration")?;
+    config
+        .validate()
+        .context("invalid simulator configuration")?;
     let listen = config.listen.clone();
     let workers = config.workers;
     let state = Data::new(AppState::new(config));
-    let mut server =
-        HttpServer::new(move || App::new().app_data(state.clone()).configure(routes::configure));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(routes::configure)
+    });
     if workers > 0 {
         server = server.workers(workers);
     }

@@ -87,7 +87,8 @@ async fn unknown_numbers_are_refused_for_good_and_errors_are_transient() {
     assert_eq!(send(&sim, "+62899000001", None).await.status(), 400);
     assert_eq!(send(&sim, "not-a-number", None).await.status(), 400);
 
-    sim.reconfigure(json!({"error_rate": 1.0})).expect("reconfigure");
+    sim.reconfigure(json!({"error_rate": 1.0}))
+        .expect("reconfigure");
     assert_eq!(send(&sim, "+6281200000005", None).await.status(), 503);
     assert!(sim.messages(None).is_empty());
     let stats = sim.stats();
