@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lonjak_bus::BusSettings;
-use lonjak_domain::IdentitySettings;
+use lonjak_domain::{EmailVerificationSettings, IdentitySettings};
 use lonjak_store::DatabaseSettings;
 use lonjak_telemetry::ops::OpsSettings;
 use serde::Deserialize;
@@ -28,6 +28,10 @@ pub struct Settings {
     #[serde(default)]
     pub admission: AdmissionSettings,
     pub ops: OpsSettings,
+    /// Verification links and their re-sending; without it (no
+    /// `email_verification.key`) those endpoints answer 503.
+    #[serde(default)]
+    pub email_verification: Option<EmailVerificationSettings>,
 }
 
 /// The gateway's own defaults: its ops port.
@@ -147,6 +151,7 @@ impl Settings {
             ops: OpsSettings {
                 addr: "127.0.0.1:9100".to_owned(),
             },
+            email_verification: None,
         }
     }
 

@@ -46,11 +46,18 @@ pub struct RegistrationBody {
         title = "lonjak registration API",
         description = "Surge-proof intake of programme registrations."
     ),
-    paths(crate::routes::register::register, crate::routes::status::status),
+    paths(
+        crate::routes::register::register,
+        crate::routes::status::status,
+        crate::routes::email_verification::verify,
+        crate::routes::email_verification::resend
+    ),
     components(schemas(
         RegistrationBody,
         crate::routes::register::Receipt,
         crate::routes::status::StatusBody,
+        crate::routes::email_verification::Verified,
+        crate::routes::email_verification::ResendReceipt,
         crate::problem::Problem,
         crate::problem::FieldProblem
     ))

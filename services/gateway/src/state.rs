@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use lonjak_domain::{IdentityKey, Wave};
+use lonjak_domain::{EmailVerificationSettings, IdentityKey, Wave};
 
 use crate::broker::{BusSlot, QueueGauge};
 use crate::metrics::IntakeMetrics;
@@ -26,4 +26,5 @@ pub struct AppState {
     /// Registrations confirmed by the broker since start (drain estimate input).
     pub accepted: Arc<AtomicU64>,
     pub status: StatusSource,
+    pub email_verification: Option<EmailVerificationSettings>,
 }

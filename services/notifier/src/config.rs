@@ -101,7 +101,9 @@ pub struct NotifierSettings {
     pub send_deadline_ms: u64,
     /// How long a claimed message stays claimed; past it another notifier
     /// may send it (a notifier that died between claim and mark). Must
-    /// exceed `send_deadline_ms` with room for the mark.
+    /// exceed `send_deadline_ms` with room for the mark, and stay below the
+    /// sum of `bus.retry_delays_ms` (an event waiting for the lease goes
+    /// through the retry queues meanwhile).
     pub claim_lease_ms: u64,
 }
 
@@ -149,6 +151,11 @@ pub enum Invalid {
     LeaseTooShort,
     #[error("email.pool_size must be at least 1")]
     NoPool,
+    #[error(
+        "notifier.claim_lease_ms must be below the sum of bus.retry_delays_ms: an event waiting for \
+         a dead notifier's claim would otherwise run out of retries before the lease ends"
+    )]
+    LeaseOutlastsRetries,
 }
 
 impl Settings {
@@ -166,6 +173,10 @@ impl Settings {
         }
         if self.email.pool_size == 0 {
             return Err(Invalid::NoPool);
+        }
+        let retries: u64 = self.bus.retry_delays_ms.iter().sum();
+        if self.notifier.claim_lease_ms >= retries {
+            return Err(Invalid::LeaseOutlastsRetries);
         }
         Ok(())
     }
@@ -209,6 +220,11 @@ mod tests {
         assert_eq!(settings.sms.rate_per_sec.get(), 7);
         assert_eq!(settings.email_verification.ttl_hours, 1);
         assert!(matches!(settings.validate(), Err(Invalid::LeaseTooShort)));
+        let settings = load(&[("LONJAK_BUS__RETRY_DELAYS_MS", "1000,2000")]).expect("settings");
+        assert!(matches!(
+            settings.validate(),
+            Err(Invalid::LeaseOutlastsRetries)
+        ));
         assert!(load(&[("LONJAK_SMS__RATE_PER_SEC", "0")]).is_err());
         let no_key = lonjak_settings::load_from::<Settings>(DEFAULTS, None, Some(HashMap::new()));
         assert!(no_key.is_err(), "the verification key has no default");
