@@ -2,6 +2,7 @@
 //! provider's Retry-After, and every message arrives in the end.
 
 use lonjak_domain::Language;
+use lonjak_notifier::config::NotifierSettings;
 use lonjak_sms_sim::SmsSimConfig;
 use time::Duration;
 
@@ -22,6 +23,13 @@ async fn with_the_sms_provider_at_capacity_lonjak_stays_within_its_rate_and_ever
             ..SmsSimConfig::default()
         },
         sms_rate: OUR_RATE,
+        // Every message waits for the provider within its deadline, none
+        // through the retry queues.
+        notifier: NotifierSettings {
+            send_deadline_ms: 30_000,
+            claim_lease_ms: 35_000,
+        },
+        retry_delays_ms: vec![20_000, 20_000],
         ..Options::default()
     })
     .await;
@@ -36,6 +44,8 @@ async fn with_the_sms_provider_at_capacity_lonjak_stays_within_its_rate_and_ever
         app.expect_messages(who, 1, 1).await;
     }
 
+    let metrics = app.metrics.as_ref().expect("running");
+    assert_eq!(metrics.settled_count("retried"), 0, "a message ran out of time");
     let stats = app.sim.stats();
     assert!(
         stats.throttled > 0,

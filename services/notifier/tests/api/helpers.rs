@@ -414,8 +414,22 @@ impl TestApp {
 }
 
 impl Drop for TestApp {
+    /// Stops the notifier and deletes this test's queues, also when the test
+    /// failed: left behind, quorum queues hold the broker's file handles
+    /// until it stops accepting connections.
     fn drop(&mut self) {
         self.shutdown.cancel();
+        let config = self.bus.config().clone();
+        let deleted = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(lonjak_bus::delete_topology(&config)))
+        })
+        .join();
+        if !matches!(deleted, Ok(Ok(Ok(_)))) {
+            eprintln!("could not delete this test's queues; scripts/janitor.sh removes them");
+        }
     }
 }
 
