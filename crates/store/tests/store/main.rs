@@ -3,6 +3,7 @@
 
 mod helpers;
 mod migrations;
+mod notifications;
 mod outbox;
 mod personal_data;
 mod transitions;
