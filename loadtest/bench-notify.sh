@@ -115,13 +115,16 @@ t1=$(date +%s.%N)
 curl -fsS "http://$LONJAK_SMS_SIM__LISTEN/stats" >"$out/sms-stats.json"
 curl -fsS "http://127.0.0.1:19103/metrics" >"$out/notifier-metrics.txt" || true
 failed=$(q "SELECT count(*) FROM notifications WHERE state <> 'sent'")
+# Each channel's rate from the database's own send times (first to last).
+span() { q "SELECT EXTRACT(EPOCH FROM max(sent_at) - min(sent_at)) FROM notifications WHERE state = 'sent' AND channel = '$1'"; }
+email_span=$(span email); sms_span=$(span sms)
 
 python3 - "$COUNT" "$emails" "$sms" "$t0" "$t1" "${first_sent:-$t1}" "${verified_at:-$t1}" \
   "$nticks" "$hz" "$EMAIL_RATE" "$SMS_RATE" "$SMS_CAPACITY" "$SMS_LATENCY_MS" "$failed" \
-  "$out/sms-stats.json" "$out/notifier-metrics.txt" <<'PY' | tee "$out/report.md"
+  "$out/sms-stats.json" "$out/notifier-metrics.txt" "${email_span:-0}" "${sms_span:-0}" <<'PY' | tee "$out/report.md"
 import json, re, sys
 (count, emails, sms, t0, t1, first, verified, nticks, hz, erate, srate, cap, lat, failed,
- stats_file, metrics_file) = sys.argv[1:]
+ stats_file, metrics_file, email_span, sms_span) = sys.argv[1:]
 count, emails, sms = int(count), int(emails), int(sms)
 t0, t1, first, verified = float(t0), float(t1), float(first), float(verified)
 sim = json.load(open(stats_file))
@@ -134,14 +137,15 @@ def histogram_mean(channel):
         if line.startswith("lonjak_notifier_provider_call_duration_seconds_count") and f'channel="{channel}"' in line:
             count_ += float(line.split()[-1])
     return total / count_ * 1000 if count_ else float("nan")
-window = t1 - first
-rate_e, rate_s = emails / window, sms / window
+# (n - 1) intervals between the first and the last send of a channel.
+rate_e = (emails - 1) / max(float(email_span), 1e-9)
+rate_s = (sms - 1) / max(float(sms_span), 1e-9)
 def limit(rate, configured, throttled):
     if throttled:
         return f"the provider (429 × {throttled:,})"
     if rate >= 0.9 * configured:
         return "lonjak's own rate"
-    return "neither: the pipeline upstream or the notifier itself"
+    return "the provider's answer time (no 429; calls in flight bounded by email.pool_size or the batch)"
 print(f"## Notifier: {count:,} registrations through the whole pipeline")
 print()
 print(f"lonjak's limits: email {erate}/s, SMS {srate}/s; SMS provider capacity {cap}/s, "
@@ -150,7 +154,7 @@ print()
 print("| figure | email | SMS |")
 print("|---|---|---|")
 print(f"| messages sent | {emails:,} | {sms:,} |")
-print(f"| messages per second (first send to last) | {rate_e:,.1f} | {rate_s:,.1f} |")
+print(f"| messages per second (first send to last, database times) | {rate_e:,.1f} | {rate_s:,.1f} |")
 print(f"| provider call, mean | {histogram_mean('email'):.1f} ms | {histogram_mean('sms'):.1f} ms |")
 print(f"| limit reached | {limit(rate_e, int(erate), 0)} | {limit(rate_s, int(srate), sim.get('throttled', 0))} |")
 print()
