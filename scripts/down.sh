@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Stops what scripts/up.sh started (SIGTERM, so each service drains first).
-# RabbitMQ and PostgreSQL are left running.
+# RabbitMQ, PostgreSQL and the mail server are left running.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 quiet=${1:-}
-for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/eligibility.pid .run/pids/registry-sim.pid; do
+for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/eligibility.pid \
+  .run/pids/notifier.pid .run/pids/sms-sim.pid .run/pids/registry-sim.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   name=$(basename "$pidfile" .pid)

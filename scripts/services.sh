@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Makes sure RabbitMQ and PostgreSQL are running on 127.0.0.1, and that the
-# `lonjak` database exists. For each it says which it did:
+# Makes sure RabbitMQ, PostgreSQL and the local mail server (maildev: SMTP on
+# 1025, its HTTP API of received mail on 1080) are running on 127.0.0.1, and
+# that the `lonjak` database exists. For each it says which it did:
 #   - "already running"  : found listening, left alone;
 #   - "started"          : installed but stopped, started it;
 #   - "installed"        : not installed; installed it with apt-get (needs root
-#                          on Debian/Ubuntu), then started it.
+#                          on Debian/Ubuntu; maildev with npm), then started it.
 # It never stops or reconfigures a server it found running.
 set -euo pipefail
 
@@ -80,4 +81,28 @@ export PGPASSWORD=${PGPASSWORD:-postgres}
 if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc "select 1 from pg_database where datname='lonjak'" | grep -q 1; then
   psql -h 127.0.0.1 -U postgres -d postgres -qc "create database lonjak" >/dev/null
   say "PostgreSQL: created database lonjak"
+fi
+
+# The local mail server: SMTP on 1025 for the notifier, and an HTTP API of
+# everything it received on 1080 (the notifier's tests count mail there).
+# It keeps mail in memory and under ${TMPDIR:-/tmp}; a restart forgets it.
+MAILDEV_VERSION=2.2.1
+if listening 1025 && listening 1080; then
+  say "mail server: already running (SMTP 127.0.0.1:1025, mail at http://127.0.0.1:1080)"
+else
+  if ! command -v maildev >/dev/null; then
+    if ! command -v npm >/dev/null; then
+      apt_install nodejs npm
+    fi
+    say "mail server: installing maildev@$MAILDEV_VERSION with npm"
+    npm install -g --silent "maildev@$MAILDEV_VERSION" >/dev/null 2>&1 || {
+      say "could not install maildev with npm (needs root or a writable npm prefix)"; exit 1; }
+  fi
+  mkdir -p "${TMPDIR:-/tmp}/lonjak-maildev"
+  detached nohup maildev --ip 127.0.0.1 --smtp 1025 --web 1080 \
+    --mail-directory "${TMPDIR:-/tmp}/lonjak-maildev" \
+    >"${TMPDIR:-/tmp}/lonjak-maildev.log" 2>&1 &
+  wait_for 1025 "mail server (SMTP)" 30
+  wait_for 1080 "mail server (HTTP)" 30
+  say "mail server: started (SMTP 127.0.0.1:1025, mail at http://127.0.0.1:1080, log ${TMPDIR:-/tmp}/lonjak-maildev.log)"
 fi

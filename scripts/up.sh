@@ -4,8 +4,10 @@
 #      installed ones, or installs them with apt-get when run as root);
 #   2. builds every binary once (LONJAK_PROFILE=release for benchmarks);
 #   3. applies database migrations (lonjak-ops migrate);
-#   4. starts the registry simulator, the verifier, the eligibility worker
-#      and the gateway in the background, logs and pids under .run/;
+#   4. starts the registry simulator, the verifier, the eligibility worker,
+#      the SMS simulator, the notifier and the gateway in the background,
+#      logs and pids under .run/ (mail goes to the local mail server
+#      scripts/services.sh starts);
 #   5. sends sample registrations and prints the answers (scripts/demo.sh).
 # Stop everything with scripts/down.sh. Settings: deploy/local/env.sh.
 set -euo pipefail
@@ -53,6 +55,7 @@ worker_nice=${LONJAK_WORKER_NICE:-10}
 # LONJAK_OPS__ADDR, so each process gets its own value here.
 verifier_ops=${LONJAK_VERIFIER_OPS_ADDR:-127.0.0.1:9101}
 eligibility_ops=${LONJAK_ELIGIBILITY_OPS_ADDR:-127.0.0.1:9102}
+notifier_ops=${LONJAK_NOTIFIER_OPS_ADDR:-127.0.0.1:9103}
 gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
@@ -60,6 +63,10 @@ start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops"
 wait_ready verifier "http://$verifier_ops/readyz"
 start eligibility lonjak-eligibility "$worker_nice" LONJAK_OPS__ADDR="$eligibility_ops"
 wait_ready eligibility "http://$eligibility_ops/readyz"
+start sms-sim lonjak-sms-sim "$worker_nice"
+wait_ready sms-sim "http://$LONJAK_SMS_SIM__LISTEN/healthz"
+start notifier lonjak-notifier "$worker_nice" LONJAK_OPS__ADDR="$notifier_ops"
+wait_ready notifier "http://$notifier_ops/readyz"
 # No load balancer in front locally: no drain delay unless asked for.
 start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
   LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
@@ -77,7 +84,11 @@ lonjak is running:
                        http://$verifier_ops/metrics (verifier)
                        http://$eligibility_ops/metrics (eligibility)
   waves, selection     target/…/lonjak-ops wave list | select --wave N | explain ID | funnel --wave N
+                       http://$notifier_ops/metrics (notifier)
                        http://$LONJAK_SIM__LISTEN/metrics (registry simulator)
+  mail                 http://127.0.0.1:1080 (what the notifier sent: the local mail server's page and /email API)
+  SMS                  http://$LONJAK_SMS_SIM__LISTEN/v1/messages (what the SMS simulator accepted)
+  email verification   GET  http://$LONJAK_HTTP__ADDR/v1/email-verifications/{token} (the link in each first mail)
   logs                 $run/logs/
 Load tests: loadtest/README.md.  Stop everything: scripts/down.sh
 MSG

@@ -23,6 +23,14 @@ for r in DUKCAPIL DAPODIK DTKS; do
   export LONJAK_REGISTRIES__${r}__URL="http://${LONJAK_SIM__LISTEN}"
   export LONJAK_REGISTRIES__${r}__RATE_PER_SEC="${LONJAK_VERIFIER_RATE:-1200}"
 done
+# Notifier: the local mail server (scripts/services.sh) and the SMS
+# simulator, and its own limits per provider. The verification key is shared
+# by the notifier (which signs links) and the gateway (which checks them).
+export LONJAK_EMAIL_VERIFICATION__KEY=${LONJAK_EMAIL_VERIFICATION__KEY:-6c6f6e6a616b2d6c6f63616c2d656d61696c2d6b65792d6e6f742d7365637265}
+export LONJAK_EMAIL_VERIFICATION__LINK_BASE_URL=${LONJAK_EMAIL_VERIFICATION__LINK_BASE_URL:-http://$LONJAK_HTTP__ADDR}
+export LONJAK_EMAIL__SMTP_URL=${LONJAK_EMAIL__SMTP_URL:-smtp://127.0.0.1:1025}
+export LONJAK_SMS_SIM__LISTEN=${LONJAK_SMS_SIM__LISTEN:-127.0.0.1:8091}
+export LONJAK_SMS__URL=${LONJAK_SMS__URL:-http://$LONJAK_SMS_SIM__LISTEN}
 # Worker runtime (every worker): deliveries per batch and batches in flight.
 export LONJAK_WORKER__BATCH_SIZE=${LONJAK_WORKER__BATCH_SIZE:-200}
 export LONJAK_WORKER__CONCURRENCY=${LONJAK_WORKER__CONCURRENCY:-4}

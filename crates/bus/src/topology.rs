@@ -8,8 +8,8 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString},
 };
 use lonjak_domain::events::{
-    Event, RegistrationRejected, RegistrationScored, RegistrationSelected, RegistrationSubmitted,
-    RegistrationVerified, RegistrationWaitlisted,
+    EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored,
+    RegistrationSelected, RegistrationSubmitted, RegistrationVerified, RegistrationWaitlisted,
 };
 
 use crate::{BusConfig, BusError, link::close_channel, timed};
@@ -56,6 +56,8 @@ impl WorkQueue {
                 RegistrationScored::ROUTING_KEY,
                 RegistrationSelected::ROUTING_KEY,
                 RegistrationWaitlisted::ROUTING_KEY,
+                // The gateway's "send my link again".
+                EmailVerificationRequested::ROUTING_KEY,
             ],
         }
     }

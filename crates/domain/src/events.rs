@@ -68,6 +68,14 @@ impl Event for RegistrationWaitlisted {
     }
 }
 
+impl Event for EmailVerificationRequested {
+    const ROUTING_KEY: &'static str = "registration.email_verification_requested";
+
+    fn registration_id(&self) -> RegistrationId {
+        self.registration_id
+    }
+}
+
 /// A registration accepted by the gateway. `applicant` is the normalised wire
 /// form ([`Registration::to_request`]); consumers parse it again with the
 /// submission date. `Debug` does not print the applicant's personal data.
@@ -170,6 +178,18 @@ pub struct RegistrationWaitlisted {
     pub decided_at: OffsetDateTime,
     pub rank: u32,
     pub score: ScoreExplanation,
+}
+
+/// An applicant asked for their email-verification link again. The day of
+/// `requested_at` ([`crate::submission_date`], WIB) and `sequence` (1 for the
+/// day's first request, …) make each request its own message: a duplicate
+/// delivery of one request still sends one email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailVerificationRequested {
+    pub registration_id: RegistrationId,
+    #[serde(with = "time::serde::rfc3339")]
+    pub requested_at: OffsetDateTime,
+    pub sequence: u32,
 }
 
 #[cfg(test)]

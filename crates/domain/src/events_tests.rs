@@ -182,3 +182,23 @@ fn the_kk_cap_rejection_reason_is_named_in_snake_case() {
         "kk_cap_reached"
     );
 }
+
+#[test]
+fn a_resend_request_names_its_routing_key_and_round_trips() {
+    let (id, _) = id_and_registration();
+    let requested = EmailVerificationRequested {
+        registration_id: id,
+        requested_at: datetime!(2020-04-11 03:00:00 UTC),
+        sequence: 2,
+    };
+    assert_eq!(
+        EmailVerificationRequested::ROUTING_KEY,
+        "registration.email_verification_requested"
+    );
+    let json = serde_json::to_value(&requested).expect("json");
+    assert_eq!(json["sequence"], 2);
+    assert_eq!(
+        serde_json::from_value::<EmailVerificationRequested>(json).expect("parse"),
+        requested
+    );
+}

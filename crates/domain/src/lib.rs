@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod eligibility;
+mod email_token;
 mod error;
 pub mod events;
 mod fields;
@@ -15,10 +16,13 @@ pub mod testing;
 pub mod verification;
 pub mod wave_state;
 
+pub use email_token::{
+    EmailToken, EmailVerificationKey, EmailVerificationSettings, MIN_EMAIL_KEY_BYTES, TokenError,
+};
 pub use error::{FieldError, ValidationErrors};
 pub use fields::{
-    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Nik, PROVINCE_CODES, Phone, Sex, Wave,
-    is_province_code,
+    BirthDate, Email, EmploymentStatus, FullName, KkNumber, Language, Nik, PROVINCE_CODES, Phone,
+    Sex, Wave, is_province_code,
 };
 pub use identity::{
     IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,

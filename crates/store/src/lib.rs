@@ -4,10 +4,12 @@ mod announce;
 mod config;
 mod crypto;
 mod drain;
+mod email_verification;
 mod error;
 mod explain;
 mod migrate;
 mod model;
+mod notifications;
 mod outbox;
 mod registrations;
 mod rejoin;
@@ -30,12 +32,14 @@ pub use config::StoreConfig;
 pub use crypto::DataKey;
 pub use diesel_async::AsyncPgConnection;
 pub use drain::{DrainRate, DrainSampling, fold as fold_drain_rate};
+pub use email_verification::{EmailFunnel, Resend, email_verified_among};
 pub use error::StoreError;
 pub use explain::{Explanation, Funnel};
 pub use migrate::migrate;
 pub use model::{
     CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,
 };
+pub use notifications::{Channel, Claim, Contact, NotificationKey, Settlement};
 pub use rejoin::Rejoin;
 pub use scoring::{ScoreRecord, ScoringInput};
 pub use selection::{SelectionCounts, SelectionOutcome};

@@ -145,4 +145,6 @@ pub struct StatusView {
     pub status: RegistrationStatus,
     pub reason: Option<RejectionReason>,
     pub updated_at: OffsetDateTime,
+    /// Whether the applicant has followed their email-verification link.
+    pub email_verified: bool,
 }

@@ -65,7 +65,13 @@ impl Store {
         id: &RegistrationId,
     ) -> Result<Option<StatusView>, StoreError> {
         let key = id.to_string();
-        let row: Option<(String, Option<String>, OffsetDateTime)> = self
+        type Row = (
+            String,
+            Option<String>,
+            OffsetDateTime,
+            Option<OffsetDateTime>,
+        );
+        let row: Option<Row> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     Ok(registrations::table
@@ -74,6 +80,7 @@ impl Store {
                             registrations::status,
                             registrations::reason,
                             registrations::updated_at,
+                            registrations::email_verified_at,
                         ))
                         .first(conn)
                         .await
@@ -81,12 +88,13 @@ impl Store {
                 })
             })
             .await?;
-        row.map(|(status, reason, updated_at)| {
+        row.map(|(status, reason, updated_at, email_verified_at)| {
             Ok(StatusView {
                 registration_id: *id,
                 status: parse_status(&status)?,
                 reason: reason.as_deref().map(parse_reason).transpose()?,
                 updated_at,
+                email_verified: email_verified_at.is_some(),
             })
         })
         .transpose()

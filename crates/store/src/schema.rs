@@ -44,6 +44,8 @@ diesel::table! {
         rank -> Nullable<Int4>,
         decided_at -> Nullable<Timestamptz>,
         rejoined_from -> Nullable<Int4>,
+        language -> Text,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -81,7 +83,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (registration_id, event, channel) {
+        registration_id -> Text,
+        event -> Text,
+        channel -> Text,
+        state -> Text,
+        claimed_until -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        failure -> Nullable<Text>,
+        provider_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    email_verification_resends (registration_id, day) {
+        registration_id -> Text,
+        day -> Date,
+        count -> Int4,
+    }
+}
+
 diesel::joinable!(registrations -> waves (wave_id));
+diesel::joinable!(notifications -> registrations (registration_id));
+diesel::joinable!(email_verification_resends -> registrations (registration_id));
 diesel::joinable!(verification_checks -> registrations (registration_id));
 diesel::joinable!(status_history -> registrations (registration_id));
 diesel::joinable!(outbox -> registrations (registration_id));
@@ -92,6 +119,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     verification_checks,
     status_history,
     outbox,
+    notifications,
+    email_verification_resends,
 );
 
 // The waiting room (migration 2026-12-08-000001_waiting_room). Queried with

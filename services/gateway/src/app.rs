@@ -91,6 +91,7 @@ impl Application {
             queue,
             accepted,
             status: StatusSource::new(store_config(&settings)?),
+            email_verification: settings.email_verification.clone(),
         });
         let waitroom = waitroom_state(&settings, waitroom_metrics, trusted_proxies.clone())?;
         waitroom::start(&waitroom, &settings, &state.queue, &shutdown);
@@ -132,6 +133,18 @@ impl Application {
                     web::resource("/v1/registrations/{id}")
                         .wrap(from_fn(status_limit_middleware))
                         .route(web::get().to(routes::status::status))
+                        .default_service(method_not_allowed("GET")),
+                )
+                .service(
+                    web::resource("/v1/registrations/{id}/email-verification")
+                        .wrap(from_fn(status_limit_middleware))
+                        .route(web::post().to(routes::email_verification::resend))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/email-verifications/{token}")
+                        .wrap(from_fn(status_limit_middleware))
+                        .route(web::get().to(routes::email_verification::verify))
                         .default_service(method_not_allowed("GET")),
                 )
                 .service(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lonjak_bus::BusSettings;
-use lonjak_domain::IdentitySettings;
+use lonjak_domain::{EmailVerificationSettings, IdentitySettings};
 use lonjak_store::DatabaseSettings;
 use lonjak_telemetry::ops::OpsSettings;
 use secrecy::ExposeSecret;
@@ -32,6 +32,10 @@ pub struct Settings {
     /// The waiting room (off unless `waitroom.waves` names a wave).
     #[serde(default)]
     pub waitroom: crate::waitroom::WaitroomSettings,
+    /// Verification links and their re-sending; without it (no
+    /// `email_verification.key`) those endpoints answer 503.
+    #[serde(default)]
+    pub email_verification: Option<EmailVerificationSettings>,
 }
 
 /// The gateway's own defaults: its ops port.
@@ -157,6 +161,7 @@ impl Settings {
                 addr: "127.0.0.1:9100".to_owned(),
             },
             waitroom: crate::waitroom::WaitroomSettings::default(),
+            email_verification: None,
         }
     }
 

@@ -51,12 +51,16 @@ pub struct RegistrationBody {
         crate::routes::status::status,
         crate::waitroom::routes::join,
         crate::waitroom::routes::ticket_status,
-        crate::waitroom::page::waitroom_config
+        crate::waitroom::page::waitroom_config,
+        crate::routes::email_verification::verify,
+        crate::routes::email_verification::resend
     ),
     components(schemas(
         RegistrationBody,
         crate::routes::register::Receipt,
         crate::routes::status::StatusBody,
+        crate::routes::email_verification::Verified,
+        crate::routes::email_verification::ResendReceipt,
         crate::problem::Problem,
         crate::problem::FieldProblem,
         crate::waitroom::routes::TicketStatus,

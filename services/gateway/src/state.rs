@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use lonjak_domain::IdentityKey;
+use lonjak_domain::{EmailVerificationSettings, IdentityKey};
 
 use crate::broker::{BusSlot, QueueGauge};
 use crate::metrics::IntakeMetrics;
@@ -27,4 +27,5 @@ pub struct AppState {
     /// Registrations confirmed by the broker since start (drain estimate input).
     pub accepted: Arc<AtomicU64>,
     pub status: StatusSource,
+    pub email_verification: Option<EmailVerificationSettings>,
 }

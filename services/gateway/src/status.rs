@@ -25,6 +25,14 @@ impl StatusSource {
     }
 
     pub async fn status(&self, id: &RegistrationId) -> Result<Option<StatusView>, StoreError> {
+        match self.store().await? {
+            Some(store) => store.registration_status(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The store, connected on first use; `None` when look-ups are disabled.
+    pub async fn store(&self) -> Result<Option<&Store>, StoreError> {
         let Some(config) = &self.config else {
             return Ok(None);
         };
@@ -32,6 +40,6 @@ impl StatusSource {
             .store
             .get_or_try_init(|| Store::connect(config.clone()))
             .await?;
-        store.registration_status(id).await
+        Ok(Some(store))
     }
 }

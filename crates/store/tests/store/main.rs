@@ -4,6 +4,7 @@
 mod drain;
 mod helpers;
 mod migrations;
+mod notifications;
 mod outbox;
 mod personal_data;
 mod transitions;

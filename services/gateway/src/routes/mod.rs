@@ -1,4 +1,5 @@
 //! HTTP routes of the public API.
 
+pub mod email_verification;
 pub mod register;
 pub mod status;

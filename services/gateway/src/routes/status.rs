@@ -28,6 +28,10 @@ pub struct StatusBody {
     /// For `queued` only: seconds until the queue ahead drains at the recent rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_wait_seconds: Option<u64>,
+    /// Whether the applicant followed their email-verification link (absent
+    /// while `queued`: the first email, with the link, is not sent yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
 }
 
 /// Look up a registration's status.
@@ -67,6 +71,7 @@ async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) 
             updated_at: Some(view.updated_at),
             queue_position_estimate: None,
             estimated_wait_seconds: None,
+            email_verified: Some(view.email_verified),
         }),
         // Not recorded yet: only an id this deployment issued is "queued".
         Ok(None) if id.is_issued_by(&state.identity) => {
@@ -78,6 +83,7 @@ async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) 
                 updated_at: None,
                 queue_position_estimate: Some(sample.depth),
                 estimated_wait_seconds: Some(state.queue.seconds_to_drain(sample.depth)),
+                email_verified: None,
             };
             return (StatusOutcome::queued, HttpResponse::Ok().json(body));
         }

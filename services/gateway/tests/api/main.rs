@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admission;
+mod email_verification;
 mod helpers;
 mod intake;
 mod logs;

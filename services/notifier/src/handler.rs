@@ -1,0 +1,370 @@
+//! The notifier's work on a batch: read the applicants' contact details,
+//! render each message, claim its idempotency key, send what was claimed
+//! (concurrently, each provider at its own pace), and record how each send
+//! ended, in one statement. The runtime (`lonjak-worker`) settles.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::future::join_all;
+use lonjak_domain::{EmailToken, EmailVerificationSettings, PROGRAMME_UTC_OFFSET, RegistrationId};
+use lonjak_store::{Channel, Claim, Contact, NotificationKey, Settlement, Store};
+use lonjak_worker::{Failure, Handler, Item, Outcome, Reason};
+use time::OffsetDateTime;
+use time::macros::format_description;
+use tokio::time::Instant;
+
+use crate::metrics::Metrics;
+use crate::notice::{Notice, NotifierEvent};
+use crate::provider::{Outgoing, Providers, SendError};
+use crate::templates::{Fill, TemplateError, Templates};
+
+/// The notifier: its store, templates and providers.
+pub struct Notifier {
+    pub(crate) store: Store,
+    pub(crate) templates: Templates,
+    pub(crate) providers: Providers,
+    pub(crate) verification: EmailVerificationSettings,
+    pub(crate) deadline: Duration,
+    pub(crate) lease: Duration,
+    pub(crate) metrics: Metrics,
+    /// Messages sent whose outcome could not be recorded yet (the database
+    /// went away after the send): recorded, not sent again, when the batch
+    /// runs again. Lost only if the process dies meanwhile.
+    pub(crate) unrecorded: Mutex<HashMap<NotificationKey, Settlement>>,
+}
+
+/// One message of the batch.
+struct Planned {
+    item: usize,
+    template: &'static str,
+    key: NotificationKey,
+    outgoing: Outgoing,
+}
+
+/// How one message of the batch ended.
+enum Ended {
+    Sent,
+    AlreadyDone,
+    Failed,
+    Transient(&'static str),
+    Busy,
+}
+
+impl Handler for Notifier {
+    type Event = NotifierEvent;
+
+    async fn handle(&self, batch: &[Item<NotifierEvent>]) -> Result<Vec<Outcome>, Failure> {
+        let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
+        let notices: Vec<Option<Notice>> = batch
+            .iter()
+            .map(|item| item.envelope.payload.notice())
+            .collect();
+        let mut ids = Vec::new();
+        let mut seen_ids = HashSet::new();
+        for (i, notice) in notices.iter().enumerate() {
+            let id = batch[i].envelope.payload.registration_id();
+            match notice {
+                None => outcomes[i] = Some(Outcome::done("not_notified")),
+                Some(_) if seen_ids.insert(id) => ids.push(id),
+                Some(_) => {}
+            }
+        }
+        let contacts = self
+            .store
+            .contacts(&ids)
+            .await
+            .map_err(|e| Failure::from_store("read contact details", e))?;
+
+        let planned = self.plan(batch, &notices, &contacts, &mut outcomes);
+        let ended = self.claim_and_send(&planned).await?;
+
+        let mut per_item: HashMap<usize, Vec<Ended>> = HashMap::new();
+        for (message, ended) in planned.iter().zip(ended) {
+            let outcome = match &ended {
+                Ended::Sent => "sent",
+                Ended::AlreadyDone => "duplicate",
+                Ended::Failed => "failed",
+                Ended::Transient(_) => "retried",
+                Ended::Busy => "busy",
+            };
+            self.metrics
+                .message(message.key.channel.as_str(), message.template, outcome);
+            per_item.entry(message.item).or_default().push(ended);
+        }
+        Ok(outcomes
+            .into_iter()
+            .enumerate()
+            .map(|(i, outcome)| {
+                outcome.unwrap_or_else(|| item_outcome(per_item.remove(&i).unwrap_or_default()))
+            })
+            .collect())
+    }
+}
+
+/// An item is done when each of its messages is sent, or was before, or
+/// can never be; one transient failure (or a claim held elsewhere) sends
+/// the whole item through a retry queue, where what was sent is skipped.
+fn item_outcome(ended: Vec<Ended>) -> Outcome {
+    if let Some(label) = ended.iter().find_map(|e| match e {
+        Ended::Transient(label) => Some(*label),
+        Ended::Busy => Some("claimed by another notifier"),
+        _ => None,
+    }) {
+        return Outcome::Retry(Reason::new(label));
+    }
+    if ended.iter().any(|e| matches!(e, Ended::Sent)) {
+        Outcome::done("sent")
+    } else if ended.iter().any(|e| matches!(e, Ended::Failed)) {
+        Outcome::done("undeliverable")
+    } else {
+        Outcome::done("duplicate")
+    }
+}
+
+impl Notifier {
+    /// One message per (item, channel), rendered. The same news twice in
+    /// one batch is planned once (the first item carries it). An item whose
+    /// registration is not recorded, or whose template does not render, is
+    /// dead-lettered with the reason.
+    fn plan(
+        &self,
+        batch: &[Item<NotifierEvent>],
+        notices: &[Option<Notice>],
+        contacts: &HashMap<RegistrationId, Contact>,
+        outcomes: &mut [Option<Outcome>],
+    ) -> Vec<Planned> {
+        let now = OffsetDateTime::now_utc();
+        let mut planned = Vec::new();
+        let mut keys = HashSet::new();
+        for (i, notice) in notices.iter().enumerate() {
+            let Some(notice) = notice else { continue };
+            let id = batch[i].envelope.payload.registration_id();
+            let Some(contact) = contacts.get(&id) else {
+                outcomes[i] = Some(Outcome::DeadLetter(Reason::new("unknown registration")));
+                continue;
+            };
+            let mut mine = Vec::new();
+            for &channel in notice.channels {
+                let key = NotificationKey {
+                    registration_id: id,
+                    event: notice.event.clone(),
+                    channel,
+                };
+                if keys.contains(&key) {
+                    continue;
+                }
+                match self.compose(contact, notice, channel, now) {
+                    Ok(outgoing) => mine.push(Planned {
+                        item: i,
+                        template: notice.template,
+                        key,
+                        outgoing,
+                    }),
+                    Err(error) => {
+                        tracing::error!(error = %chain(&error), "a template does not render");
+                        outcomes[i] = Some(Outcome::DeadLetter(Reason::with_source(
+                            "template error",
+                            error,
+                        )));
+                        mine.clear();
+                        break;
+                    }
+                }
+            }
+            keys.extend(mine.iter().map(|p| p.key.clone()));
+            planned.extend(mine);
+        }
+        planned
+    }
+
+    fn compose(
+        &self,
+        contact: &Contact,
+        notice: &Notice,
+        channel: Channel,
+        now: OffsetDateTime,
+    ) -> Result<Outgoing, TemplateError> {
+        let wants_link = channel == Channel::Email
+            && (contact.email_verified_at.is_none() || notice.template == "email_verification");
+        let (link, link_expires) = if wants_link {
+            let expires_at = now + self.verification.ttl();
+            let token = EmailToken::issue(
+                &self.verification.key,
+                &contact.registration_id,
+                &contact.email,
+                expires_at,
+            );
+            (
+                Some(self.verification.link(&token)),
+                Some(in_wib(expires_at)),
+            )
+        } else {
+            (None, None)
+        };
+        let id = contact.registration_id.to_string();
+        let fill = Fill {
+            name: &contact.full_name,
+            registration_id: id.clone(),
+            wave: contact.wave.get(),
+            facts: &notice.facts,
+            link,
+            link_expires,
+        };
+        let rendered = self
+            .templates
+            .render(notice.template, channel, contact.language, &fill)?;
+        Ok(Outgoing {
+            key: format!("{id}.{}.{}", notice.event, channel.as_str()),
+            to: match channel {
+                Channel::Email => contact.email.clone(),
+                Channel::Sms => contact.phone.clone(),
+            },
+            name: contact.full_name.clone(),
+            subject: rendered.subject,
+            body: rendered.body,
+        })
+    }
+
+    /// Claims the planned messages, sends those claimed, and records every
+    /// outcome in one statement. If that record fails, what was sent is
+    /// remembered (not sent again when the batch runs again) and the batch
+    /// fails with the store's error.
+    async fn claim_and_send(&self, planned: &[Planned]) -> Result<Vec<Ended>, Failure> {
+        let remembered: HashMap<NotificationKey, Settlement> = {
+            let memo = self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            planned
+                .iter()
+                .filter_map(|p| memo.get(&p.key).map(|s| (p.key.clone(), s.clone())))
+                .collect()
+        };
+        let to_claim: Vec<NotificationKey> = planned
+            .iter()
+            .filter(|p| !remembered.contains_key(&p.key))
+            .map(|p| p.key.clone())
+            .collect();
+        let claims = self
+            .store
+            .claim_notifications(&to_claim, self.lease)
+            .await
+            .map_err(|e| Failure::from_store("claim messages", e))?;
+        let claims: HashMap<&NotificationKey, Claim> = to_claim.iter().zip(claims).collect();
+
+        let deadline = Instant::now() + self.deadline;
+        let sends = join_all(planned.iter().map(|p| async {
+            if let Some(settlement) = remembered.get(&p.key) {
+                return Some(settlement.clone());
+            }
+            match claims.get(&p.key) {
+                Some(Claim::Claimed { attempts }) => {
+                    if *attempts > 1 {
+                        self.metrics
+                            .repeat_claims
+                            .get_or_create(&crate::metrics::ChannelLabels {
+                                channel: p.key.channel.as_str(),
+                            })
+                            .inc();
+                    }
+                    let result = self
+                        .providers
+                        .deliver(p.key.channel, &p.outgoing, deadline)
+                        .await;
+                    Some(settlement_of(result, &p.key))
+                }
+                _ => None,
+            }
+        }))
+        .await;
+
+        let settled: Vec<(NotificationKey, Settlement)> = planned
+            .iter()
+            .zip(&sends)
+            .filter_map(|(p, s)| s.clone().map(|s| (p.key.clone(), s)))
+            .collect();
+        if let Err(error) = self.store.settle_notifications(&settled).await {
+            let mut memo = self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (key, settlement) in &settled {
+                if matches!(
+                    settlement,
+                    Settlement::Sent { .. } | Settlement::Failed { .. }
+                ) {
+                    memo.insert(key.clone(), settlement.clone());
+                }
+            }
+            return Err(Failure::from_store("record sent messages", error));
+        }
+        {
+            let mut memo = self
+                .unrecorded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for key in remembered.keys() {
+                memo.remove(key);
+            }
+        }
+        Ok(planned
+            .iter()
+            .zip(sends)
+            .map(|(p, sent)| match (sent, claims.get(&p.key)) {
+                (Some(Settlement::Sent { .. }), _) => Ended::Sent,
+                (Some(Settlement::Failed { .. }), _) => Ended::Failed,
+                (Some(Settlement::Released { reason }), _) => Ended::Transient(reason),
+                (None, Some(Claim::Busy)) => Ended::Busy,
+                (None, _) => Ended::AlreadyDone,
+            })
+            .collect())
+    }
+}
+
+fn settlement_of(result: Result<Option<String>, SendError>, key: &NotificationKey) -> Settlement {
+    match result {
+        Ok(provider_id) => Settlement::Sent { provider_id },
+        Err(error) => {
+            let label = error.label();
+            let permanent = matches!(error, SendError::Permanent { .. });
+            // The label only: a relay's reply text may quote the address.
+            tracing::warn!(
+                registration.id = %key.registration_id,
+                channel = key.channel.as_str(),
+                event = key.event.as_str(),
+                reason = label,
+                "{}",
+                if permanent { "message refused for good" } else { "message not sent; retrying later" }
+            );
+            if permanent {
+                Settlement::Failed { reason: label }
+            } else {
+                Settlement::Released { reason: label }
+            }
+        }
+    }
+}
+
+/// `2020-04-13 10:00 WIB`.
+fn in_wib(at: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    at.to_offset(PROGRAMME_UTC_OFFSET)
+        .format(&format)
+        .map(|text| format!("{text} WIB"))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// An error and its causes: `a: b: c`. Our errors and the providers' carry
+/// no personal data in their messages.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,8 @@
+//! The notifier against the real broker, database, local SMTP server and
+//! the SMS simulator. Messages are counted where they arrive.
+
+mod capacity;
+mod failures;
+mod helpers;
+mod idempotency;
+mod messages;
