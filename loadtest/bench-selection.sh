@@ -32,7 +32,7 @@ bin=target/release
 out=$(mktemp -d)
 sampler=
 cleanup() {
-  [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
+  if [ -n "$sampler" ]; then kill "$sampler" 2>/dev/null || true; fi
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS ${db} WITH (FORCE)" >/dev/null 2>&1 || true
   for q in $(rabbitmqctl -q list_queues name 2>/dev/null | grep -F "$prefix" || true); do
     rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
