@@ -7,14 +7,11 @@ use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
 use lonjak_bus::{Bus, BusSettings, Envelope};
-use lonjak_domain::events::{
-    Event, RegistrationRejected, RegistrationSelected, RegistrationVerified,
-    RegistrationWaitlisted, ScoreExplanation, ScorePart,
-};
+use lonjak_domain::events::{Event, RegistrationVerified};
 use lonjak_domain::testing::sample_request;
 use lonjak_domain::{
     EmailVerificationKey, EmailVerificationSettings, IdentityKey, Language, Registration,
-    RegistrationId, RegistrationStatus, RejectionReason, Wave, submission_date,
+    RegistrationId, RegistrationStatus, Wave, submission_date,
 };
 use lonjak_notifier::config::{EmailSettings, NotifierSettings, SmsSettings};
 use lonjak_notifier::{Application, Settings};
@@ -28,6 +25,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+pub use crate::events::{rejected, score, selected, verified, waitlisted};
 
 /// Longest any test waits for a state: a guard against hanging, not a
 /// performance threshold.
@@ -431,71 +430,4 @@ impl Drop for TestApp {
             eprintln!("could not delete this test's queues; scripts/janitor.sh removes them");
         }
     }
-}
-
-pub fn verified(who: &Applicant) -> Envelope<RegistrationVerified> {
-    Envelope::event(
-        format!("test-{}", who.id),
-        RegistrationVerified {
-            registration_id: who.id,
-            wave: Wave::FIRST,
-            verified_at: OffsetDateTime::now_utc(),
-            employment_status: lonjak_domain::EmploymentStatus::LaidOff,
-            social_aid_programme: None,
-        },
-    )
-}
-
-pub fn rejected(who: &Applicant, reason: RejectionReason) -> Envelope<RegistrationRejected> {
-    Envelope::event(
-        format!("test-{}", who.id),
-        RegistrationRejected {
-            registration_id: who.id,
-            wave: Wave::FIRST,
-            rejected_at: OffsetDateTime::now_utc(),
-            reason,
-        },
-    )
-}
-
-pub fn score() -> ScoreExplanation {
-    ScoreExplanation {
-        total: 60,
-        parts: vec![
-            ScorePart {
-                rule: "employment.laid_off".into(),
-                points: 50,
-            },
-            ScorePart {
-                rule: "social_aid.none".into(),
-                points: 10,
-            },
-        ],
-    }
-}
-
-pub fn selected(who: &Applicant, rank: u32) -> Envelope<RegistrationSelected> {
-    Envelope::event(
-        format!("test-{}", who.id),
-        RegistrationSelected {
-            registration_id: who.id,
-            wave: Wave::FIRST,
-            decided_at: OffsetDateTime::now_utc(),
-            rank,
-            score: score(),
-        },
-    )
-}
-
-pub fn waitlisted(who: &Applicant, rank: u32) -> Envelope<RegistrationWaitlisted> {
-    Envelope::event(
-        format!("test-{}", who.id),
-        RegistrationWaitlisted {
-            registration_id: who.id,
-            wave: Wave::FIRST,
-            decided_at: OffsetDateTime::now_utc(),
-            rank,
-            score: score(),
-        },
-    )
 }
