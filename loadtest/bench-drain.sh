@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Drain benchmark of the worker pipeline: fills the intake queue with COUNT
 # registrations while no worker runs, then starts the verifier and times
-# until every one is in a final state. Everything runs on this machine
-# (release build): RabbitMQ, PostgreSQL, the registry simulator, the verifier.
+# until every one is in a final state; then (SCORING=1, the default) starts
+# the eligibility worker on the verified ones the verifier queued for it and
+# times until none is left `verified` (scored or rejected): the scoring
+# stage's throughput on its own. Everything runs on this machine (release
+# build): RabbitMQ, PostgreSQL, the registry simulator, the workers.
 #
 #   loadtest/bench-drain.sh                 50,000 at zero registry latency
 #   LATENCY_MS=20 JITTER_MS=10 SIM_RATE=1000 VERIFIER_RATE=1000 loadtest/bench-drain.sh
@@ -12,6 +15,7 @@
 #   SIM_RATE [1000000] SIM_CONCURRENCY [100000]  (the simulated ministries' capacity)
 #   VERIFIER_RATE [1000000]  (lonjak's outbound limit per registry)
 #   BATCH_SIZE [200]  CONCURRENCY [4]  (worker.*)  DEADLINE_SECS [600]
+#   SCORING [1]  (0: the verifier only)
 # It uses a bus prefix and a database of its own (both removed at the end),
 # so pg_stat_database counts only this run. Prints registrations per second,
 # CPU per process, and PostgreSQL commits and rows per registration.
@@ -28,6 +32,7 @@ VERIFIER_RATE=${VERIFIER_RATE:-1000000}
 BATCH_SIZE=${BATCH_SIZE:-200}
 CONCURRENCY=${CONCURRENCY:-4}
 DEADLINE_SECS=${DEADLINE_SECS:-600}
+SCORING=${SCORING:-1}
 
 scripts/services.sh >/dev/null
 # shellcheck source=../deploy/local/env.sh
@@ -65,7 +70,8 @@ cleanup() {
 trap cleanup EXIT
 
 say "building (release)"
-cargo build --release --quiet --bin lonjak-verifier --bin lonjak-registry-sim --bin lonjak-ops --bin lonjak-preload
+cargo build --release --quiet --bin lonjak-verifier --bin lonjak-registry-sim --bin lonjak-ops \
+  --bin lonjak-preload --bin lonjak-eligibility
 psql -q "$admin_url" -c "CREATE DATABASE ${db}" >/dev/null
 "$bin/lonjak-ops" migrate >"$out/migrate.log" 2>&1
 
@@ -153,3 +159,37 @@ for name, st in sorted(registry_stats.items()):
               f"{st.get('max_rate_per_sec_seen', '?')}/s, {st.get('rate_limited', 0):,} |")
 PY
 [ "$finished" = 1 ] || { say "not every registration reached a final state within ${DEADLINE_SECS}s"; exit 1; }
+[ "$SCORING" = 1 ] || exit 0
+
+# Scoring: the eligibility worker alone on the verified registrations the
+# verifier left in its queue.
+verified=$(q "SELECT count(*) FROM registrations WHERE status = 'verified'")
+say "starting the eligibility worker on $verified verified registrations"
+s0=$(date +%s.%N)
+LONJAK_OPS__ADDR=127.0.0.1:19102 nohup "$bin/lonjak-eligibility" >"$out/eligibility.log" 2>&1 &
+eligibility_pid=$!; pids+=("$eligibility_pid")
+left=$verified; eticks=0
+deadline=$(( $(date +%s) + DEADLINE_SECS ))
+while [ "$left" -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 0.5
+  et=$(pid_ticks "$eligibility_pid"); [ "$et" -gt 0 ] && eticks=$et
+  left=$(q "SELECT count(*) FROM registrations WHERE status = 'verified'")
+done
+s1=$(date +%s.%N)
+scored=$(q "SELECT count(*) FROM registrations WHERE status = 'scored'")
+python3 - "$verified" "$left" "$scored" "$s0" "$s1" "$eticks" "$hz" <<'PY' | tee -a "$out/report.md"
+import sys
+verified, left, scored, s0, s1, et, hz = sys.argv[1:]
+secs = float(s1) - float(s0)
+done = int(verified) - int(left)
+print()
+print(f"## Scoring of {int(verified):,} verified registrations (eligibility worker alone)")
+print()
+print("| figure | value |")
+print("|---|---|")
+print(f"| left `verified` | {int(left):,} (scored: {int(scored):,}, the rest rejected) |")
+print(f"| time, worker start included | {secs:.1f} s |")
+print(f"| verified → scored or rejected per second | {done / secs:,.0f} |")
+print(f"| CPU, eligibility worker | {int(et) / int(hz) / secs:.2f} cores |")
+PY
+[ "$left" = 0 ] || { say "scoring did not finish within ${DEADLINE_SECS}s"; exit 1; }

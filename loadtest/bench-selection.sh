@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Selection benchmark: COUNT scored applicants (a realistic mix) seeded with
-# COPY into a database of its own, one closed wave with QUOTA places, then
-# `lonjak-ops select --wave 1` (ranking, quota, KK cap and history inside
-# PostgreSQL, then one event per applicant published in confirmed pages),
+# COPY into a database of its own, one closed wave with QUOTA places that
+# requires a verified email (the default; 90 % of the seeded have one), then
+# `lonjak-ops select --wave 1` (ranking, quota, KK cap, email rule and the
+# decisions table inside PostgreSQL, then one event per applicant published
+# in confirmed pages),
 # timed, with PostgreSQL's peak memory sampled meanwhile. Run it alone: it
 # takes both cores and publishes COUNT events.
 #
@@ -64,6 +66,8 @@ COPY (
          CASE WHEN aid THEN 'pkh' END,
          TIMESTAMPTZ '2020-04-11 00:00+07' + (i * interval '172 milliseconds'),
          e.points + CASE WHEN aid THEN 0 ELSE 5 END,
+         CASE WHEN (hashtext('mail' || i) & 1023) % 10 <> 0
+              THEN TIMESTAMPTZ '2020-04-11 00:10+07' + (i * interval '172 milliseconds') END,
          jsonb_build_array(
            jsonb_build_object('rule', 'employment.' || e.status, 'points', e.points),
            CASE WHEN aid THEN '{\"rule\":\"social_aid.receiving\",\"points\":0}'::jsonb
@@ -80,7 +84,8 @@ COPY (
 seed_start=$(date +%s.%N)
 psql -q "$url" -c "$seed_sql" | psql -q "$url" -c "COPY registrations (id, wave_id, nik_hash, kk_hash,
   nik_ciphertext, kk_ciphertext, full_name, email, phone, birth_date, employment_status,
-  in_education, status, social_aid_programme, submitted_at, score, score_parts) FROM STDIN"
+  in_education, status, social_aid_programme, submitted_at, score, email_verified_at,
+  score_parts) FROM STDIN"
 psql -q "$url" -c "ANALYZE registrations"
 say "seeded in $(echo "$(date +%s.%N) - $seed_start" | bc) s"
 "$bin/lonjak-ops" wave close 1 >/dev/null
@@ -113,9 +118,12 @@ sampler=
 peak=$(cat "$out/peak")
 
 published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notifier" '$1 == q {print $2}')
-psql -qtA "$url" -c "SELECT status, count(*) FROM registrations GROUP BY status ORDER BY 1" >"$out/counts"
+psql -qtA "$url" -c "SELECT decision, count(*) FROM selection_decisions GROUP BY 1 ORDER BY 1" >"$out/counts"
+decide=$(sed -n 's/.* selected in \([0-9.]*\) s:.*/\1/p' "$out/select.log")
 echo "applicants ${COUNT}, quota ${QUOTA}"
 echo "decisions: $(tr '\n' ' ' <"$out/counts")"
 echo "events in the notifier queue: ${published}"
+echo "decision (one transaction): ${decide} s"
+echo "announcement: $(echo "$wall - $decide" | bc) s"
 echo "wall time of select (decide + announce): ${wall} s"
 echo "PostgreSQL PSS: ${baseline} kB before, peak ${peak} kB during (all its processes)"

@@ -8,8 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::registration::MIN_AGE_YEARS;
-use crate::{BirthDate, Registration, RejectionReason};
+use crate::RejectionReason;
 
 /// Dukcapil's answer: does the NIK exist, and do the stated name and birth
 /// date match the civil registry.
@@ -102,38 +101,24 @@ pub enum Decision {
 }
 
 /// The rejection Dukcapil's answer alone decides, if any. Rules, first match
-/// wins; identity comes first, so nothing the applicant declared is acted on
-/// before the civil registry has confirmed who they are:
+/// wins:
 ///
 /// 1. Dukcapil does not know the NIK → `IdentityNotFound`;
 /// 2. the name or birth date does not match the record → `IdentityMismatch`;
-/// 3. the applicant stated they are in education → `InEducation`;
-/// 4. the registered birth date makes them under 18 on `submitted_on` → `Under18`;
-/// 5. the recorded occupation is ineligible → `IneligibleOccupation`.
+/// 3. the recorded occupation is ineligible → `IneligibleOccupation`.
+///
+/// What the applicant declared about education is not acted on (Dapodik
+/// decides, [`decide`]), and age is judged on the wave's closing day by the
+/// eligibility rules (`crate::eligibility::ineligibility`), not here on the
+/// submission day: someone who turns 18 before the wave closes is eligible.
 ///
 /// `None` means the education and welfare registries decide the rest.
-pub fn decide_on_identity(
-    reg: &Registration,
-    submitted_on: Date,
-    identity: &IdentityCheck,
-) -> Option<RejectionReason> {
+pub fn decide_on_identity(identity: &IdentityCheck) -> Option<RejectionReason> {
     if !identity.found {
         return Some(RejectionReason::IdentityNotFound);
     }
     if !identity.name_match || !identity.birth_date_match {
         return Some(RejectionReason::IdentityMismatch);
-    }
-    if reg.in_education() {
-        return Some(RejectionReason::InEducation);
-    }
-    // The record wins over the applicant's statement; an implausible record
-    // date (before 1900) is not evidence of being under age.
-    let registered = identity
-        .registered_birth_date
-        .and_then(|d| BirthDate::from_date(d).ok())
-        .unwrap_or(reg.birth_date());
-    if registered.age_on(submitted_on) < MIN_AGE_YEARS {
-        return Some(RejectionReason::Under18);
     }
     if identity.occupation.is_some_and(Occupation::is_ineligible) {
         return Some(RejectionReason::IneligibleOccupation);
@@ -147,13 +132,11 @@ pub fn decide_on_identity(
 /// 6. Dapodik has them enrolled → `InEducation`;
 /// 7. otherwise verified, carrying the DTKS programme if they receive aid.
 pub fn decide(
-    reg: &Registration,
-    submitted_on: Date,
     identity: &IdentityCheck,
     education: &EducationCheck,
     welfare: &WelfareCheck,
 ) -> Decision {
-    if let Some(reason) = decide_on_identity(reg, submitted_on, identity) {
+    if let Some(reason) = decide_on_identity(identity) {
         return Decision::Rejected(reason);
     }
     if education.enrolled {

@@ -3,7 +3,7 @@
 use time::macros::date;
 
 use super::*;
-use crate::testing::{SAMPLE_TODAY, sample_registration};
+use crate::testing::SAMPLE_TODAY;
 use crate::{Registration, RegistrationRequest, Wave};
 
 fn reg(in_education: bool) -> Registration {
@@ -38,13 +38,14 @@ fn no_aid() -> WelfareCheck {
     }
 }
 
+/// `reg` is what the applicant declared: the decision never reads it.
 fn decide_with(
-    reg: &Registration,
+    _reg: &Registration,
     id: &IdentityCheck,
     edu: &EducationCheck,
     welfare: &WelfareCheck,
 ) -> Decision {
-    decide(reg, SAMPLE_TODAY, id, edu, welfare)
+    decide(id, edu, welfare)
 }
 
 fn rejected(reason: RejectionReason) -> Decision {
@@ -123,14 +124,6 @@ fn each_rule_rejects_with_its_reason() {
         decide_with(&r, &wrong_birth, &not_enrolled(), &no_aid()),
         rejected(RejectionReason::IdentityMismatch)
     );
-    let minor = IdentityCheck {
-        registered_birth_date: Some(date!(2005 - 01 - 01)),
-        ..identity()
-    };
-    assert_eq!(
-        decide_with(&r, &minor, &not_enrolled(), &no_aid()),
-        rejected(RejectionReason::Under18)
-    );
     let official = IdentityCheck {
         occupation: Some(Occupation::CivilServant),
         ..identity()
@@ -147,8 +140,23 @@ fn each_rule_rejects_with_its_reason() {
         decide_with(&r, &identity(), &enrolled, &no_aid()),
         rejected(RejectionReason::InEducation)
     );
+}
+
+#[test]
+fn education_is_what_dapodik_says_not_what_the_applicant_declared() {
+    let verified = Decision::Verified {
+        social_aid_programme: None,
+    };
     assert_eq!(
         decide_with(&reg(true), &identity(), &not_enrolled(), &no_aid()),
+        verified
+    );
+    let enrolled = EducationCheck {
+        enrolled: true,
+        institution_type: None,
+    };
+    assert_eq!(
+        decide_with(&reg(false), &identity(), &enrolled, &no_aid()),
         rejected(RejectionReason::InEducation)
     );
 }
@@ -195,25 +203,15 @@ fn rules_apply_in_the_documented_order() {
         birth_date_match: true,
         ..found
     };
-    assert_eq!(
-        decide_with(&reg(true), &matching, &enrolled, &no_aid()),
-        rejected(RejectionReason::InEducation)
-    );
+    // A registered birth date under 18 is left to the eligibility rules
+    // (the wave's closing day).
     assert_eq!(
         decide_with(&r, &matching, &enrolled, &no_aid()),
-        rejected(RejectionReason::Under18)
-    );
-    let adult = IdentityCheck {
-        registered_birth_date: None,
-        ..matching
-    };
-    assert_eq!(
-        decide_with(&r, &adult, &enrolled, &no_aid()),
         rejected(RejectionReason::IneligibleOccupation)
     );
     let eligible = IdentityCheck {
         occupation: Some(Occupation::Other),
-        ..adult
+        ..matching
     };
     assert_eq!(
         decide_with(&r, &eligible, &enrolled, &no_aid()),
@@ -222,22 +220,18 @@ fn rules_apply_in_the_documented_order() {
 }
 
 #[test]
-fn age_is_judged_on_the_submission_date() {
-    let r = sample_registration(2, SAMPLE_TODAY);
-    let turns_18_on = date!(2002 - 04 - 11);
-    let id = IdentityCheck {
-        registered_birth_date: Some(turns_18_on),
+fn age_is_not_judged_by_verification_but_on_the_waves_closing_day() {
+    // Under 18 on the submission day by the civil record: verification
+    // leaves them to the eligibility rules, which know the wave's closing day.
+    let minor = IdentityCheck {
+        registered_birth_date: Some(date!(2005 - 01 - 01)),
         ..identity()
     };
     assert_eq!(
-        decide(&r, date!(2020 - 04 - 11), &id, &not_enrolled(), &no_aid()),
+        decide(&minor, &not_enrolled(), &no_aid()),
         Decision::Verified {
             social_aid_programme: None
         }
-    );
-    assert_eq!(
-        decide(&r, date!(2020 - 04 - 10), &id, &not_enrolled(), &no_aid()),
-        rejected(RejectionReason::Under18)
     );
 }
 
@@ -318,14 +312,13 @@ fn debug_of_an_identity_check_hides_the_registered_birth_date() {
 
 #[test]
 fn the_identity_answer_alone_decides_every_rule_before_the_other_registries() {
-    let r = reg(false);
-    assert_eq!(decide_on_identity(&r, SAMPLE_TODAY, &identity()), None);
+    assert_eq!(decide_on_identity(&identity()), None);
     let unknown = IdentityCheck {
         found: false,
         ..identity()
     };
     assert_eq!(
-        decide_on_identity(&reg(true), SAMPLE_TODAY, &unknown),
+        decide_on_identity(&unknown),
         Some(RejectionReason::IdentityNotFound)
     );
     let official = IdentityCheck {
@@ -333,12 +326,8 @@ fn the_identity_answer_alone_decides_every_rule_before_the_other_registries() {
         ..identity()
     };
     assert_eq!(
-        decide_on_identity(&r, SAMPLE_TODAY, &official),
+        decide_on_identity(&official),
         Some(RejectionReason::IneligibleOccupation)
-    );
-    assert_eq!(
-        decide_on_identity(&reg(true), SAMPLE_TODAY, &identity()),
-        Some(RejectionReason::InEducation)
     );
 }
 

@@ -1,7 +1,8 @@
-//! The announcement of a selection: its decisions read back in rank order,
-//! a page at a time, and a cursor (`waves.announced_rank`) advanced after
-//! each page is confirmed by the broker. The registrations table is the
-//! outbox here: two million envelopes are not copied into another table.
+//! The announcement of a selection: its decisions read back in rank order
+//! from `selection_decisions`, a page at a time, and a cursor
+//! (`waves.announced_rank`) advanced after each page is confirmed by the
+//! broker. The decisions table is the outbox here: two million envelopes
+//! are not copied into another table.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Int4, Jsonb, Nullable, Text, Timestamptz};
@@ -44,11 +45,14 @@ struct DecisionRow {
 }
 
 const PAGE: &str = "\
-SELECT id, status, reason, rank, decided_at, coalesce(score, 0) AS score,
-       coalesce(score_parts, '[]'::jsonb) AS score_parts
-  FROM registrations
- WHERE wave_id = $1 AND rank > $2 AND decided_at IS NOT NULL
- ORDER BY rank
+SELECT d.registration_id AS id, d.decision AS status, d.reason, d.rank,
+       w.selected_at AS decided_at, coalesce(r.score, 0) AS score,
+       coalesce(r.score_parts, '[]'::jsonb) AS score_parts
+  FROM selection_decisions d
+  JOIN waves w ON w.id = d.wave_id
+  JOIN registrations r ON r.id = d.registration_id
+ WHERE d.wave_id = $1 AND d.rank > $2
+ ORDER BY d.rank
  LIMIT $3";
 
 pub(crate) fn explanation(
@@ -65,7 +69,7 @@ pub(crate) fn explanation(
 
 impl Store {
     /// Up to `limit` decisions of `wave` ranked after `after_rank`, in rank
-    /// order (keyset pagination on the `(wave_id, rank)` index).
+    /// order (keyset pagination on the decisions' `(wave_id, rank)` key).
     pub async fn decisions_after(
         &self,
         wave: Wave,
@@ -133,9 +137,8 @@ impl Store {
                 diesel::sql_query(
                     "UPDATE waves w SET state = 'announced'
                       WHERE w.id = $1 AND w.state = 'selected'
-                        AND NOT EXISTS (SELECT 1 FROM registrations r
-                                         WHERE r.wave_id = w.id AND r.rank > w.announced_rank
-                                           AND r.decided_at IS NOT NULL)",
+                        AND NOT EXISTS (SELECT 1 FROM selection_decisions d
+                                         WHERE d.wave_id = w.id AND d.rank > w.announced_rank)",
                 )
                 .bind::<Int4, _>(id)
                 .execute(conn)

@@ -1,6 +1,8 @@
 //! What operators ask about applicants: one applicant's score explained,
 //! and a wave's funnel from received to decided.
 
+use std::sync::LazyLock;
+
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Int4, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
@@ -10,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::announce::explanation;
 use crate::registrations::{parse_reason, parse_status, wave_db_id};
+use crate::selection::EFFECTIVE_STATUS;
 use crate::{Store, StoreError};
 
 /// One applicant's standing and why (no personal data).
@@ -65,12 +68,38 @@ struct Count {
     n: i64,
 }
 
+/// A waitlisted applicant's rank and decision time are in the wave's
+/// decisions (their registration row stays `scored`); the look-up scans the
+/// wave's decisions, fine for an operator's one applicant.
+static EXPLAIN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT r.wave_id, {EFFECTIVE_STATUS} AS status, r.reason, r.score, r.score_parts,
+                coalesce(r.rank, d.rank) AS rank, r.submitted_at,
+                coalesce(r.decided_at, CASE WHEN d.rank IS NOT NULL THEN w.selected_at END)
+                    AS decided_at,
+                r.rejoined_from
+           FROM registrations r
+           JOIN waves w ON w.id = r.wave_id
+           LEFT JOIN selection_decisions d ON d.wave_id = r.wave_id AND d.registration_id = r.id
+          WHERE r.id = $1"
+    )
+});
+/// Transitions recorded in the history, plus the wave's waitlisting, which
+/// is recorded in its decisions rather than as two million history rows.
 const REACHED: &str = "\
 SELECT h.to_status AS name, count(DISTINCT h.registration_id) AS n
   FROM status_history h JOIN registrations r ON r.id = h.registration_id
- WHERE r.wave_id = $1 GROUP BY h.to_status";
-const NOW: &str = "\
-SELECT status AS name, count(*) AS n FROM registrations WHERE wave_id = $1 GROUP BY status";
+ WHERE r.wave_id = $1 AND h.to_status <> 'waitlisted' GROUP BY h.to_status
+UNION ALL
+SELECT 'waitlisted', count(*) FROM selection_decisions
+ WHERE wave_id = $1 AND decision = 'waitlisted' HAVING count(*) > 0";
+static NOW: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EFFECTIVE_STATUS} AS name, count(*) AS n
+           FROM registrations r JOIN waves w ON w.id = r.wave_id
+          WHERE r.wave_id = $1 GROUP BY 1"
+    )
+});
 const REASONS: &str = "\
 SELECT reason AS name, count(*) AS n FROM registrations
  WHERE wave_id = $1 AND status = 'rejected' AND reason IS NOT NULL GROUP BY reason";
@@ -86,11 +115,7 @@ impl Store {
         let row: Option<ExplainRow> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
-                    let rows: Vec<ExplainRow> = diesel::sql_query(
-                        "SELECT wave_id, status, reason, score, score_parts, rank, submitted_at,
-                                decided_at, rejoined_from
-                           FROM registrations WHERE id = $1",
-                    )
+                    let rows: Vec<ExplainRow> = diesel::sql_query(EXPLAIN.as_str())
                     .bind::<Text, _>(key)
                     .load(conn)
                     .await?;
@@ -125,7 +150,7 @@ impl Store {
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     let mut out = Vec::new();
-                    for query in [REACHED, NOW, REASONS] {
+                    for query in [REACHED, NOW.as_str(), REASONS] {
                         let rows: Vec<Count> = diesel::sql_query(query)
                             .bind::<Int4, _>(id)
                             .load(conn)

@@ -67,19 +67,24 @@ impl Store {
         let key = id.to_string();
         type Row = (
             String,
+            String,
             Option<String>,
             OffsetDateTime,
+            Option<OffsetDateTime>,
             Option<OffsetDateTime>,
         );
         let row: Option<Row> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     Ok(registrations::table
-                        .find(key)
+                        .inner_join(waves::table)
+                        .filter(registrations::id.eq(key))
                         .select((
                             registrations::status,
+                            waves::state,
                             registrations::reason,
                             registrations::updated_at,
+                            waves::selected_at,
                             registrations::email_verified_at,
                         ))
                         .first(conn)
@@ -88,15 +93,26 @@ impl Store {
                 })
             })
             .await?;
-        row.map(|(status, reason, updated_at, email_verified_at)| {
-            Ok(StatusView {
-                registration_id: *id,
-                status: parse_status(&status)?,
-                reason: reason.as_deref().map(parse_reason).transpose()?,
-                updated_at,
-                email_verified: email_verified_at.is_some(),
-            })
-        })
+        row.map(
+            |(status, wave_state, reason, updated_at, selected_at, email_verified_at)| {
+                let mut status = parse_status(&status)?;
+                let mut updated_at = updated_at;
+                // Selection leaves the waitlisted `scored` (crate::selection).
+                if status == RegistrationStatus::Scored
+                    && matches!(wave_state.as_str(), "selected" | "announced")
+                {
+                    status = RegistrationStatus::Waitlisted;
+                    updated_at = selected_at.unwrap_or(updated_at).max(updated_at);
+                }
+                Ok(StatusView {
+                    registration_id: *id,
+                    status,
+                    reason: reason.as_deref().map(parse_reason).transpose()?,
+                    updated_at,
+                    email_verified: email_verified_at.is_some(),
+                })
+            },
+        )
         .transpose()
     }
 

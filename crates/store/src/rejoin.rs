@@ -1,6 +1,8 @@
 //! Re-joining: a waitlisted applicant moves, once, into the next open wave,
 //! keeping their verification and score (`waitlisted → scored`).
 
+use std::sync::LazyLock;
+
 use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Int4, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -8,6 +10,7 @@ use lonjak_domain::{RegistrationId, RegistrationStatus};
 
 use crate::registrations::{HistoryRow, parse_status};
 use crate::schema::status_history;
+use crate::selection::EFFECTIVE_STATUS;
 use crate::{Store, StoreError};
 
 /// What a re-join request did.
@@ -26,6 +29,16 @@ pub enum Rejoin {
     /// They registered in that wave themselves.
     AlreadyInWave(u32),
 }
+
+/// The applicant's state as selection left it (a waitlisted row stays
+/// `scored` in a selected wave), its row locked.
+static LOCK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EFFECTIVE_STATUS} AS status, r.wave_id, r.rejoined_from, r.nik_hash
+           FROM registrations r JOIN waves w ON w.id = r.wave_id
+          WHERE r.id = $1 FOR UPDATE OF r"
+    )
+});
 
 #[derive(QueryableByName)]
 struct Row {
@@ -56,9 +69,7 @@ impl Store {
 }
 
 async fn rejoin_in(conn: &mut AsyncPgConnection, key: &str) -> Result<Rejoin, StoreError> {
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT status, wave_id, rejoined_from, nik_hash FROM registrations WHERE id = $1 FOR UPDATE",
-    )
+    let rows: Vec<Row> = diesel::sql_query(LOCK.as_str())
     .bind::<Text, _>(key)
     .load(conn)
     .await?;

@@ -1,12 +1,15 @@
 //! Wave selection, inside PostgreSQL and set-based: one statement ranks
 //! every scored applicant of the wave with window functions, honours the KK
-//! cap, and decides everyone at once, with their history rows, in the same
-//! transaction that marks the wave `selected`. A crash anywhere before the
-//! commit leaves nothing behind; a run on a wave already selected changes
-//! nothing.
+//! cap and the wave's email requirement, and appends one row per applicant
+//! to `selection_decisions`; a second rewrites only the selected (and those
+//! rejected for the KK cap) in `registrations`, with their history rows. A
+//! waitlisted applicant's row stays `scored`: the wave's state (`selected`)
+//! and its decision row say waitlisted ([`EFFECTIVE_STATUS`]). All of it is
+//! one transaction with the wave's move to `selected`: a crash before the
+//! commit leaves nothing; a run on a wave already selected changes nothing.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Int4, Text};
+use diesel::sql_types::{BigInt, Bool, Int4, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use lonjak_domain::eligibility::KK_LIFETIME_CAP;
 use lonjak_domain::{Wave, WaveState};
@@ -14,6 +17,13 @@ use lonjak_domain::{Wave, WaveState};
 use crate::registrations::wave_db_id;
 use crate::waves::WaveChangeError;
 use crate::{Store, StoreError};
+
+/// The state a registration is in, for SQL that joins `registrations r` to
+/// `waves w`: a scored applicant of a wave already selected was waitlisted
+/// (selection decides every scored applicant of its wave, and refuses to
+/// start while any is still on its way to `scored`).
+pub(crate) const EFFECTIVE_STATUS: &str = "CASE WHEN r.status = 'scored' \
+    AND w.state IN ('selected', 'announced') THEN 'waitlisted' ELSE r.status END";
 
 /// How many applicants a selection decided, per decision.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,54 +44,82 @@ pub enum SelectionOutcome {
 }
 
 /// Ranking: highest score, earliest submission, smallest id (byte order of
-/// the hex ids, hence `COLLATE "C"`), exactly `lonjak_domain::eligibility::rank_order`.
-/// `prior` is what the KK had selected in other waves; a member may be
-/// selected while the KK's count stays within the cap; those past it are
-/// rejected once the KK is full, waitlisted while it is not (they ranked
-/// below the quota anyway).
+/// the hex ids, hence `COLLATE "C"`), exactly
+/// `lonjak_domain::eligibility::rank_order`; one sort of the wave.
+///
+/// The KK cap binds only in families whose members in this wave plus those
+/// selected in other waves exceed it (`crowded`, one hash aggregate); only
+/// their members are ranked within the family, and those past the cap
+/// (counting members who can take a seat) are `barred`. The first `quota`
+/// of the others who can take a seat (verified email when the wave requires
+/// it, `$4`) are selected: a bounded top-N, not a running sum over everyone.
+/// A family is full when its selected members, here and elsewhere, reach the
+/// cap; its members not selected are rejected, everyone else is waitlisted.
 const DECIDE: &str = r#"
-WITH prior AS (
+WITH cand AS MATERIALIZED (
+    SELECT r.id, r.kk_hash, (NOT $4 OR r.email_verified_at IS NOT NULL) AS reachable,
+           row_number() OVER (ORDER BY r.score DESC, r.submitted_at, r.id COLLATE "C") AS place
+      FROM registrations r
+     WHERE r.wave_id = $1 AND r.status = 'scored'
+), prior AS (
     SELECT kk_hash, count(*) AS n FROM registrations
      WHERE status = 'selected' AND wave_id <> $1
      GROUP BY kk_hash
-), ordered AS (
-    SELECT r.id, r.kk_hash, coalesce(p.n, 0) AS prior,
-           row_number() OVER (ORDER BY r.score DESC, r.submitted_at, r.id COLLATE "C") AS place,
-           row_number() OVER (PARTITION BY r.kk_hash
-                              ORDER BY r.score DESC, r.submitted_at, r.id COLLATE "C") AS in_kk
-      FROM registrations r LEFT JOIN prior p ON p.kk_hash = r.kk_hash
-     WHERE r.wave_id = $1 AND r.status = 'scored'
-), seated AS (
-    SELECT o.*, o.in_kk + o.prior <= $3 AS may,
-           sum((o.in_kk + o.prior <= $3)::int)
-               OVER (ORDER BY o.place ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS seat
-      FROM ordered o
+), crowded AS (
+    SELECT c.kk_hash, coalesce(min(p.n), 0) AS prior
+      FROM cand c LEFT JOIN prior p ON p.kk_hash = c.kk_hash
+     GROUP BY c.kk_hash
+    HAVING count(*) + coalesce(min(p.n), 0) > $3
+), barred AS (
+    SELECT m.id FROM (
+        SELECT c.id, c.reachable, k.prior,
+               row_number() OVER (PARTITION BY c.kk_hash, c.reachable ORDER BY c.place) AS in_kk
+          FROM cand c JOIN crowded k ON k.kk_hash = c.kk_hash
+    ) m
+     WHERE m.reachable AND m.in_kk + m.prior > $3
+), chosen AS (
+    SELECT c.id, c.kk_hash FROM cand c
+     WHERE c.reachable AND NOT EXISTS (SELECT 1 FROM barred b WHERE b.id = c.id)
+     ORDER BY c.place LIMIT $2
+), full_kk AS (
+    SELECT k.kk_hash FROM crowded k
+      LEFT JOIN (SELECT kk_hash, count(*) AS n FROM chosen GROUP BY kk_hash) s
+             ON s.kk_hash = k.kk_hash
+     WHERE k.prior + coalesce(s.n, 0) >= $3
 ), decided AS (
-    SELECT s.*, (s.may AND s.seat <= $2) AS chosen,
-           count(*) FILTER (WHERE s.may AND s.seat <= $2) OVER (PARTITION BY s.kk_hash) AS kk_now
-      FROM seated s
-), moved AS (
-    UPDATE registrations r
-       SET status = CASE WHEN d.chosen THEN 'selected'
-                         WHEN NOT d.may AND d.prior + d.kk_now >= $3 THEN 'rejected'
-                         ELSE 'waitlisted' END,
-           reason = CASE WHEN NOT d.chosen AND NOT d.may AND d.prior + d.kk_now >= $3
-                         THEN 'kk_cap_reached' END,
-           rank = d.place::int,
-           decided_at = now(),
-           updated_at = now()
-      FROM decided d
-     WHERE r.id = d.id AND r.status = 'scored'
-    RETURNING r.id, r.status, r.reason
-), history AS (
-    INSERT INTO status_history (registration_id, from_status, to_status, reason)
-    SELECT id, 'scored', status, reason FROM moved
+    INSERT INTO selection_decisions (wave_id, rank, registration_id, decision, reason)
+    SELECT $1, c.place::int, c.id,
+           CASE WHEN ch.id IS NOT NULL THEN 'selected'
+                WHEN f.kk_hash IS NOT NULL THEN 'rejected'
+                ELSE 'waitlisted' END,
+           CASE WHEN ch.id IS NULL AND f.kk_hash IS NOT NULL THEN 'kk_cap_reached' END
+      FROM cand c
+      LEFT JOIN chosen ch ON ch.id = c.id
+      LEFT JOIN full_kk f ON f.kk_hash = c.kk_hash
+    RETURNING decision
 )
-SELECT status, count(*) AS n FROM moved GROUP BY status"#;
+SELECT decision AS status, count(*) AS n FROM decided GROUP BY decision"#;
 
-const COUNTS: &str = "\
-SELECT status, count(*) AS n FROM registrations
- WHERE wave_id = $1 AND rank IS NOT NULL GROUP BY status";
+/// The selected and the rejected leave `scored` in `registrations`, with
+/// their rank and a history row each; the waitlisted are left as they are.
+const MOVE: &str = "
+WITH moved AS (
+    UPDATE registrations r
+       SET status = d.decision, reason = d.reason, rank = d.rank,
+           decided_at = now(), updated_at = now()
+      FROM selection_decisions d
+     WHERE d.wave_id = $1 AND d.decision <> 'waitlisted'
+       AND r.id = d.registration_id AND r.status = 'scored'
+    RETURNING r.id, r.status, r.reason
+)
+INSERT INTO status_history (registration_id, from_status, to_status, reason)
+SELECT id, 'scored', status, reason FROM moved";
+
+/// Registrations of the wave not yet scored (or rejected): selection would
+/// leave them out of the ranking, so it waits for them.
+const IN_FLIGHT: &str = "\
+SELECT count(*) AS n FROM registrations
+ WHERE wave_id = $1 AND status IN ('queued', 'verifying', 'verified')";
 
 #[derive(QueryableByName)]
 struct StatusCount {
@@ -97,6 +135,27 @@ struct LockedWave {
     state: String,
     #[diesel(sql_type = Int4)]
     quota: i32,
+    #[diesel(sql_type = Bool)]
+    email_verification_required: bool,
+    #[diesel(sql_type = Int4)]
+    selected_count: i32,
+    #[diesel(sql_type = Int4)]
+    waitlisted_count: i32,
+    #[diesel(sql_type = Int4)]
+    kk_rejected_count: i32,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Why a selection did not start.
+enum Refused {
+    Missing,
+    From(WaveState),
+    InFlight(u64),
 }
 
 fn tally(rows: Vec<StatusCount>) -> SelectionCounts {
@@ -195,40 +254,42 @@ impl Store {
             .await;
         match outcome {
             Ok(Ok(outcome)) => Ok(outcome),
-            Ok(Err(state)) => match state {
-                None => Err(WaveChangeError::NotFound(wave)),
-                Some(from) => Err(lonjak_domain::InvalidWaveTransition {
-                    from,
-                    to: WaveState::Selected,
-                }
-                .into()),
-            },
+            Ok(Err(Refused::Missing)) => Err(WaveChangeError::NotFound(wave)),
+            Ok(Err(Refused::From(from))) => Err(lonjak_domain::InvalidWaveTransition {
+                from,
+                to: WaveState::Selected,
+            }
+            .into()),
+            Ok(Err(Refused::InFlight(count))) => Err(WaveChangeError::InFlight { wave, count }),
             Err(e) => Err(e.into()),
         }
     }
 }
 
-/// `Ok(Err(state))` when the wave is missing (`None`) or in a state selection
-/// cannot start from.
+/// `Ok(Err(_))` when the wave is missing, in a state selection cannot start
+/// from, or still has registrations in the pipeline.
 async fn select_in(
     conn: &mut AsyncPgConnection,
     id: i32,
     work_mem: Option<&str>,
     stop: Stop,
-) -> Result<Result<SelectionOutcome, Option<WaveState>>, StoreError> {
+) -> Result<Result<SelectionOutcome, Refused>, StoreError> {
     // The row lock serialises concurrent runs: the second sees `selected`.
-    let locked: Option<LockedWave> =
-        diesel::sql_query("SELECT state, quota FROM waves WHERE id = $1 FOR UPDATE")
-            .bind::<Int4, _>(id)
-            .get_result(conn)
-            .await
-            .map(Some)
-            .or_else(|e| match e {
-                diesel::result::Error::NotFound => Ok(None),
-                e => Err(e),
-            })?;
+    let locked: Option<LockedWave> = diesel::sql_query(
+        "SELECT state, quota, email_verification_required,
+                selected_count, waitlisted_count, kk_rejected_count
+           FROM waves WHERE id = $1 FOR UPDATE",
+    )
+    .bind::<Int4, _>(id)
+    .get_result(conn)
+    .await
+    .map(Some)
+    .or_else(|e| match e {
+        diesel::result::Error::NotFound => Ok(None),
+        e => Err(e),
+    })?;
     let Some(locked) = locked else {
-        return Ok(Err(None));
+        return Ok(Err(Refused::Missing));
     };
     let state: WaveState = locked
         .state
@@ -236,14 +297,24 @@ async fn select_in(
         .map_err(|_| StoreError::Decode(format!("wave {id} state")))?;
     match state {
         WaveState::Selected | WaveState::Announced => {
-            let rows: Vec<StatusCount> = diesel::sql_query(COUNTS)
-                .bind::<Int4, _>(id)
-                .load(conn)
-                .await?;
-            return Ok(Ok(SelectionOutcome::AlreadyDecided(tally(rows))));
+            let n = |v: i32| u64::try_from(v).unwrap_or(0);
+            return Ok(Ok(SelectionOutcome::AlreadyDecided(SelectionCounts {
+                selected: n(locked.selected_count),
+                waitlisted: n(locked.waitlisted_count),
+                rejected: n(locked.kk_rejected_count),
+            })));
         }
         WaveState::Closed => {}
-        other => return Ok(Err(Some(other))),
+        other => return Ok(Err(Refused::From(other))),
+    }
+    let in_flight: Count = diesel::sql_query(IN_FLIGHT)
+        .bind::<Int4, _>(id)
+        .get_result(conn)
+        .await?;
+    if in_flight.n > 0 {
+        return Ok(Err(Refused::InFlight(
+            u64::try_from(in_flight.n).unwrap_or(0),
+        )));
     }
     if let Some(work_mem) = work_mem {
         conn.batch_execute(&format!("SET LOCAL work_mem = '{work_mem}'"))
@@ -251,11 +322,16 @@ async fn select_in(
     }
     let rows: Vec<StatusCount> = diesel::sql_query(DECIDE)
         .bind::<Int4, _>(id)
-        .bind::<Int4, _>(locked.quota)
+        .bind::<BigInt, _>(i64::from(locked.quota))
         .bind::<BigInt, _>(KK_LIFETIME_CAP)
+        .bind::<Bool, _>(locked.email_verification_required)
         .load(conn)
         .await?;
     let counts = tally(rows);
+    diesel::sql_query(MOVE)
+        .bind::<Int4, _>(id)
+        .execute(conn)
+        .await?;
     let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
     diesel::sql_query(
         "UPDATE waves SET state = 'selected', selected_at = now(),

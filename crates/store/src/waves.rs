@@ -49,6 +49,13 @@ pub enum WaveChangeError {
     Exists { wave: Wave },
     #[error(transparent)]
     Transition(#[from] lonjak_domain::InvalidWaveTransition),
+    /// Selection waits until every registration of the wave is scored or
+    /// rejected: one still in the pipeline would miss the ranking.
+    #[error(
+        "wave {wave} still has {count} registration(s) on their way to scoring; \
+         select once the pipeline has drained"
+    )]
+    InFlight { wave: Wave, count: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

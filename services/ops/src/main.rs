@@ -87,8 +87,9 @@ enum WaveCommand {
         /// RFC 3339; default: until closed.
         #[arg(long)]
         closes_at: Option<String>,
-        /// Applicants must have verified their email to be selected.
-        #[arg(long)]
+        /// Whether applicants must have verified their email to be
+        /// selected: `true` (the default) or `false`.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         email_verification_required: bool,
     },
     /// Open a planned wave for registrations.
@@ -412,6 +413,22 @@ mod tests {
             Command::Wave(WaveCommand::Close { wave: 2 })
         ));
         assert!(Cli::try_parse_from(["lonjak-ops", "wave", "create", "2"]).is_err());
+        let create = |extra: &[&str]| {
+            let mut args = vec!["lonjak-ops", "wave", "create", "2", "--quota", "9"];
+            args.extend_from_slice(extra);
+            match Cli::try_parse_from(args).map(|c| c.command) {
+                Ok(Command::Wave(WaveCommand::Create {
+                    email_verification_required,
+                    ..
+                })) => Some(email_verification_required),
+                _ => None,
+            }
+        };
+        assert_eq!(create(&[]), Some(true), "a verified email by default");
+        assert_eq!(
+            create(&["--email-verification-required", "false"]),
+            Some(false)
+        );
         assert!(Cli::try_parse_from(["lonjak-ops", "select"]).is_err());
     }
 

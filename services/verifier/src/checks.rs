@@ -9,7 +9,6 @@ use lonjak_domain::verification::{
 };
 use lonjak_store::CheckRecord;
 use serde::Serialize;
-use time::Date;
 use tokio::time::Instant;
 
 use crate::registry::{Registries, Registry, RegistryError};
@@ -29,12 +28,11 @@ pub struct Checked {
 pub async fn check(
     registries: &Registries,
     reg: &Registration,
-    submitted_on: Date,
     deadline: Instant,
 ) -> Result<Checked, RegistryError> {
     let identity: IdentityCheck = registries.identity(reg, deadline).await?;
     let identity_confirmed = identity.found && identity.name_match && identity.birth_date_match;
-    if let Some(reason) = decide_on_identity(reg, submitted_on, &identity) {
+    if let Some(reason) = decide_on_identity(&identity) {
         return Ok(Checked {
             decision: Decision::Rejected(reason),
             identity_confirmed,
@@ -51,7 +49,7 @@ pub async fn check(
     );
     let (education, welfare): (EducationCheck, WelfareCheck) = (education?, welfare?);
     Ok(Checked {
-        decision: decide(reg, submitted_on, &identity, &education, &welfare),
+        decision: decide(&identity, &education, &welfare),
         identity_confirmed,
         records: vec![
             answered(Registry::Dukcapil, &identity),

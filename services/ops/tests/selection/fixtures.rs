@@ -9,7 +9,9 @@ pub use lonjak_domain::eligibility::{RankKey, rank_order};
 pub use lonjak_domain::{RegistrationId, RegistrationStatus, Wave, WaveState};
 pub use lonjak_ops::announce::announce;
 pub use lonjak_store::testing::TestDatabase;
-pub use lonjak_store::{NewWave, Rejoin, SelectionCounts, SelectionOutcome, Store, StoreConfig};
+pub use lonjak_store::{
+    NewWave, Rejoin, SelectionCounts, SelectionOutcome, Store, StoreConfig, WaveChangeError,
+};
 pub use time::{Duration, OffsetDateTime};
 
 /// One scored applicant to seed: id byte, KK byte, score, seconds after the
@@ -115,7 +117,8 @@ impl Env {
         .unwrap();
     }
 
-    /// Every decided registration of `wave`: (id, status, reason, rank).
+    /// Every registration of `wave`: (id, status as the applicant sees it,
+    /// reason, rank in the wave's decisions).
     pub async fn decisions(
         &self,
         wave: Wave,
@@ -132,7 +135,13 @@ impl Env {
             rank: Option<i32>,
         }
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT id, status, reason, rank FROM registrations WHERE wave_id = $1 ORDER BY id",
+            "SELECT r.id,
+                    CASE WHEN r.status = 'scored' AND w.state IN ('selected', 'announced')
+                         THEN 'waitlisted' ELSE r.status END AS status,
+                    r.reason, d.rank
+               FROM registrations r JOIN waves w ON w.id = r.wave_id
+               LEFT JOIN selection_decisions d ON d.wave_id = r.wave_id AND d.registration_id = r.id
+              WHERE r.wave_id = $1 ORDER BY r.id",
         )
         .bind::<Int4, _>(i32::try_from(wave.get()).unwrap())
         .load(&mut self.raw().await)
@@ -141,6 +150,13 @@ impl Env {
         rows.into_iter()
             .map(|r| (r.id, r.status, r.reason, r.rank))
             .collect()
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        diesel::sql_query(sql)
+            .execute(&mut self.raw().await)
+            .await
+            .unwrap();
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

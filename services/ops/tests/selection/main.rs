@@ -91,6 +91,13 @@ async fn a_crash_in_the_middle_of_selection_then_a_rerun_gives_the_same_result()
         "a crashed selection left decisions behind"
     );
     assert_eq!(
+        crashed
+            .count("SELECT count(*) AS n FROM selection_decisions")
+            .await,
+        0,
+        "a crashed selection left decision rows behind"
+    );
+    assert_eq!(
         crashed.store.wave(waves[0]).await.unwrap().unwrap().state,
         WaveState::Closed
     );
@@ -250,5 +257,69 @@ async fn waves_move_one_step_at_a_time_and_only_open_ones_take_registrations() {
             })
             .await
             .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_wave_requiring_a_verified_email_selects_only_applicants_who_verified_theirs() {
+    let env = env().await;
+    let wave = env.wave(1, 2, WaveState::Closed).await;
+    // KK 4: the two best-ranked members have not verified; the third has.
+    // KK 5 and 6: one verified member each, ranked below.
+    env.seed(
+        wave,
+        &[
+            s(0x01, 4, 60, 0),
+            s(0x02, 4, 59, 0),
+            s(0x03, 4, 58, 0),
+            s(0x04, 5, 50, 0),
+            s(0x05, 6, 40, 0),
+        ],
+        "scored",
+    )
+    .await;
+    env.execute("UPDATE waves SET email_verification_required = true")
+        .await;
+    env.execute(
+        "UPDATE registrations SET email_verified_at = submitted_at
+          WHERE id IN (repeat('03', 16), repeat('04', 16), repeat('05', 16))",
+    )
+    .await;
+
+    env.store.select_wave(wave, None).await.unwrap();
+
+    // The unverified members neither take a place nor use the family's
+    // share of the cap: 0x03 is the family's first member who can be seated.
+    assert_eq!(env.selected_ids(wave).await, [id_of(0x03), id_of(0x04)]);
+    let d = env.decisions(wave).await;
+    let rows: Vec<(&str, Option<i32>)> = d.iter().map(|r| (r.1.as_str(), r.3)).collect();
+    assert_eq!(
+        rows,
+        [
+            ("waitlisted", Some(1)),
+            ("waitlisted", Some(2)),
+            ("selected", Some(3)),
+            ("selected", Some(4)),
+            ("waitlisted", Some(5)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn selection_waits_until_no_registration_of_the_wave_is_on_its_way_to_scoring() {
+    let env = env().await;
+    let wave = env.wave(1, 5, WaveState::Closed).await;
+    env.seed(wave, &pool(), "scored").await;
+    env.seed(wave, &[s(0xee, 99, 0, 0)], "verified").await;
+
+    let refused = env.store.select_wave(wave, None).await;
+
+    assert!(
+        matches!(refused, Err(WaveChangeError::InFlight { count: 1, .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        env.store.wave(wave).await.unwrap().unwrap().state,
+        WaveState::Closed
     );
 }
