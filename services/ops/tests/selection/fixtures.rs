@@ -152,7 +152,7 @@ impl Env {
             .collect()
     }
 
-    pub async fn execute(&self, sql: &str) {
+    pub async fn run_sql(&self, sql: &str) {
         diesel::sql_query(sql)
             .execute(&mut self.raw().await)
             .await

@@ -278,9 +278,9 @@ async fn a_wave_requiring_a_verified_email_selects_only_applicants_who_verified_
         "scored",
     )
     .await;
-    env.execute("UPDATE waves SET email_verification_required = true")
+    env.run_sql("UPDATE waves SET email_verification_required = true")
         .await;
-    env.execute(
+    env.run_sql(
         "UPDATE registrations SET email_verified_at = submitted_at
           WHERE id IN (repeat('03', 16), repeat('04', 16), repeat('05', 16))",
     )

@@ -97,6 +97,7 @@ async fn an_ineligible_occupation_on_record_is_rejected() {
         RejectionReason::IneligibleOccupation,
     )
     .await;
+    only_dukcapil_was_asked(&app);
     app.stop().await;
 }
 
@@ -120,18 +121,20 @@ fn only_dukcapil_was_asked(app: &crate::helpers::TestApp) {
 }
 
 #[tokio::test]
-async fn an_applicant_who_declares_being_in_education_is_rejected_after_the_identity_check_only() {
+async fn education_is_what_dapodik_says_not_what_the_applicant_declared() {
     let mut request = applicant(Profile::Clean);
     request.in_education = Some(true);
+    let app = spawn_app().await;
+    let submission = app.submission_at(&request, OffsetDateTime::now_utc());
 
-    let app = assert_rejected(request, RejectionReason::InEducation).await;
+    app.publish(&submission).await;
 
-    only_dukcapil_was_asked(&app);
+    assert_final(&app, &submission, RegistrationStatus::Verified, None).await;
     app.stop().await;
 }
 
 #[tokio::test]
-async fn an_applicant_under_18_on_the_submission_date_is_rejected_after_the_identity_check_only() {
+async fn age_is_left_to_eligibility_on_the_waves_closing_day() {
     let request = applicant(Profile::Clean);
     let born = Date::parse(
         request.birth_date.as_deref().expect("a birth date"),
@@ -147,14 +150,8 @@ async fn an_applicant_under_18_on_the_submission_date_is_rejected_after_the_iden
 
     app.publish(&submission).await;
 
-    assert_final(
-        &app,
-        &submission,
-        RegistrationStatus::Rejected,
-        Some(RejectionReason::Under18),
-    )
-    .await;
-    only_dukcapil_was_asked(&app);
+    // Verified: the eligibility worker judges age on the wave's closing day.
+    assert_final(&app, &submission, RegistrationStatus::Verified, None).await;
     app.stop().await;
 }
 
