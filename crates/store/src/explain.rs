@@ -116,9 +116,9 @@ impl Store {
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     let rows: Vec<ExplainRow> = diesel::sql_query(EXPLAIN.as_str())
-                    .bind::<Text, _>(key)
-                    .load(conn)
-                    .await?;
+                        .bind::<Text, _>(key)
+                        .load(conn)
+                        .await?;
                     Ok(rows.into_iter().next())
                 })
             })

@@ -70,9 +70,9 @@ impl Store {
 
 async fn rejoin_in(conn: &mut AsyncPgConnection, key: &str) -> Result<Rejoin, StoreError> {
     let rows: Vec<Row> = diesel::sql_query(LOCK.as_str())
-    .bind::<Text, _>(key)
-    .load(conn)
-    .await?;
+        .bind::<Text, _>(key)
+        .load(conn)
+        .await?;
     let Some(row) = rows.into_iter().next() else {
         return Ok(Rejoin::NotFound);
     };

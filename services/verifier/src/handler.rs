@@ -78,11 +78,13 @@ impl Handler for Verifier {
             }
         }
 
-        let checked = join_all(
-            to_check
-                .iter()
-                .map(|s| check(&self.registries, &s.registration, Instant::now() + self.deadline)),
-        )
+        let checked = join_all(to_check.iter().map(|s| {
+            check(
+                &self.registries,
+                &s.registration,
+                Instant::now() + self.deadline,
+            )
+        }))
         .await;
         let mut decided: Vec<(&Submission, Checked)> = Vec::new();
         for (submission, result) in to_check.into_iter().zip(checked) {
