@@ -48,12 +48,12 @@ const PAGE: &str = "\
 SELECT d.registration_id AS id, d.decision AS status, d.reason, d.rank,
        w.selected_at AS decided_at, coalesce(r.score, 0) AS score,
        coalesce(r.score_parts, '[]'::jsonb) AS score_parts
-  FROM selection_decisions d
+  FROM (SELECT * FROM selection_decisions
+         WHERE wave_id = $1 AND rank > $2
+         ORDER BY rank LIMIT $3) d
   JOIN waves w ON w.id = d.wave_id
   JOIN registrations r ON r.id = d.registration_id
- WHERE d.wave_id = $1 AND d.rank > $2
- ORDER BY d.rank
- LIMIT $3";
+ ORDER BY d.rank";
 
 pub(crate) fn explanation(
     score: i32,
@@ -69,7 +69,9 @@ pub(crate) fn explanation(
 
 impl Store {
     /// Up to `limit` decisions of `wave` ranked after `after_rank`, in rank
-    /// order (keyset pagination on the decisions' `(wave_id, rank)` key).
+    /// order (keyset pagination on the decisions' `(wave_id, rank)` key; the
+    /// page is limited before the join, or a planner without statistics on
+    /// the fresh decisions joins every remaining one for each page).
     pub async fn decisions_after(
         &self,
         wave: Wave,
