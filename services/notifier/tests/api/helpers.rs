@@ -238,8 +238,8 @@ impl TestApp {
         self.shutdown = CancellationToken::new();
     }
 
-    /// Records applicant `n` as verified (as the verifier would) in
-    /// `language`; `phone` overrides the generated number.
+    /// Records applicant `n` as verified (as the verifier would), having
+    /// chosen `language` at intake; `phone` overrides the generated number.
     pub async fn applicant(&self, n: u64, language: Language, phone: Option<&str>) -> Applicant {
         let now = OffsetDateTime::now_utc();
         let mut request = sample_request(n, submission_date(now));
@@ -250,6 +250,8 @@ impl TestApp {
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("+62812{seed:09}")),
         );
+        // Chosen at intake, as the API takes it.
+        request.language = Some(language.as_str().to_owned());
         let registration = Registration::parse(&request, submission_date(now), Wave::FIRST)
             .expect("a valid applicant");
         let identity = IdentityKey::from_hex(&random_hex(32)).expect("identity key");
@@ -278,32 +280,12 @@ impl TestApp {
             .mark_published(&[event.event_id])
             .await
             .expect("mark published");
-        if language != Language::Id {
-            self.sql(&format!(
-                "UPDATE registrations SET language = '{}' WHERE id = '{id}'",
-                language.as_str()
-            ))
-            .await;
-        }
         Applicant {
             id,
             name: request.full_name.unwrap_or_default(),
             email: request.email.unwrap_or_default(),
             phone: request.phone.unwrap_or_default(),
         }
-    }
-
-    pub async fn sql(&self, statement: &str) {
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
-        diesel::sql_query(statement)
-            .execute(&mut conn)
-            .await
-            .expect("run SQL");
     }
 
     pub async fn publish<E: Event>(&self, envelope: &Envelope<E>) {
