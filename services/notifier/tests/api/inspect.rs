@@ -7,6 +7,12 @@ use time::OffsetDateTime;
 use crate::helpers::{Applicant, TestApp};
 
 impl TestApp {
+    async fn connect(&self) -> diesel_async::AsyncPgConnection {
+        <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&self.db.url)
+            .await
+            .expect("connect to the test database")
+    }
+
     /// The state of one stored message; `None` before it is first claimed.
     pub async fn state_of(&self, who: &Applicant, event: &str, channel: &str) -> Option<String> {
         use diesel::OptionalExtension;
@@ -15,12 +21,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             state: String,
         }
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
+        let mut conn = self.connect().await;
         diesel::sql_query(
             "SELECT state FROM notifications WHERE registration_id = $1 AND event = $2 AND channel = $3",
         )
@@ -50,12 +51,7 @@ impl TestApp {
             #[diesel(sql_type = Integer)]
             attempts: i32,
         }
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
+        let mut conn = self.connect().await;
         let row: Row = diesel::sql_query(
             "SELECT max(claimed_until) AS lease, min(sent_at) AS sent, max(attempts) AS attempts \
              FROM notifications WHERE registration_id = $1 AND event = 'verified'",
@@ -81,12 +77,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
             failure: Option<String>,
         }
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
+        let mut conn = self.connect().await;
         let row: Row = diesel::sql_query(
             "SELECT state, failure FROM notifications WHERE registration_id = $1 AND event = $2 AND channel = $3",
         )
