@@ -15,7 +15,9 @@
 #   AUDIT_DEADLINE_SECS  how long the audit waits for the drain [120]
 #   FINAL_STATES         [verified,rejected]
 #   AUDIT_EFFECTS        providers' records of effects for the audit, space-separated
-#                        NAME=FILE (one `<registration_id> <key>` line per message sent)
+#                        NAME=FILE (one `<registration_id> <key>` line per message sent),
+#                        or providers read live after the drain: email=URL (maildev),
+#                        sms=URL (SMS simulator); fault.sh sets both
 #   RESULTS_DIR          where run directories go [loadtest/results]
 #   SKIP_AUDIT=1         run k6 and the sampler only
 # Scenario knobs (RATE, DURATION, PEAK_RATE, P99_MS, DUP_SHARE, INVALID_SHARE…)

@@ -88,8 +88,11 @@ restart_worker() { # name
 # into $out. Knobs: RATE, DURATION, DUP_SHARE, INVALID_SHARE, AUDIT_DEADLINE_SECS.
 load_start() {
   say "load: ${RATE:-100}/s for ${DURATION:-40s}, ${DUP_SHARE}× re-submissions, ${INVALID_SHARE}× invalid"
+  # The notifier runs in the pipeline: the audit also reads the mail server
+  # and the SMS simulator, for every final state's message exactly once.
   RESULTS_DIR="$out" RATE=${RATE:-100} DURATION=${DURATION:-40s} \
     AUDIT_DEADLINE_SECS=${AUDIT_DEADLINE_SECS:-180} \
+    AUDIT_EFFECTS=${AUDIT_EFFECTS-"email=http://127.0.0.1:1080 sms=http://${LONJAK_SMS_SIM__LISTEN:-127.0.0.1:8091}"} \
     "$root/loadtest/run.sh" faults >"$out/load.log" 2>&1 &
   load_pid=$!
   load_started=$(now)

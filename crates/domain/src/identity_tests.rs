@@ -190,6 +190,13 @@ fn a_submission_hash_changes_with_any_stated_field_and_only_then() {
     for variant in &variants {
         assert_ne!(hash, SubmissionHash::derive(&key, &parse(variant)));
     }
+    // The language is how to write to the applicant, not something the
+    // submission states about them: choosing another is the same submission.
+    let english = RegistrationRequest {
+        language: Some("en".to_owned()),
+        ..base.clone()
+    };
+    assert_eq!(hash, SubmissionHash::derive(&key, &parse(&english)));
     let other_key = IdentityKey::from_bytes(&[9; 32]).expect("key");
     assert_ne!(hash, SubmissionHash::derive(&other_key, &parse(&base)));
 }

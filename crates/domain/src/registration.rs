@@ -4,7 +4,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::request::presence;
 use crate::{
-    BirthDate, Email, EmploymentStatus, FieldError, FullName, KkNumber, Nik, Phone,
+    BirthDate, Email, EmploymentStatus, FieldError, FullName, KkNumber, Language, Nik, Phone,
     RegistrationRequest, ValidationErrors, Wave,
 };
 
@@ -24,6 +24,7 @@ pub struct Registration {
     employment_status: EmploymentStatus,
     in_education: bool,
     wave: Wave,
+    language: Language,
 }
 
 /// The programme's calendar runs on Western Indonesian Time (WIB, UTC+7).
@@ -41,7 +42,7 @@ pub fn submission_date(at: OffsetDateTime) -> Date {
 }
 
 /// Wire field names in declaration order, the order errors are reported in.
-const FIELD_ORDER: [&str; 9] = [
+const FIELD_ORDER: [&str; 10] = [
     "nik",
     "kk_number",
     "full_name",
@@ -51,6 +52,7 @@ const FIELD_ORDER: [&str; 9] = [
     "employment_status",
     "in_education",
     "wave",
+    "language",
 ];
 
 /// Parses an optional field, recording `required` when absent.
@@ -125,6 +127,10 @@ impl Registration {
             None => Some(default_wave),
             Some(n) => Wave::try_from(n).map_err(|e| errors.push(e)).ok(),
         };
+        let language = match req.language.as_deref() {
+            None => Some(Language::default()),
+            Some(code) => Language::parse(code).map_err(|e| errors.push(e)).ok(),
+        };
 
         if let (Some(nik), Some(birth_date)) = (&nik, &birth_date)
             && !nik.matches_birth_date(birth_date.date())
@@ -157,6 +163,7 @@ impl Registration {
             employment_status,
             in_education,
             wave,
+            language,
         ) {
             (
                 Some(nik),
@@ -168,6 +175,7 @@ impl Registration {
                 Some(employment_status),
                 Some(in_education),
                 Some(wave),
+                Some(language),
             ) if errors.is_empty() => Ok(Registration {
                 nik,
                 kk_number,
@@ -178,6 +186,7 @@ impl Registration {
                 employment_status,
                 in_education,
                 wave,
+                language,
             }),
             _ => Err(ValidationErrors::from_vec(errors).unwrap_or_else(|| {
                 // Unreachable: a missing value always pushed an error.
@@ -187,8 +196,9 @@ impl Registration {
     }
 
     /// The normalised wire form (NFC name, lower-cased email domain, E.164
-    /// phone, trimmed digits), with the wave filled in. Parsing it again on
-    /// the same day gives back an equal registration.
+    /// phone, trimmed digits), with the wave filled in and the language
+    /// only when it is not the default. Parsing it again on the same day
+    /// gives back an equal registration.
     pub fn to_request(&self) -> RegistrationRequest {
         RegistrationRequest {
             nik: Some(self.nik.as_str().to_owned()),
@@ -200,6 +210,8 @@ impl Registration {
             employment_status: Some(self.employment_status.as_str().to_owned()),
             in_education: Some(self.in_education),
             wave: Some(i64::from(self.wave)),
+            language: (self.language != Language::default())
+                .then(|| self.language.as_str().to_owned()),
         }
     }
 
@@ -239,6 +251,13 @@ impl Registration {
     pub fn wave(&self) -> Wave {
         self.wave
     }
+
+    /// The language the applicant is written to in. Not part of what the
+    /// submission states about the applicant (`SubmissionHash`): choosing
+    /// another language is not another submission.
+    pub fn language(&self) -> Language {
+        self.language
+    }
 }
 
 impl std::fmt::Debug for Registration {
@@ -254,6 +273,7 @@ impl std::fmt::Debug for Registration {
             .field("employment_status", &self.employment_status)
             .field("in_education", &self.in_education)
             .field("wave", &self.wave)
+            .field("language", &self.language)
             .finish()
     }
 }

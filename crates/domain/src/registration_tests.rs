@@ -20,6 +20,7 @@ fn valid() -> RegistrationRequest {
         employment_status: Some("laid_off".into()),
         in_education: Some(false),
         wave: None,
+        language: None,
     }
 }
 
@@ -82,6 +83,7 @@ fn every_invalid_field_is_reported_in_field_order() {
         phone: Some("021555".into()),
         employment_status: Some("retired".into()),
         wave: Some(0),
+        language: Some("fr".into()),
         ..valid()
     };
     assert_eq!(
@@ -93,8 +95,31 @@ fn every_invalid_field_is_reported_in_field_order() {
             ("phone", "format"),
             ("employment_status", "one_of"),
             ("wave", "range"),
+            ("language", "one_of"),
         ]
     );
+}
+
+#[test]
+fn the_language_is_indonesian_unless_english_is_chosen() {
+    let reg = Registration::parse(&valid(), TODAY, Wave::FIRST).expect("valid");
+    assert_eq!(reg.language(), Language::Id);
+    // The default is left out of the normalised form.
+    assert_eq!(reg.to_request().language, None);
+    let english = RegistrationRequest {
+        language: Some("en".into()),
+        ..valid()
+    };
+    let reg = Registration::parse(&english, TODAY, Wave::FIRST).expect("valid");
+    assert_eq!(reg.language(), Language::En);
+    assert_eq!(reg.to_request().language.as_deref(), Some("en"));
+    for other in ["EN", "english", "", "fr"] {
+        let req = RegistrationRequest {
+            language: Some(other.into()),
+            ..valid()
+        };
+        assert_eq!(rules(&req), [("language", "one_of")], "{other:?}");
+    }
 }
 
 #[test]
@@ -221,6 +246,7 @@ proptest! {
             nik: Some(s.clone()), kk_number: Some(s.clone()), full_name: Some(s.clone()),
             birth_date: Some(s.clone()), email: Some(s.clone()), phone: Some(s.clone()),
             employment_status: Some(s.clone()), in_education: Some(true), wave: None,
+            language: Some(s.clone()),
         };
         let _ = Registration::parse(&req, TODAY, Wave::FIRST);
     }

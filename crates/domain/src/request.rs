@@ -20,6 +20,11 @@ pub struct RegistrationRequest {
     pub employment_status: Option<String>,
     pub in_education: Option<bool>,
     pub wave: Option<i64>,
+    /// `id` (the default) or `en`: the language the applicant is written to
+    /// in. Left out of the JSON when absent, so an Indonesian applicant's
+    /// event reads as it did before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// Debug placeholder for an optional personal-data field.
@@ -45,6 +50,7 @@ impl std::fmt::Debug for RegistrationRequest {
             .field("employment_status", &self.employment_status)
             .field("in_education", &self.in_education)
             .field("wave", &self.wave)
+            .field("language", &self.language)
             .finish()
     }
 }
@@ -65,6 +71,7 @@ mod tests {
             employment_status: Some("laid_off".into()),
             in_education: Some(false),
             wave: None,
+            language: None,
         };
         let debug = format!("{req:?}");
         for secret in [

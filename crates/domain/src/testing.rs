@@ -115,6 +115,7 @@ pub fn sample_request(i: u64, today: Date) -> RegistrationRequest {
         ),
         in_education: Some(false),
         wave: Some(1),
+        language: None,
     }
 }
 

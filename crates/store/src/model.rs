@@ -2,7 +2,7 @@
 
 use lonjak_domain::verification::{CheckOutcome, Registry};
 use lonjak_domain::{
-    IdentityKey, KkHash, NikHash, Registration, RegistrationId, RegistrationStatus,
+    IdentityKey, KkHash, Language, NikHash, Registration, RegistrationId, RegistrationStatus,
     RejectionReason, SubmissionHash, Transition, Wave,
 };
 use time::{Date, OffsetDateTime};
@@ -26,6 +26,8 @@ pub struct NewRegistration {
     pub birth_date: Date,
     pub employment_status: String,
     pub in_education: bool,
+    /// The language the applicant is written to in.
+    pub language: Language,
     pub submitted_at: OffsetDateTime,
     /// What this submission stated, hashed: tells a re-submission from a
     /// different submission for the same NIK and wave.
@@ -54,6 +56,7 @@ impl NewRegistration {
             birth_date: reg.birth_date().date(),
             employment_status: reg.employment_status().as_str().to_owned(),
             in_education: reg.in_education(),
+            language: reg.language(),
             submitted_at,
             submission_hash: SubmissionHash::derive(key, reg),
         }

@@ -59,12 +59,26 @@ impl FinalStates {
 
 /// A provider-side record of effects (`NAME=FILE`): one line per effect the
 /// provider saw, `<registration_id> <key>`; an (id, key) seen twice is a
-/// duplicated effect. The notifier's mail catcher and SMS simulator plug in
-/// here.
+/// duplicated effect. Or a provider read live after the drain (`email=URL`
+/// a maildev, `sms=URL` the SMS simulator), which also checks that every
+/// final state's message arrived (`crate::notified`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EffectsFile {
     pub name: String,
     pub path: PathBuf,
+}
+
+impl EffectsFile {
+    /// The provider to read live, when this names a URL.
+    pub fn live(&self) -> Option<crate::notified::LiveProvider> {
+        let url = self.path.to_str()?;
+        (url.starts_with("http://") || url.starts_with("https://")).then(|| {
+            crate::notified::LiveProvider {
+                channel: self.name.clone(),
+                url: url.to_owned(),
+            }
+        })
+    }
 }
 
 impl EffectsFile {
@@ -75,6 +89,10 @@ impl EffectsFile {
                     && !path.is_empty()
                     && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
             {
+                let live = path.starts_with("http://") || path.starts_with("https://");
+                if live && !matches!(name, "email" | "sms") {
+                    return Err("a provider read live is email=URL (maildev) or sms=URL".to_owned());
+                }
                 Ok(Self {
                     name: name.to_owned(),
                     path: PathBuf::from(path),
@@ -116,7 +134,8 @@ pub struct AuditArgs {
     /// at the end of the run, compared with what k6 was told.
     #[arg(long)]
     pub metrics_url: Option<String>,
-    /// A provider's record of effects, `NAME=FILE` (repeatable).
+    /// A provider's record of effects, `NAME=FILE`, or a provider read live,
+    /// `email=URL` (maildev) / `sms=URL` (SMS simulator) (repeatable).
     #[arg(long = "effects", value_parser = EffectsFile::parse)]
     pub effects: Vec<EffectsFile>,
     /// Directory receiving `report.md`, `chart.svg` and `audit.json`.
@@ -192,6 +211,17 @@ mod tests {
         assert_eq!(args.effects.len(), 2);
         assert_eq!(args.effects[1].name, "email");
         assert_eq!(args.effects[1].path, PathBuf::from("mail.txt"));
+        assert!(args.effects[1].live().is_none());
+        let mut live = REQUIRED.to_vec();
+        live.extend(["--effects", "sms=http://127.0.0.1:8091"]);
+        let args = parse(&live).unwrap();
+        assert_eq!(
+            args.effects[0].live().map(|p| p.channel),
+            Some("sms".to_owned())
+        );
+        let mut unknown = REQUIRED.to_vec();
+        unknown.extend(["--effects", "fax=http://127.0.0.1:1"]);
+        assert!(parse(&unknown).is_err());
     }
 
     #[test]

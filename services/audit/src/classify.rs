@@ -10,10 +10,12 @@
 //! * **recovered**: the client got no answer, and the registration is stored;
 //! * **indeterminate**: refused (429/503), and stored all the same;
 //! * **stuck**: stored without a 202 (recovered, indeterminate or unexpected)
-//!   and never reached a final state.
+//!   and never reached a final state;
+//! * **unnotified**: final, but a provider read live never got the message
+//!   the final state calls for (`crate::notified`).
 //!
-//! Lost, duplicated, unexpected and stuck fail the audit; recovered and
-//! indeterminate are counted and reported.
+//! Lost, duplicated, unexpected, stuck and unnotified fail the audit;
+//! recovered and indeterminate are counted and reported.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,6 +56,9 @@ pub struct Classification {
     pub recovered: BTreeSet<String>,
     pub indeterminate: BTreeSet<String>,
     pub stuck: BTreeSet<String>,
+    /// Final, but a message the final state calls for never reached its
+    /// provider (only when providers are read live).
+    pub unnotified: BTreeSet<String>,
     /// Duplicated ids by where the duplicate effect was seen.
     pub duplicated_by_effect: BTreeMap<String, BTreeSet<String>>,
     /// Current status of accepted records, counted.
@@ -69,6 +74,7 @@ impl Classification {
             && self.duplicated.is_empty()
             && self.unexpected.is_empty()
             && self.stuck.is_empty()
+            && self.unnotified.is_empty()
     }
 
     /// Accepted ids found in the database (each once).
@@ -76,7 +82,7 @@ impl Classification {
         self.by_state.values().sum()
     }
 
-    fn duplicate(&mut self, effect: &str, id: &str) {
+    pub(crate) fn duplicate(&mut self, effect: &str, id: &str) {
         self.duplicated.insert(id.to_owned());
         self.duplicated_by_effect
             .entry(effect.to_owned())

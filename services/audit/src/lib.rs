@@ -8,6 +8,7 @@ pub mod db;
 pub mod effects;
 pub mod inject;
 pub mod k6;
+pub mod notified;
 pub mod percentile;
 pub mod report;
 pub mod run;

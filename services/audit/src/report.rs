@@ -161,6 +161,11 @@ pub fn render(r: &ReportInput<'_>) -> String {
     );
     let _ = writeln!(
         out,
+        "| **unnotified** (final, a provider never got its message) | {} |",
+        v.unnotified.len()
+    );
+    let _ = writeln!(
+        out,
         "| recovered (no answer, stored) | {} |",
         v.recovered.len()
     );
@@ -196,6 +201,7 @@ pub fn render(r: &ReportInput<'_>) -> String {
     ids(&mut out, "Duplicated", &v.duplicated);
     ids(&mut out, "Unexpected", &v.unexpected);
     ids(&mut out, "Stuck", &v.stuck);
+    ids(&mut out, "Unnotified", &v.unnotified);
     ids(&mut out, "Indeterminate", &v.indeterminate);
     ids(&mut out, "Recovered", &v.recovered);
     out.push_str("\n![offered, accepted, drained per second and queue depth](chart.svg)\n");

@@ -11,10 +11,11 @@ use diesel_async::AsyncPgConnection;
 use crate::accepted::parse_attempts;
 use crate::args::AuditArgs;
 use crate::checks::{Check, GatewayCounts, all_agree, consistency};
-use crate::classify::{Classification, classify};
+use crate::classify::{Classification, classify, reached_final};
 use crate::db::{self, RecordRow, Tables};
 use crate::effects::repeated_effects;
 use crate::k6::K6Summary;
+use crate::notified::{self, LiveProvider, NotifiedVerdict};
 use crate::percentile::percentile;
 use crate::report::{ReportInput, render};
 use crate::sampler::parse_intake;
@@ -71,9 +72,28 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Verdict> {
         .await
         .context("loading the wave's registrations")?;
     let facts: Vec<_> = rows.iter().map(RecordRow::facts).collect();
-    let classes = classify(&attempts, &facts, &provider_duplicates, |s| {
+    let mut classes = classify(&attempts, &facts, &provider_duplicates, |s| {
         args.final_states.contains(s)
     });
+    let live: Vec<LiveProvider> = args.effects.iter().filter_map(|e| e.live()).collect();
+    if !live.is_empty() {
+        let done: Vec<_> = facts
+            .iter()
+            .map(|f| {
+                (
+                    f.clone(),
+                    reached_final(f, |s| args.final_states.contains(s)),
+                )
+            })
+            .collect();
+        let verdict = wait_for_notifications(&done, &live, args).await?;
+        for (channel, ids) in &verdict.repeated {
+            for id in ids {
+                classes.duplicate(&format!("provider {channel}"), id);
+            }
+        }
+        classes.unnotified = verdict.missing;
+    }
     let e2e: Vec<f64> = rows
         .iter()
         .filter(|r| attempts.accepted.contains(&r.id))
@@ -134,10 +154,35 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Verdict> {
     Ok(verdict)
 }
 
-/// Ids each provider saw the same effect for twice, by provider name.
+/// Reads the live providers until every final state's messages are there,
+/// or the audit's deadline (from its start) passes; then judges.
+async fn wait_for_notifications(
+    records: &[(crate::classify::RecordFacts, bool)],
+    live: &[LiveProvider],
+    args: &AuditArgs,
+) -> anyhow::Result<NotifiedVerdict> {
+    let start = Instant::now();
+    loop {
+        let received = notified::read(live).await?;
+        let verdict = notified::judge(records, live, &received);
+        // Bounded by the audit's deadline, counted again from the drain.
+        if verdict.missing.is_empty() || start.elapsed() >= args.deadline {
+            return Ok(verdict);
+        }
+        tracing::info!(
+            missing = verdict.missing.len(),
+            "waiting for the providers to hold every final state's messages"
+        );
+        tokio::time::sleep(args.poll_interval.max(Duration::from_secs(1))).await;
+    }
+}
+
+/// Ids each provider saw the same effect for twice, by provider name (the
+/// files; providers read live are judged after the drain).
 fn read_effects(args: &AuditArgs) -> anyhow::Result<BTreeMap<String, BTreeSet<String>>> {
     args.effects
         .iter()
+        .filter(|e| e.live().is_none())
         .map(|e| {
             let text = std::fs::read_to_string(&e.path).with_context(|| {
                 format!("reading effects of {} from {}", e.name, e.path.display())
@@ -293,6 +338,7 @@ fn write_outputs(dir: &Path, input: &ReportInput<'_>, chart: &str) -> anyhow::Re
         "recovered": v.recovered.len(),
         "indeterminate": v.indeterminate.len(),
         "stuck": v.stuck.len(),
+        "unnotified": v.unnotified.len(),
         "figures_agree": all_agree(&input.verdict.checks),
         "checks": checks,
         "by_state": v.by_state,

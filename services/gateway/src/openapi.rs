@@ -38,6 +38,20 @@ pub struct RegistrationBody {
     /// Wave to join; the open wave when absent.
     #[schema(minimum = 1)]
     wave: Option<u32>,
+    /// The language the applicant is written to in (email and SMS); `id`
+    /// when absent. Anything else is a 422 (`language`, `one_of`).
+    language: Option<LanguageCode>,
+}
+
+/// A language lonjak writes to applicants in (`lonjak_domain::Language`).
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum LanguageCode {
+    /// Bahasa Indonesia, the default.
+    Id,
+    /// English.
+    En,
 }
 
 #[derive(OpenApi)]
@@ -57,6 +71,7 @@ pub struct RegistrationBody {
     ),
     components(schemas(
         RegistrationBody,
+        LanguageCode,
         crate::routes::register::Receipt,
         crate::routes::status::StatusBody,
         crate::routes::email_verification::Verified,

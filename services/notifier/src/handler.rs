@@ -1,7 +1,8 @@
 //! The notifier's work on a batch: read the applicants' contact details,
-//! render each message, claim its idempotency key, send what was claimed
-//! (concurrently, each provider at its own pace), and record how each send
-//! ended, in one statement. The runtime (`lonjak-worker`) settles.
+//! render each message, claim the idempotency keys (one statement), send
+//! what was claimed (concurrently, each provider at its own pace), and
+//! record how each send ended as soon as it has. The runtime
+//! (`lonjak-worker`) settles.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
@@ -227,10 +228,13 @@ impl Notifier {
         })
     }
 
-    /// Claims the planned messages, sends those claimed, and records every
-    /// outcome in one statement. If that record fails, what was sent is
-    /// remembered (not sent again when the batch runs again) and the batch
-    /// fails with the store's error.
+    /// Claims the planned messages in one statement, then sends each one
+    /// claimed and records how it ended as soon as it has: a message's mark
+    /// waits for its own provider only (never for the other channel, nor
+    /// for the batch's slowest message), which keeps the send-to-mark
+    /// window to one provider answer and one `UPDATE`. If a record fails,
+    /// what was sent is remembered (not sent again when the batch runs
+    /// again) and the batch fails with the store's error.
     async fn claim_and_send(&self, planned: &[Planned]) -> Result<Vec<Ended>, Failure> {
         let remembered: HashMap<NotificationKey, Settlement> = {
             let memo = self
@@ -256,11 +260,9 @@ impl Notifier {
 
         let deadline = Instant::now() + self.deadline;
         let sends = join_all(planned.iter().map(|p| async {
-            if let Some(settlement) = remembered.get(&p.key) {
-                return Some(settlement.clone());
-            }
-            match claims.get(&p.key) {
-                Some(Claim::Claimed { attempts }) => {
+            let settlement = match (remembered.get(&p.key), claims.get(&p.key)) {
+                (Some(settlement), _) => settlement.clone(),
+                (None, Some(Claim::Claimed { attempts })) => {
                     if *attempts > 1 {
                         self.metrics
                             .repeat_claims
@@ -273,53 +275,63 @@ impl Notifier {
                         .providers
                         .deliver(p.key.channel, &p.outgoing, deadline)
                         .await;
-                    Some(settlement_of(result, &p.key))
+                    settlement_of(result, &p.key)
                 }
-                _ => None,
-            }
+                (None, _) => return (None, None),
+            };
+            let recorded = self.record(&p.key, &settlement).await;
+            (Some(settlement), recorded.err())
         }))
         .await;
 
-        let settled: Vec<(NotificationKey, Settlement)> = planned
-            .iter()
-            .zip(&sends)
-            .filter_map(|(p, s)| s.clone().map(|s| (p.key.clone(), s)))
-            .collect();
-        if let Err(error) = self.store.settle_notifications(&settled).await {
-            let mut memo = self
-                .unrecorded
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for (key, settlement) in &settled {
-                if matches!(
-                    settlement,
-                    Settlement::Sent { .. } | Settlement::Failed { .. }
-                ) {
-                    memo.insert(key.clone(), settlement.clone());
-                }
-            }
-            return Err(Failure::from_store("record sent messages", error));
-        }
-        {
-            let mut memo = self
-                .unrecorded
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for key in remembered.keys() {
-                memo.remove(key);
-            }
-        }
-        Ok(planned
+        let mut first_error = None;
+        let ended = planned
             .iter()
             .zip(sends)
-            .map(|(p, sent)| match (sent, claims.get(&p.key)) {
-                (Some(Settlement::Sent { .. }), _) => Ended::Sent,
-                (Some(Settlement::Failed { .. }), _) => Ended::Failed,
-                (Some(Settlement::Released { reason }), _) => Ended::Transient(reason),
-                (None, Some(Claim::Busy)) => Ended::Busy,
-                (None, _) => Ended::AlreadyDone,
+            .map(|(p, (sent, error))| {
+                if first_error.is_none() {
+                    first_error = error;
+                }
+                match (sent, claims.get(&p.key)) {
+                    (Some(Settlement::Sent { .. }), _) => Ended::Sent,
+                    (Some(Settlement::Failed { .. }), _) => Ended::Failed,
+                    (Some(Settlement::Released { reason }), _) => Ended::Transient(reason),
+                    (None, Some(Claim::Busy)) => Ended::Busy,
+                    (None, _) => Ended::AlreadyDone,
+                }
             })
-            .collect())
+            .collect();
+        match first_error {
+            Some(error) => Err(Failure::from_store("record sent messages", error)),
+            None => Ok(ended),
+        }
+    }
+
+    /// Records how one message ended. A sent (or refused) message whose
+    /// record fails is remembered until a later record succeeds.
+    async fn record(
+        &self,
+        key: &NotificationKey,
+        settlement: &Settlement,
+    ) -> Result<(), lonjak_store::StoreError> {
+        let result = self
+            .store
+            .settle_notifications(&[(key.clone(), settlement.clone())])
+            .await;
+        let mut memo = self
+            .unrecorded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &result {
+            Ok(()) => {
+                memo.remove(key);
+            }
+            Err(_) if !matches!(settlement, Settlement::Released { .. }) => {
+                memo.insert(key.clone(), settlement.clone());
+            }
+            Err(_) => {}
+        }
+        result
     }
 }
 

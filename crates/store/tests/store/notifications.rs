@@ -102,15 +102,23 @@ async fn a_claim_whose_lease_ran_out_is_taken_over() {
 }
 
 #[tokio::test]
-async fn contact_details_come_back_with_the_default_language() {
+async fn contact_details_come_back_with_the_language_chosen_at_intake() {
     let app = TestStore::spawn().await;
     let reg = registration(72);
+    let mut english = registration(75);
+    english.language = lonjak_domain::Language::En;
     record(&app, reg.clone(), verified()).await;
-    let contacts = app.store.contacts(&[reg.id]).await.expect("contacts");
+    record(&app, english.clone(), verified()).await;
+    let contacts = app
+        .store
+        .contacts(&[reg.id, english.id])
+        .await
+        .expect("contacts");
     let contact = &contacts[&reg.id];
     assert_eq!(contact.email, reg.email);
     assert_eq!(contact.phone, reg.phone);
     assert_eq!(contact.language, lonjak_domain::Language::Id);
+    assert_eq!(contacts[&english.id].language, lonjak_domain::Language::En);
     assert!(contact.email_verified_at.is_none());
     assert!(!format!("{contact:?}").contains(&reg.email));
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::validate;
 
-const KNOWN: [&str; 9] = [
+const KNOWN: [&str; 10] = [
     "nik",
     "kk_number",
     "full_name",
@@ -23,6 +23,7 @@ const KNOWN: [&str; 9] = [
     "employment_status",
     "in_education",
     "wave",
+    "language",
 ];
 
 fn check(body: &[u8]) -> Result<(), TestCaseError> {

@@ -150,6 +150,30 @@ async fn a_wave_that_is_not_open_is_refused_with_422() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_is_carried_to_the_queue_and_an_unknown_language_is_a_422() {
+    let app = spawn_app().await;
+    let mut english = valid_body(6);
+    english["language"] = json!("en");
+    let mut klingon = valid_body(7);
+    klingon["language"] = json!("tlh");
+
+    let accepted = app.post_json(&english).await;
+    let refused = app.post_json(&klingon).await;
+
+    assert_eq!(accepted.status(), 202);
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(problem["errors"][0]["field"], "language");
+    assert_eq!(problem["errors"][0]["rule"], "one_of");
+    let messages = app.drain_intake().await;
+    assert_eq!(messages.len(), 1, "only the English registration is queued");
+    let envelope: Value = serde_json::from_slice(&messages[0].data).unwrap();
+    assert_eq!(envelope["payload"]["applicant"]["language"], "en");
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_and_probes_are_public_and_metrics_only_on_the_ops_port() {
     let app = spawn_app().await;
     app.post_json(&valid_body(6)).await;

@@ -5,7 +5,6 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use diesel_async::RunQueryDsl;
 use lonjak_bus::{Bus, BusSettings, Envelope};
 use lonjak_domain::events::{Event, RegistrationVerified};
 use lonjak_domain::testing::sample_request;
@@ -91,6 +90,8 @@ pub struct TestApp {
     /// notifier does without).
     writer: Store,
     pub key: EmailVerificationKey,
+    /// The same key as hex, for the environment of a notifier binary.
+    pub key_hex: String,
     pub metrics: Option<WorkerMetrics>,
     /// Tells one test's addresses from every other's at the shared SMTP server.
     pub run: String,
@@ -190,6 +191,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         sim,
         db,
         key: settings.email_verification.key.clone(),
+        key_hex,
         settings,
         bus,
         store,
@@ -222,24 +224,8 @@ impl TestApp {
         self.task = Some(tokio::spawn(app.run(self.shutdown.clone())));
     }
 
-    /// Builds another notifier on this test's settings (not started).
-    pub async fn build(&self) -> Application {
-        Application::build(self.settings.clone())
-            .await
-            .expect("build the notifier")
-    }
-
-    /// Stops the running notifier and waits for it.
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("the notifier ran");
-        }
-        self.shutdown = CancellationToken::new();
-    }
-
-    /// Records applicant `n` as verified (as the verifier would) in
-    /// `language`; `phone` overrides the generated number.
+    /// Records applicant `n` as verified (as the verifier would), having
+    /// chosen `language` at intake; `phone` overrides the generated number.
     pub async fn applicant(&self, n: u64, language: Language, phone: Option<&str>) -> Applicant {
         let now = OffsetDateTime::now_utc();
         let mut request = sample_request(n, submission_date(now));
@@ -250,6 +236,8 @@ impl TestApp {
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("+62812{seed:09}")),
         );
+        // Chosen at intake, as the API takes it.
+        request.language = Some(language.as_str().to_owned());
         let registration = Registration::parse(&request, submission_date(now), Wave::FIRST)
             .expect("a valid applicant");
         let identity = IdentityKey::from_hex(&random_hex(32)).expect("identity key");
@@ -278,32 +266,12 @@ impl TestApp {
             .mark_published(&[event.event_id])
             .await
             .expect("mark published");
-        if language != Language::Id {
-            self.sql(&format!(
-                "UPDATE registrations SET language = '{}' WHERE id = '{id}'",
-                language.as_str()
-            ))
-            .await;
-        }
         Applicant {
             id,
             name: request.full_name.unwrap_or_default(),
             email: request.email.unwrap_or_default(),
             phone: request.phone.unwrap_or_default(),
         }
-    }
-
-    pub async fn sql(&self, statement: &str) {
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
-        diesel::sql_query(statement)
-            .execute(&mut conn)
-            .await
-            .expect("run SQL");
     }
 
     pub async fn publish<E: Event>(&self, envelope: &Envelope<E>) {
@@ -377,38 +345,6 @@ impl TestApp {
         .await;
         // Deliveries in hand are settled within a batch's sends.
         tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-
-    /// The state and failure label of one stored message.
-    pub async fn notification(
-        &self,
-        who: &Applicant,
-        event: &str,
-        channel: &str,
-    ) -> (String, Option<String>) {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            state: String,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            failure: Option<String>,
-        }
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &self.db.url,
-            )
-            .await
-            .expect("connect");
-        let row: Row = diesel::sql_query(
-            "SELECT state, failure FROM notifications WHERE registration_id = $1 AND event = $2 AND channel = $3",
-        )
-        .bind::<diesel::sql_types::Text, _>(who.id.to_string())
-        .bind::<diesel::sql_types::Text, _>(event)
-        .bind::<diesel::sql_types::Text, _>(channel)
-        .get_result(&mut conn)
-        .await
-        .expect("the notification row");
-        (row.state, row.failure)
     }
 }
 

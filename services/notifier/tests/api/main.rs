@@ -2,8 +2,10 @@
 //! the SMS simulator. Messages are counted where they arrive.
 
 mod capacity;
+mod crash;
 mod events;
 mod failures;
 mod helpers;
 mod idempotency;
+mod inspect;
 mod messages;

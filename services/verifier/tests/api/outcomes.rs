@@ -61,12 +61,24 @@ async fn assert_rejected(request: RegistrationRequest, reason: RejectionReason) 
 #[tokio::test]
 async fn an_applicant_the_registries_confirm_is_verified_and_announced_downstream() {
     let app = spawn_app().await;
-    let submission = app.submission_at(&applicant(Profile::Clean), OffsetDateTime::now_utc());
+    // Chose English at intake: recorded for the notifier.
+    let mut request = applicant(Profile::Clean);
+    request.language = Some("en".to_owned());
+    let submission = app.submission_at(&request, OffsetDateTime::now_utc());
 
     app.publish(&submission).await;
 
     assert_final(&app, &submission, RegistrationStatus::Verified, None).await;
     assert_eq!(app.processed("verified"), 1);
+    let contacts = app
+        .store
+        .contacts(&[submission.id])
+        .await
+        .expect("contacts");
+    assert_eq!(
+        contacts[&submission.id].language,
+        lonjak_domain::Language::En
+    );
     app.stop().await;
 }
 

@@ -177,6 +177,8 @@ async function submit(ev) {
     email: f.email.value.trim(), phone: f.phone.value.trim(),
     employment_status: f.employment_status.value, in_education: f.in_education.checked,
     wave: wave,
+    // The page's language is the one the applicant is written to in.
+    language: lang,
   };
   $("submit").disabled = true;
   const r = await api("POST", "/v1/registrations", body,
