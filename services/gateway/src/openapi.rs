@@ -49,6 +49,7 @@ pub struct RegistrationBody {
     paths(
         crate::routes::register::register,
         crate::routes::status::status,
+        crate::waitroom::challenge_route::issue,
         crate::waitroom::routes::join,
         crate::waitroom::routes::ticket_status,
         crate::waitroom::page::waitroom_config,
@@ -65,6 +66,7 @@ pub struct RegistrationBody {
         crate::problem::FieldProblem,
         crate::waitroom::routes::TicketStatus,
         crate::waitroom::WaitEstimate,
+        crate::waitroom::challenge::Challenge,
         crate::waitroom::page::WaitroomConfig
     ))
 )]
