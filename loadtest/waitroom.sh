@@ -92,6 +92,7 @@ print(f"- receipts: {r:.0f}; gave up: {g('gave_up'):.0f}")
 t = m.get("join_to_receipt_ms", {})
 print(f"- join (or first try) → receipt: p50 {t.get('p(50)',0)/1000:.1f} s, p95 {t.get('p(95)',0)/1000:.1f} s, p99 {t.get('p(99)',0)/1000:.1f} s")
 print(f"- requests: {g('person_requests'):.0f} ({g('person_requests')/max(r,1):.2f} per registration); 429/503: {g('refusals_429_503'):.0f}")
+print(f"- admitted people's submissions: {g('admitted_submits'):.0f}; refused with 429/503: {g('admitted_submit_refusals'):.0f}")
 print(f"- gateway CPU during the crowd: {cpu:.1f} s ({1e3*cpu/max(g('person_requests'),1):.3f} ms per request)")
 PY
 } >"$out/report.md"
