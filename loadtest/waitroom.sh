@@ -64,8 +64,8 @@ if [ "$mode" = queue ]; then
 fi
 say "bringing the pipeline up ($mode, drain limited to $DRAIN_RATE/s)"
 started=$(date +%s)
-scripts/up.sh >"$out/up.log" 2>&1 || { tail -n 30 "$out/up.log"; exit 1; }
 trap 'scripts/down.sh --quiet' EXIT
+scripts/up.sh >"$out/up.log" 2>&1 || { tail -n 30 "$out/up.log"; exit 1; }
 sleep $(( up_secs - ($(date +%s) - started) > 0 ? up_secs - ($(date +%s) - started) : 0 ))
 gw=$(cat .run/pids/gateway.pid)
 cpu() { awk '{print $14 + $15}' "/proc/$gw/stat"; }

@@ -40,8 +40,8 @@ export LONJAK_ADMISSION__TRUSTED_PROXIES=127.0.0.1
 say "bringing the pipeline up (wave $wave, challenge of $CHALLENGE_BITS bits)"
 out=docs/page
 mkdir -p "$out" .run
-scripts/up.sh >.run/check-page-up.log 2>&1 || { tail -n 30 .run/check-page-up.log; exit 1; }
 trap 'scripts/down.sh --quiet' EXIT
+scripts/up.sh >.run/check-page-up.log 2>&1 || { tail -n 30 .run/check-page-up.log; exit 1; }
 
 # People ahead, joining from addresses of their own (solving the
 # challenge with Node's own SHA-256).
