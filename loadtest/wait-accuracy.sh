@@ -41,8 +41,8 @@ fi
 
 export LONJAK_VERIFIER_RATE=${DRAIN_RATE:-400}
 say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
-scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
 trap 'scripts/down.sh --quiet' EXIT
+scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
 
 wave=$(( $(date +%s) % 1000000 ))
 out="$here/results/wait-$mode-$wave"

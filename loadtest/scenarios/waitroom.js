@@ -35,6 +35,9 @@ const estimates = new Counter('estimates');
 const requests = new Counter('person_requests');
 const receipts = new Counter('receipts');
 const refused = new Counter('refusals_429_503');
+// 429/503 answers to admitted people's submissions (they hold a ticket).
+const submitRefused = new Counter('admitted_submit_refusals');
+const submits = new Counter('admitted_submits');
 const failed = new Counter('gave_up');
 
 export const options = {
@@ -132,10 +135,11 @@ export default function () {
   const headers = {
     'content-type': 'application/json', 'waitroom-ticket': ticket, 'x-forwarded-for': person,
   };
+  submits.add(1);
   let sent = call('POST', `${BASE}/v1/registrations`, JSON.stringify(body), headers);
-  // Admissions come in ticks, so submissions can meet the global limit in
-  // bursts: the page resubmits after Retry-After, within the permission.
+  // Like the page: resubmit after Retry-After, within the permission.
   for (let n = 0; n < 20 && (sent.status === 429 || sent.status === 503); n++) {
+    submitRefused.add(1);
     sleep(retryAfter(sent, 1));
     sent = call('POST', `${BASE}/v1/registrations`, JSON.stringify(body), headers);
   }

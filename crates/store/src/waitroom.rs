@@ -165,10 +165,16 @@ impl Store {
                         requeue_if_expired(conn, wave_id, found, permit_secs).await?;
                         return Ok(Some((found, true)));
                     }
+                    // A position only once the pre-opening group is drawn:
+                    // a join that read "not open" just before opening and
+                    // inserts just after must not take a position the draw
+                    // is about to give (the draw then failed on the unique
+                    // position, forever). Without one it joins the draw, or,
+                    // if the draw committed meanwhile, the next tick places it.
                     let inserted: Vec<IdRow> = diesel::sql_query(format!(
                         "INSERT INTO waitroom_tickets (id, wave_id, client_key, position, draw) \
                          SELECT $1, $2, $3, \
-                                CASE WHEN now() >= w.opens_at THEN nextval('{seq}') END, $4 \
+                                CASE WHEN w.drawn THEN nextval('{seq}') END, $4 \
                          FROM waitroom_waves w \
                          WHERE w.wave_id = $2 \
                            AND now() >= w.opens_at - make_interval(secs => $5) \

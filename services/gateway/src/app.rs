@@ -42,6 +42,16 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<Self> {
+        Self::build_with_challenge(settings, shutdown, None).await
+    }
+
+    /// `build`, with `challenge` replacing the built-in proof of work at
+    /// joining a waiting room (a deployment's own challenge provider).
+    pub async fn build_with_challenge(
+        settings: Settings,
+        shutdown: CancellationToken,
+        challenge: Option<Arc<dyn waitroom::ChallengeProvider>>,
+    ) -> anyhow::Result<Self> {
         let identity = settings.identity.key.clone();
         let default_wave = Wave::new(settings.intake.default_wave)
             .map_err(|e| anyhow::anyhow!("intake.default_wave: {e}"))?;
@@ -93,7 +103,12 @@ impl Application {
             status: StatusSource::new(store_config(&settings)?),
             email_verification: settings.email_verification.clone(),
         });
-        let waitroom = waitroom_state(&settings, waitroom_metrics, trusted_proxies.clone())?;
+        let waitroom = waitroom_state(
+            &settings,
+            waitroom_metrics,
+            trusted_proxies.clone(),
+            challenge,
+        )?;
         waitroom::start(&waitroom, &settings, &state.queue, &shutdown);
         let admission = Arc::new(Admission::new(&settings.admission));
         admission.run_gc(
@@ -249,6 +264,7 @@ fn waitroom_state(
     settings: &Settings,
     metrics: WaitroomMetrics,
     trusted_proxies: Vec<ipnet::IpNet>,
+    challenge: Option<Arc<dyn waitroom::ChallengeProvider>>,
 ) -> anyhow::Result<Arc<waitroom::WaitRoom>> {
     let key = if settings.waitroom.enabled() {
         settings.waitroom.ticket_key_bytes()?
@@ -268,14 +284,23 @@ fn waitroom_state(
                 .context("waitroom.client_key_header is not a header name")?,
         )
     };
+    let key = waitroom::TicketKey::new(key);
+    let challenge = challenge.unwrap_or_else(|| {
+        Arc::new(waitroom::ProofOfWork::new(
+            key.clone(),
+            settings.waitroom.challenge_bits,
+            Duration::from_secs(settings.waitroom.challenge_ttl_secs),
+        ))
+    });
     Ok(Arc::new(waitroom::WaitRoom {
         settings: settings.waitroom.clone(),
-        key: waitroom::TicketKey::new(key),
+        key,
         store: store_config(settings)?.map(waitroom::LazyStore::new),
         metrics,
         max_admit_per_sec: f64::from(settings.admission.global_per_sec),
         client_key_header,
         trusted_proxies,
+        challenge,
     }))
 }
 

@@ -63,6 +63,7 @@ pub enum LanguageCode {
     paths(
         crate::routes::register::register,
         crate::routes::status::status,
+        crate::waitroom::challenge_route::issue,
         crate::waitroom::routes::join,
         crate::waitroom::routes::ticket_status,
         crate::waitroom::page::waitroom_config,
@@ -80,6 +81,7 @@ pub enum LanguageCode {
         crate::problem::FieldProblem,
         crate::waitroom::routes::TicketStatus,
         crate::waitroom::WaitEstimate,
+        crate::waitroom::challenge::Challenge,
         crate::waitroom::page::WaitroomConfig
     ))
 )]

@@ -102,6 +102,32 @@ impl Admission {
         blocked: bool,
         waits: impl FnOnce() -> Waits,
     ) -> Result<Admitted, Refused> {
+        self.admit_checked(client, blocked, false, waits)
+    }
+
+    /// `admit` for a submission the waiting room has already paced (it
+    /// carries a ticket signed for a waiting-room wave): it takes a token of
+    /// the global limit when one is there, so the direct flow still sees
+    /// the load, but is not refused by it. The waiting room admits at most
+    /// the global rate, yet the people it lets in one tick submit within
+    /// the same seconds and would otherwise meet the limit in a clump.
+    /// Whether the ticket is admitted is checked later, by the gate.
+    pub fn admit_paced(
+        &self,
+        client: Option<IpAddr>,
+        blocked: bool,
+        waits: impl FnOnce() -> Waits,
+    ) -> Result<Admitted, Refused> {
+        self.admit_checked(client, blocked, true, waits)
+    }
+
+    fn admit_checked(
+        &self,
+        client: Option<IpAddr>,
+        blocked: bool,
+        paced: bool,
+        waits: impl FnOnce() -> Waits,
+    ) -> Result<Admitted, Refused> {
         let mut headers = Admitted {
             limit: self.global_limit,
             remaining: 0,
@@ -128,7 +154,9 @@ impl Admission {
                 }
             }
         }
-        if let Err(not_until) = self.global.check() {
+        if let Err(not_until) = self.global.check()
+            && !paced
+        {
             return Err(self.limited(Outcome::rate_limited_global, self.global_limit, &not_until));
         }
         if blocked {
@@ -266,6 +294,27 @@ mod tests {
         let _b = admission.admit(ip("192.0.2.2"), false, wait).ok().unwrap();
         let refused = admission.admit(ip("192.0.2.3"), false, wait).err().unwrap();
         assert_eq!(refused.outcome, Outcome::rate_limited_global);
+    }
+
+    #[test]
+    fn a_paced_submission_passes_the_global_limit_but_not_the_client_limit() {
+        let admission = Admission::new(&settings(1, 1, 8));
+        let wait = waits(1);
+        let _a = admission.admit(ip("192.0.2.1"), false, wait).ok().unwrap();
+        // The global token is gone: a direct submission is refused, a paced
+        // one passes.
+        assert!(admission.admit(ip("192.0.2.2"), false, wait).is_err());
+        assert!(admission.admit_paced(ip("192.0.2.3"), false, wait).is_ok());
+        let refused = admission
+            .admit_paced(ip("192.0.2.3"), false, wait)
+            .err()
+            .unwrap();
+        assert_eq!(refused.outcome, Outcome::rate_limited_client);
+        let blocked = admission
+            .admit_paced(ip("192.0.2.4"), true, wait)
+            .err()
+            .unwrap();
+        assert_eq!(blocked.outcome, Outcome::broker_blocked);
     }
 
     #[test]

@@ -51,7 +51,13 @@ pub async fn admission_middleware(
     };
     let client = adm.client_key(&req);
     let blocked = app.bus.get().is_some_and(|bus| bus.is_blocked());
-    match adm.admission.admit(client, blocked, || adm.waits(&app)) {
+    let admitted = if paced_by_waitroom(&req) {
+        adm.admission
+            .admit_paced(client, blocked, || adm.waits(&app))
+    } else {
+        adm.admission.admit(client, blocked, || adm.waits(&app))
+    };
+    match admitted {
         Ok(admitted) => {
             let mut res = next.call(req).await?.map_into_boxed_body();
             let headers = res.headers_mut();
@@ -66,6 +72,19 @@ pub async fn admission_middleware(
             Ok(req.into_response(response).map_into_boxed_body())
         }
     }
+}
+
+/// True when the request carries a ticket signed for a wave that runs a
+/// waiting room: the queue already let it in at the pipeline's rate.
+fn paced_by_waitroom(req: &ServiceRequest) -> bool {
+    let Some(room) = req.app_data::<web::Data<crate::waitroom::WaitRoom>>() else {
+        return false;
+    };
+    req.headers()
+        .get(crate::waitroom::TICKET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|token| room.key.signed_wave(token.trim()))
+        .is_some_and(|wave| room.guards(wave))
 }
 
 /// Status look-ups may each cost a database query: limited per client too.

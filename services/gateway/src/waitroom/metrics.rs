@@ -23,6 +23,11 @@ pub enum TicketOutcome {
     bad_ticket,
     unavailable,
     not_waitroom_wave,
+    challenge_issued,
+    challenge_missing,
+    challenge_invalid,
+    challenge_expired,
+    challenge_wrong,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

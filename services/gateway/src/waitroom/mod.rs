@@ -10,6 +10,8 @@
 // A refusal is a ~150-byte (outcome, problem) pair built once per request.
 #![allow(clippy::result_large_err)]
 
+pub mod challenge;
+pub mod challenge_route;
 mod drain;
 mod estimate;
 mod gate;
@@ -28,6 +30,7 @@ use lonjak_domain::Wave;
 use lonjak_store::{Store, StoreConfig, StoreError};
 use tokio::sync::OnceCell;
 
+pub use challenge::{ChallengeProvider, ProofOfWork};
 pub use drain::run_drain_sampler;
 pub use estimate::{WaitEstimate, estimate_wait};
 pub use gate::{TICKET_HEADER, gate};
@@ -72,6 +75,9 @@ pub struct WaitRoom {
     /// Header a trusted proxy sets with the client key, lower-cased.
     pub client_key_header: Option<actix_web::http::header::HeaderName>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// What a client must answer to join (the built-in proof of work, or a
+    /// provider that replaces it).
+    pub challenge: Arc<dyn ChallengeProvider>,
 }
 
 impl WaitRoom {
@@ -83,6 +89,7 @@ impl WaitRoom {
 
 /// Mounts the waiting room's public routes and page.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    challenge_route::configure(cfg);
     routes::configure(cfg);
     page::configure(cfg);
 }

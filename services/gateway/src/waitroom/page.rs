@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 const INDEX: &str = include_str!("static/index.html");
 const APP_JS: &str = include_str!("static/app.js");
+const POW_JS: &str = include_str!("static/pow.js");
 const STYLE: &str = include_str!("static/style.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                    connect-src 'self'; img-src 'self'; form-action 'self'; \
@@ -27,6 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(asset(
             "/assets/app.js",
             APP_JS,
+            "text/javascript; charset=utf-8",
+        ))
+        .service(asset(
+            "/assets/pow.js",
+            POW_JS,
             "text/javascript; charset=utf-8",
         ))
         .service(asset("/assets/style.css", STYLE, "text/css; charset=utf-8"))

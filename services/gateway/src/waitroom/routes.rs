@@ -74,6 +74,7 @@ pub struct TicketStatus {
     responses(
         (status = 201, description = "Joined: a new ticket", body = TicketStatus),
         (status = 200, description = "This client's existing ticket (same place)", body = TicketStatus),
+        (status = 403, description = "A solved challenge is needed (`challenge-required`, `challenge-invalid`, `challenge-expired`, `challenge-failed`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The wave has no waiting room", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Joining has not opened yet; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client", body = Problem, content_type = "application/problem+json"),
@@ -95,6 +96,9 @@ pub async fn join(
     };
     let client = client_key(&req, &room, &admission);
     let key = room.key.client_hash(wave, &client);
+    if let Err(refusal) = super::challenge_route::check(&req, &room, wave, &key).await {
+        return refusal;
+    }
     let joined = match store
         .waitroom_join(
             wave,
@@ -213,16 +217,19 @@ async fn wave_and_store<'a>(
     Wave,
     Result<&'a lonjak_store::Store, lonjak_store::StoreError>,
 )> {
-    let wave = wave.parse::<u32>().ok().and_then(|n| Wave::new(n).ok())?;
-    if !room.guards(wave) {
-        return None;
-    }
+    let wave = guarded_wave(room, wave)?;
     Some((wave, room.store.as_ref()?.get().await))
+}
+
+/// The wave named in the path, if it runs a waiting room.
+pub(super) fn guarded_wave(room: &WaitRoom, wave: &str) -> Option<Wave> {
+    let wave = wave.parse::<u32>().ok().and_then(|n| Wave::new(n).ok())?;
+    room.guards(wave).then_some(wave)
 }
 
 /// The key one ticket per wave is allowed for: a trusted proxy's client key
 /// when configured, else the client's address (IPv6 by its /64).
-fn client_key(req: &HttpRequest, room: &WaitRoom, admission: &AdmissionState) -> String {
+pub(super) fn client_key(req: &HttpRequest, room: &WaitRoom, admission: &AdmissionState) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
     if let (Some(name), Some(peer)) = (&room.client_key_header, peer) {
         let trusted = room

@@ -44,6 +44,11 @@ pub struct WaitroomSettings {
     /// (true), or on this replica's own broker samples (false: the estimate
     /// before the waiting room, kept for comparison).
     pub shared_drain: bool,
+    /// Proof of work asked of a client at joining: leading zero bits of
+    /// SHA-256 (2^bits hashes on average). 0: no challenge.
+    pub challenge_bits: u8,
+    /// How long a challenge may be answered.
+    pub challenge_ttl_secs: u64,
 }
 
 impl Default for WaitroomSettings {
@@ -61,6 +66,8 @@ impl Default for WaitroomSettings {
             drain_period_ms: 1_000,
             drain_time_constant_secs: 5.0,
             shared_drain: true,
+            challenge_bits: 0,
+            challenge_ttl_secs: 300,
         }
     }
 }
@@ -108,6 +115,10 @@ impl WaitroomSettings {
         anyhow::ensure!(
             self.permit_secs > 0 && self.tick_ms > 0 && self.poll_secs > 0,
             "waitroom.permit_secs, tick_ms and poll_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.challenge_bits <= 32 && self.challenge_ttl_secs > 0,
+            "waitroom.challenge_bits must be at most 32 and challenge_ttl_secs positive"
         );
         anyhow::ensure!(
             self.target_backlog_secs > 0.0 && self.min_admit_per_sec > 0.0,

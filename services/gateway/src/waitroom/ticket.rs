@@ -42,7 +42,7 @@ impl TicketKey {
         Self(key)
     }
 
-    fn mac(&self, domain: &[u8]) -> HmacSha256 {
+    pub(super) fn mac(&self, domain: &[u8]) -> HmacSha256 {
         // A 32-byte key is always a valid HMAC key.
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
@@ -82,6 +82,15 @@ impl TicketKey {
         }
         let id = <[u8; 16]>::try_from(&body[5..]).map_err(|_| TicketError::Malformed)?;
         Ok(Uuid::from_bytes(id))
+    }
+
+    /// The wave `token` was signed for, if this key signed it.
+    pub fn signed_wave(&self, token: &str) -> Option<Wave> {
+        let wave = token
+            .get(2..10)
+            .and_then(|w| u32::from_str_radix(w, 16).ok())
+            .and_then(|w| Wave::new(w).ok())?;
+        self.verify(wave, token).ok().map(|_| wave)
     }
 
     /// The stored form of a client key: keyed, so the table holds no
@@ -142,6 +151,14 @@ mod tests {
             key(7).verify(wave(4), &forged),
             Err(TicketError::BadSignature)
         );
+    }
+
+    #[test]
+    fn the_signed_wave_is_read_from_a_genuine_ticket_only() {
+        let token = key(7).sign(wave(3), Uuid::new_v4());
+        assert_eq!(key(7).signed_wave(&token), Some(wave(3)));
+        assert_eq!(key(8).signed_wave(&token), None);
+        assert_eq!(key(7).signed_wave("zz"), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod status;
 mod strict;
 mod unconfirmed;
 mod waitroom;
+mod waitroom_challenge;
 mod waitroom_page;
 mod waitroom_shared;
 mod waves;

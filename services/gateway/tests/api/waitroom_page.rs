@@ -92,9 +92,19 @@ async fn the_script_has_every_text_in_both_languages_and_calls_only_this_api() {
         !js.contains("http://") && !js.contains("https://"),
         "same origin only"
     );
-    for path in ["/v1/waves/", "/v1/registrations", "/v1/waitroom"] {
+    for path in [
+        "/v1/waves/",
+        "/challenge",
+        "/v1/registrations",
+        "/v1/waitroom",
+    ] {
         assert!(js.contains(path), "{path}");
     }
+    // The proof of work is solved on this page, with the browser's own
+    // SHA-256, by a script of this origin.
+    let pow = app.get("/assets/pow.js").await.text().await.unwrap();
+    assert!(pow.contains("crypto.subtle.digest(\"SHA-256\""), "{pow}");
+    assert!(html.contains(r#"<script src="/assets/pow.js""#));
 
     let config: Value = app.get("/v1/waitroom").await.json().await.unwrap();
     assert_eq!(config["waves"], serde_json::json!([WAVE]));

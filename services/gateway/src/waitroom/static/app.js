@@ -31,6 +31,8 @@ const T = {
     verified: "lolos pemeriksaan", rejected: "ditolak", selected: "terpilih",
     waitlisted: "daftar tunggu", scored: "sudah dinilai", not_found: "Nomor tidak ditemukan.",
     invalid_field: "Isian tidak valid",
+    working: "Menyiapkan tempat Anda di antrean…",
+    no_crypto: "Browser ini tidak bisa menyiapkan tempat antrean. Coba browser lain.",
   },
   en: {
     title: "Programme registration", queue_h: "Queue",
@@ -58,6 +60,8 @@ const T = {
     verified: "passed the checks", rejected: "rejected", selected: "selected",
     waitlisted: "waitlisted", scored: "scored", not_found: "Number not found.",
     invalid_field: "Invalid entry",
+    working: "Preparing your place in the queue…",
+    no_crypto: "This browser cannot prepare a place in the queue. Please try another browser.",
   },
 };
 
@@ -146,9 +150,30 @@ async function poll() {
   timer = setTimeout(poll, next * 1000);
 }
 
+// The answer to the wave's challenge, if joining needs one (404: it does
+// not); null when it cannot be had.
+async function answerChallenge() {
+  const c = await api("POST", "/v1/waves/" + wave + "/challenge");
+  if (c.status === 404) return {};
+  if (c.status !== 200 || !c.data) { notice(t("busy")); return null; }
+  if (c.data.algorithm !== "sha256-leading-zero-bits" || !window.crypto || !crypto.subtle) {
+    notice(t("no_crypto"));
+    return null;
+  }
+  $("working").hidden = false;
+  try {
+    const s = await solveChallenge(c.data.challenge, c.data.difficulty_bits);
+    return { "waitroom-challenge": c.data.challenge, "waitroom-solution": s.nonce };
+  } finally {
+    $("working").hidden = true;
+  }
+}
+
 async function join() {
   $("join").disabled = true;
-  const r = await api("POST", "/v1/waves/" + wave + "/queue");
+  const answer = await answerChallenge();
+  if (!answer) { $("join").disabled = false; return; }
+  const r = await api("POST", "/v1/waves/" + wave + "/queue", null, answer);
   $("join").disabled = false;
   if (r.status === 200 || r.status === 201) {
     ticket = r.data.ticket;
@@ -157,6 +182,8 @@ async function join() {
     timer = setTimeout(poll, r.data.poll_after_seconds * 1000);
   } else if (r.status === 409) {
     notice(t("not_open"));
+  } else if (r.status === 403) {
+    notice((r.data && r.data.title) || t("busy"));
   } else {
     notice(t("busy"));
   }
