@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod eligibility;
+pub mod photo;
 mod email_token;
 mod error;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod testing;
 pub mod verification;
 pub mod wave_state;
 
+pub use photo::{PhotoKey, PhotoKind, PhotoLimits, PhotoRejection, PhotoState};
 pub use email_token::{
     EmailToken, EmailVerificationKey, EmailVerificationSettings, MIN_EMAIL_KEY_BYTES, TokenError,
 };
