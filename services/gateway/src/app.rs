@@ -27,6 +27,7 @@ use crate::state::AppState;
 use crate::status::StatusSource;
 use crate::waitroom::{self, WaitroomMetrics};
 use crate::waves::{OpenWaves, WaveGate};
+use crate::photos::{self, PhotoAdmission, Photos, photo_limit_middleware};
 use crate::{openapi, routes};
 
 /// How often the intake queue's depth is sampled for drain estimates.
@@ -92,7 +93,14 @@ impl Application {
             accepted,
             status: StatusSource::new(store_config(&settings)?),
             email_verification: settings.email_verification.clone(),
+            photos: photos(&settings)?,
         });
+        let photo_admission = web::Data::new(PhotoAdmission::new(&settings.photo_upload));
+        purge_photo_clients(
+            photo_admission.clone(),
+            Duration::from_secs(settings.admission.client_gc_interval_secs.max(1)),
+            shutdown.clone(),
+        );
         let waitroom = waitroom_state(&settings, waitroom_metrics, trusted_proxies.clone())?;
         waitroom::start(&waitroom, &settings, &state.queue, &shutdown);
         let admission = Arc::new(Admission::new(&settings.admission));
@@ -120,6 +128,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(admission.clone())
+                .app_data(photo_admission.clone())
                 .app_data(drain_data.clone())
                 .app_data(waitroom.clone())
                 .wrap(from_fn(close_while_draining))
@@ -139,6 +148,18 @@ impl Application {
                     web::resource("/v1/registrations/{id}/email-verification")
                         .wrap(from_fn(status_limit_middleware))
                         .route(web::post().to(routes::email_verification::resend))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/registrations/{id}/photos")
+                        .wrap(from_fn(photo_limit_middleware))
+                        .route(web::post().to(photos::routes::upload_urls))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/registrations/{id}/photos/{kind}/complete")
+                        .wrap(from_fn(status_limit_middleware))
+                        .route(web::post().to(photos::routes::complete))
                         .default_service(method_not_allowed("POST")),
                 )
                 .service(
@@ -288,4 +309,32 @@ fn store_config(settings: &Settings) -> anyhow::Result<Option<StoreConfig>> {
     let mut config = settings.database.to_config().context("database settings")?;
     config.data_key = None;
     Ok(Some(config))
+}
+
+/// Photo upload, when an object store is configured.
+fn photos(settings: &Settings) -> anyhow::Result<Option<Photos>> {
+    if !settings.object_store.is_enabled() {
+        return Ok(None);
+    }
+    Ok(Some(Photos {
+        objects: lonjak_photos::ObjectStore::new(&settings.object_store)?,
+        settings: settings.photo_upload.clone(),
+        limits: settings.photos,
+    }))
+}
+
+/// Forgets idle clients of the upload-URL limiter now and then.
+fn purge_photo_clients(
+    limits: web::Data<PhotoAdmission>,
+    period: Duration,
+    shutdown: CancellationToken,
+) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(period) => limits.purge(),
+            }
+        }
+    });
 }
