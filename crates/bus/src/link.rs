@@ -1,26 +1,25 @@
 //! Opening a connection: connect, declare (or check) the topology, open the
 //! confirm-mode publishing channel.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    os::fd::{AsFd, OwnedFd},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use lapin::{Channel, Connection, ConnectionProperties, options::ConfirmSelectOptions};
+use async_compat::Compat;
+use lapin::{
+    Channel, Connection, ConnectionProperties,
+    options::ConfirmSelectOptions,
+    tcp::{AsyncTcpStream, TLSConfig},
+    uri::{AMQPScheme, AMQPUri},
+};
 
 use crate::{BusConfig, BusError, Topology, bus::Link, timed};
 
 pub(crate) async fn open_link(config: &BusConfig, topology: &Topology) -> Result<Link, BusError> {
     let within = config.connect_timeout;
-    let properties = ConnectionProperties::default().with_connection_name("lonjak".into());
-    let connection =
-        match tokio::time::timeout(within, Connection::connect(&config.url, properties)).await {
-            Ok(Ok(connection)) => connection,
-            Ok(Err(error)) => return Err(BusError::Connect(error)),
-            Err(_) => {
-                return Err(BusError::Timeout {
-                    operation: "connect",
-                    after: within,
-                });
-            }
-        };
+    let connection = connect(&config.url, within).await?;
     let checked = if config.declare_topology {
         topology.declare(&connection).await
     } else {
@@ -46,6 +45,59 @@ pub(crate) async fn open_link(config: &BusConfig, topology: &Topology) -> Result
         connection: Arc::new(connection),
         publish: channel,
     })
+}
+
+/// TCP and the AMQP handshake, bounded by `within`. lapin's I/O loop owns
+/// the socket from the TCP connect on; dropping a handshake that never
+/// finishes (a broker out of file descriptors accepts TCP and then says
+/// nothing) would leave that socket open, one more on every retry. So the
+/// socket is connected here, a duplicate of it is kept, and a timed-out
+/// handshake shuts it down.
+async fn connect(url: &str, within: Duration) -> Result<Connection, BusError> {
+    let uri: AMQPUri = url.parse().map_err(|error: String| {
+        BusError::Connect(std::io::Error::new(std::io::ErrorKind::InvalidInput, error).into())
+    })?;
+    let runtime = lapin::runtime::default_runtime().map_err(BusError::Connect)?;
+    let properties = ConnectionProperties::default().with_connection_name("lonjak".into());
+    let socket: Arc<Mutex<Option<OwnedFd>>> = Arc::default();
+    let held = socket.clone();
+    let handshake = Connection::connector(
+        uri,
+        runtime,
+        async move |uri: AMQPUri, _runtime| {
+            let host = uri.authority.host.as_str();
+            let stream = tokio::net::TcpStream::connect((host, uri.authority.port)).await?;
+            stream.set_nodelay(true)?;
+            let duplicate = stream.as_fd().try_clone_to_owned()?;
+            *held.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(duplicate);
+            let plain = AsyncTcpStream::Plain(Compat::new(stream));
+            match uri.scheme {
+                AMQPScheme::AMQP => Ok(plain),
+                AMQPScheme::AMQPS => Ok(plain.into_tls(host, TLSConfig::default()).await?),
+            }
+        },
+        properties,
+    );
+    let outcome = tokio::time::timeout(within, handshake).await;
+    let duplicate = socket
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    match outcome {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(error)) => Err(BusError::Connect(error)),
+        Err(_) => {
+            if let Some(duplicate) = duplicate {
+                // Both descriptors share one socket: shutting it down ends
+                // lapin's I/O loop too, which then drops its own.
+                let _ = std::net::TcpStream::from(duplicate).shutdown(std::net::Shutdown::Both);
+            }
+            Err(BusError::Timeout {
+                operation: "connect",
+                after: within,
+            })
+        }
+    }
 }
 
 pub(crate) async fn close_channel(channel: &Channel, within: Duration) {

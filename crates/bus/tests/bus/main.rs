@@ -7,4 +7,5 @@ mod disruptive;
 mod helpers;
 mod publish;
 mod settle;
+mod stalled;
 mod topology;
