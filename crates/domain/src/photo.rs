@@ -89,7 +89,10 @@ impl PhotoKey {
         };
         let registration_id = RegistrationId::parse(id).map_err(|_| PhotoKeyError)?;
         let kind = PhotoKind::parse(kind).map_err(|_| PhotoKeyError)?;
-        let ok = nonce.len() == 32 && nonce.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let ok = nonce.len() == 32
+            && nonce
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !ok {
             return Err(PhotoKeyError);
         }

@@ -157,11 +157,18 @@ impl ObjectStore {
 
     /// GET of the first `len` bytes (all of them when `len` is `None`);
     /// `None` if there is no such object.
-    pub async fn get(&self, key: &str, len: Option<u64>) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+    pub async fn get(
+        &self,
+        key: &str,
+        len: Option<u64>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
         let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(CALL_URL_TTL);
         let mut request = self.http.get(url);
         if let Some(len) = len {
-            request = request.header(reqwest::header::RANGE, format!("bytes=0-{}", len.saturating_sub(1)));
+            request = request.header(
+                reqwest::header::RANGE,
+                format!("bytes=0-{}", len.saturating_sub(1)),
+            );
         }
         let response = request.send().await?;
         match response.status() {
@@ -175,7 +182,12 @@ impl ObjectStore {
 
     /// PUT of `body` (tests and load generators upload like an applicant
     /// would, through a presigned URL; this is for server-side copies).
-    pub async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), ObjectStoreError> {
+    pub async fn put(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ObjectStoreError> {
         let url = self.presign_put(key, content_type, CALL_URL_TTL, OffsetDateTime::now_utc());
         let response = self
             .http

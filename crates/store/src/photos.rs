@@ -2,8 +2,8 @@
 //! key, size, SHA-256 and result. Written by the photo-check worker, read by
 //! the gateway's status look-up.
 
-use diesel::{OptionalExtension, QueryableByName};
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::RunQueryDsl;
 use lonjak_domain::{PhotoKey, PhotoKind, PhotoRejection, PhotoState, RegistrationId};
 use time::OffsetDateTime;

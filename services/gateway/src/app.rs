@@ -23,11 +23,11 @@ use crate::config::Settings;
 use crate::drain::{Drain, close_while_draining};
 use crate::fallback::{method_not_allowed, not_found};
 use crate::metrics::IntakeMetrics;
+use crate::photos::{self, PhotoAdmission, Photos, photo_limit_middleware};
 use crate::state::AppState;
 use crate::status::StatusSource;
 use crate::waitroom::{self, WaitroomMetrics};
 use crate::waves::{OpenWaves, WaveGate};
-use crate::photos::{self, PhotoAdmission, Photos, photo_limit_middleware};
 use crate::{openapi, routes};
 
 /// How often the intake queue's depth is sampled for drain estimates.

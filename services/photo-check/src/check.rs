@@ -42,11 +42,7 @@ impl Format {
     fn is_complete(self, bytes: &[u8]) -> bool {
         match self {
             // Some encoders pad after the end marker: allow a little.
-            Self::Jpeg => bytes
-                .windows(2)
-                .rev()
-                .take(64)
-                .any(|w| w == JPEG_END),
+            Self::Jpeg => bytes.windows(2).rev().take(64).any(|w| w == JPEG_END),
             Self::Png => bytes.ends_with(PNG_END),
         }
     }

@@ -85,7 +85,9 @@ pub async fn photo_limit_middleware(
                     ceil_secs(wait),
                 )
             };
-            Ok(req.into_response(problem.into_response()).map_into_boxed_body())
+            Ok(req
+                .into_response(problem.into_response())
+                .map_into_boxed_body())
         }
     }
 }

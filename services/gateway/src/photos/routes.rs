@@ -121,8 +121,13 @@ fn registration(path: &str, state: &AppState) -> Result<RegistrationId, HttpResp
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
     // The message names the position and the kind of fault, never a value.
     serde_json::from_slice(body).map_err(|e| {
-        Problem::malformed(format!("line {}, column {}: {}", e.line(), e.column(), kind(&e)))
-            .into_response()
+        Problem::malformed(format!(
+            "line {}, column {}: {}",
+            e.line(),
+            e.column(),
+            kind(&e)
+        ))
+        .into_response()
     })
 }
 
