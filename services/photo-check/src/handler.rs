@@ -90,13 +90,14 @@ impl Handler for PhotoChecker {
             };
             // Checked and recorded (or kept elsewhere): the upload itself
             // goes. A failed delete is left to the bucket's lifecycle rule.
-            if answer != PhotoRecorded::KeptAccepted && record.size.is_some() {
-                if let Err(error) = self.objects.delete(&record.key.to_string()).await {
-                    tracing::warn!(
-                        error = &error as &dyn std::error::Error,
-                        "deleting a checked upload failed; the lifecycle rule will"
-                    );
-                }
+            if answer != PhotoRecorded::KeptAccepted
+                && record.size.is_some()
+                && let Err(error) = self.objects.delete(&record.key.to_string()).await
+            {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "deleting a checked upload failed; the lifecycle rule will"
+                );
             }
             outcomes[index] = Some(Outcome::done(label));
         }

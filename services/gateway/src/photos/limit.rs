@@ -43,10 +43,10 @@ impl PhotoAdmission {
 
     /// `Err((global, wait))` when refused.
     pub fn admit(&self, client: Option<IpAddr>) -> Result<(), (bool, Duration)> {
-        if let Some(ip) = client {
-            if let Err(not_until) = self.client.check_key(&ip) {
-                return Err((false, not_until.wait_time_from(self.clock.now())));
-            }
+        if let Some(ip) = client
+            && let Err(not_until) = self.client.check_key(&ip)
+        {
+            return Err((false, not_until.wait_time_from(self.clock.now())));
         }
         self.global
             .check()
