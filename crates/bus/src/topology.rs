@@ -381,7 +381,7 @@ mod tests {
             "p.verifier.retry.1500ms"
         );
         assert!(t.all_queues().iter().all(|name| name.starts_with("p.")));
-        assert_eq!(t.all_queues().len(), 3 * (2 + 2));
+        assert_eq!(t.all_queues().len(), WorkQueue::ALL.len() * (2 + 2));
     }
 
     #[test]
