@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Stops what scripts/up.sh started (SIGTERM, so each service drains first).
-# RabbitMQ, PostgreSQL and the mail server are left running.
+# RabbitMQ, PostgreSQL, the mail server and the object store (SeaweedFS)
+# are left running.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 quiet=${1:-}
 for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/eligibility.pid \
-  .run/pids/notifier.pid .run/pids/sms-sim.pid .run/pids/registry-sim.pid; do
+  .run/pids/notifier.pid .run/pids/photo-check.pid .run/pids/sms-sim.pid .run/pids/registry-sim.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")
   name=$(basename "$pidfile" .pid)

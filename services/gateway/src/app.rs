@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::drain::{Drain, close_while_draining};
 use crate::fallback::{method_not_allowed, not_found};
 use crate::metrics::IntakeMetrics;
+use crate::photos::{self, PhotoAdmission, Photos, photo_limit_middleware};
 use crate::state::AppState;
 use crate::status::StatusSource;
 use crate::waitroom::{self, WaitroomMetrics};
@@ -102,7 +103,14 @@ impl Application {
             accepted,
             status: StatusSource::new(store_config(&settings)?),
             email_verification: settings.email_verification.clone(),
+            photos: photos(&settings)?,
         });
+        let photo_admission = web::Data::new(PhotoAdmission::new(&settings.photo_upload));
+        purge_photo_clients(
+            photo_admission.clone(),
+            Duration::from_secs(settings.admission.client_gc_interval_secs.max(1)),
+            shutdown.clone(),
+        );
         let waitroom = waitroom_state(
             &settings,
             waitroom_metrics,
@@ -135,6 +143,7 @@ impl Application {
             App::new()
                 .app_data(app_state.clone())
                 .app_data(admission.clone())
+                .app_data(photo_admission.clone())
                 .app_data(drain_data.clone())
                 .app_data(waitroom.clone())
                 .wrap(from_fn(close_while_draining))
@@ -154,6 +163,18 @@ impl Application {
                     web::resource("/v1/registrations/{id}/email-verification")
                         .wrap(from_fn(status_limit_middleware))
                         .route(web::post().to(routes::email_verification::resend))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/registrations/{id}/photos")
+                        .wrap(from_fn(photo_limit_middleware))
+                        .route(web::post().to(photos::routes::upload_urls))
+                        .default_service(method_not_allowed("POST")),
+                )
+                .service(
+                    web::resource("/v1/registrations/{id}/photos/{kind}/complete")
+                        .wrap(from_fn(status_limit_middleware))
+                        .route(web::post().to(photos::routes::complete))
                         .default_service(method_not_allowed("POST")),
                 )
                 .service(
@@ -313,4 +334,32 @@ fn store_config(settings: &Settings) -> anyhow::Result<Option<StoreConfig>> {
     let mut config = settings.database.to_config().context("database settings")?;
     config.data_key = None;
     Ok(Some(config))
+}
+
+/// Photo upload, when an object store is configured.
+fn photos(settings: &Settings) -> anyhow::Result<Option<Photos>> {
+    if !settings.object_store.is_enabled() {
+        return Ok(None);
+    }
+    Ok(Some(Photos {
+        objects: lonjak_photos::ObjectStore::new(&settings.object_store)?,
+        settings: settings.photo_upload.clone(),
+        limits: settings.photos,
+    }))
+}
+
+/// Forgets idle clients of the upload-URL limiter now and then.
+fn purge_photo_clients(
+    limits: web::Data<PhotoAdmission>,
+    period: Duration,
+    shutdown: CancellationToken,
+) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(period) => limits.purge(),
+            }
+        }
+    });
 }

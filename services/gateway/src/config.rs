@@ -36,6 +36,15 @@ pub struct Settings {
     /// `email_verification.key`) those endpoints answer 503.
     #[serde(default)]
     pub email_verification: Option<EmailVerificationSettings>,
+    /// The object store photos are uploaded to; an empty
+    /// `object_store.endpoint` turns photo upload off (503).
+    #[serde(default)]
+    pub object_store: lonjak_photos::ObjectStoreSettings,
+    #[serde(default)]
+    pub photo_upload: crate::photos::PhotoUploadSettings,
+    /// The limits the photo check applies (`max_bytes` is told to applicants).
+    #[serde(default)]
+    pub photos: lonjak_domain::PhotoLimits,
 }
 
 /// The gateway's own defaults: its ops port.
@@ -162,11 +171,15 @@ impl Settings {
             },
             waitroom: crate::waitroom::WaitroomSettings::default(),
             email_verification: None,
+            object_store: lonjak_photos::ObjectStoreSettings::default(),
+            photo_upload: crate::photos::PhotoUploadSettings::default(),
+            photos: lonjak_domain::PhotoLimits::default(),
         }
     }
 
     /// Rejects settings that cannot work, with a message naming the key.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.photo_upload.validate()?;
         anyhow::ensure!(
             self.http.max_body_bytes > 0,
             "http.max_body_bytes must be positive"

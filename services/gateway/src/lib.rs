@@ -9,6 +9,7 @@ pub mod fallback;
 pub mod intake;
 pub mod metrics;
 pub mod openapi;
+pub mod photos;
 pub mod problem;
 pub mod routes;
 pub mod state;

@@ -68,12 +68,21 @@ pub enum LanguageCode {
         crate::waitroom::routes::ticket_status,
         crate::waitroom::page::waitroom_config,
         crate::routes::email_verification::verify,
-        crate::routes::email_verification::resend
+        crate::routes::email_verification::resend,
+        crate::photos::routes::upload_urls,
+        crate::photos::routes::complete
     ),
     components(schemas(
         RegistrationBody,
         LanguageCode,
         crate::routes::register::Receipt,
+        crate::photos::routes::UploadRequest,
+        crate::photos::routes::UploadRequestItem,
+        crate::photos::routes::UploadUrls,
+        crate::photos::routes::Upload,
+        crate::photos::routes::CompleteRequest,
+        crate::photos::routes::CompleteReceipt,
+        crate::routes::status::PhotoStatus,
         crate::routes::status::StatusBody,
         crate::routes::email_verification::Verified,
         crate::routes::email_verification::ResendReceipt,

@@ -28,4 +28,6 @@ pub struct AppState {
     pub accepted: Arc<AtomicU64>,
     pub status: StatusSource,
     pub email_verification: Option<EmailVerificationSettings>,
+    /// Photo upload; `None` without `object_store.endpoint`.
+    pub photos: Option<crate::photos::Photos>,
 }

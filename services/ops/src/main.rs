@@ -124,6 +124,7 @@ enum Queue {
     Verifier,
     Eligibility,
     Notifier,
+    PhotoCheck,
 }
 
 impl From<Queue> for WorkQueue {
@@ -132,6 +133,7 @@ impl From<Queue> for WorkQueue {
             Queue::Verifier => WorkQueue::Verifier,
             Queue::Eligibility => WorkQueue::Eligibility,
             Queue::Notifier => WorkQueue::Notifier,
+            Queue::PhotoCheck => WorkQueue::PhotoCheck,
         }
     }
 }

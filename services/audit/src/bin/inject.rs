@@ -55,6 +55,7 @@ enum Queue {
     Verifier,
     Eligibility,
     Notifier,
+    PhotoCheck,
 }
 
 impl From<Queue> for WorkQueue {
@@ -63,6 +64,7 @@ impl From<Queue> for WorkQueue {
             Queue::Verifier => WorkQueue::Verifier,
             Queue::Eligibility => WorkQueue::Eligibility,
             Queue::Notifier => WorkQueue::Notifier,
+            Queue::PhotoCheck => WorkQueue::PhotoCheck,
         }
     }
 }

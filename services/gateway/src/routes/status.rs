@@ -1,7 +1,7 @@
 //! `GET /v1/registrations/{id}`: the current state, never personal data.
 
 use actix_web::{HttpResponse, web};
-use lonjak_domain::RegistrationId;
+use lonjak_domain::{PhotoKind, PhotoState, RegistrationId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -32,6 +32,64 @@ pub struct StatusBody {
     /// while `queued`: the first email, with the link, is not sent yet).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// Each photo's state (absent when photo upload is off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<PhotoStatus>>,
+}
+
+/// One photo's state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PhotoStatus {
+    /// `ktp` or `selfie`.
+    pub kind: String,
+    /// `pending` (not uploaded or not checked yet), `accepted` or `rejected`.
+    pub state: String,
+    /// For `rejected`: why (`too_large`, `not_an_image`, `unreadable`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For `rejected`: what to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+}
+
+/// The photos of `id`; `None` when photo upload is off or the store failed
+/// (the rest of the status still answers).
+async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<PhotoStatus>> {
+    state.photos.as_ref()?;
+    let store = match state.status.store().await {
+        Ok(Some(store)) => store,
+        Ok(None) => return None,
+        Err(error) => {
+            tracing::warn!(error = %crate::problem::chain(&error), "photo look-up failed");
+            return None;
+        }
+    };
+    let views = match store.photo_states(id).await {
+        Ok(views) => views,
+        Err(error) => {
+            tracing::warn!(error = %crate::problem::chain(&error), "photo look-up failed");
+            return None;
+        }
+    };
+    Some(
+        PhotoKind::ALL
+            .into_iter()
+            .map(|kind| match views.iter().find(|v| v.kind == kind) {
+                Some(view) => PhotoStatus {
+                    kind: kind.as_str().to_owned(),
+                    state: view.state.as_str().to_owned(),
+                    reason: view.reason.map(|r| r.as_str().to_owned()),
+                    advice: view.reason.map(|r| r.advice().to_owned()),
+                },
+                None => PhotoStatus {
+                    kind: kind.as_str().to_owned(),
+                    state: PhotoState::Pending.as_str().to_owned(),
+                    reason: None,
+                    advice: None,
+                },
+            })
+            .collect(),
+    )
 }
 
 /// Look up a registration's status.
@@ -72,6 +130,7 @@ async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) 
             queue_position_estimate: None,
             estimated_wait_seconds: None,
             email_verified: Some(view.email_verified),
+            photos: photo_statuses(state, &id).await,
         }),
         // Not recorded yet: only an id this deployment issued is "queued".
         Ok(None) if id.is_issued_by(&state.identity) => {
@@ -84,6 +143,7 @@ async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) 
                 queue_position_estimate: Some(sample.depth),
                 estimated_wait_seconds: Some(state.queue.seconds_to_drain(sample.depth)),
                 email_verified: None,
+                photos: photo_statuses(state, &id).await,
             };
             return (StatusOutcome::queued, HttpResponse::Ok().json(body));
         }

@@ -8,6 +8,7 @@ mod email_verification;
 mod helpers;
 mod intake;
 mod logs;
+mod photos;
 mod resilience;
 mod rollout;
 mod slow_clients;

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+pub mod check;
+pub mod config;
+pub mod handler;
+mod startup;
+
+pub use config::Settings;
+pub use startup::Application;
