@@ -90,11 +90,13 @@ async fn a_notifier_killed_between_send_and_ack_sends_nothing_twice_after_restar
     // The SMS provider holds every request: the kill always comes first.
     options.sim.latency_ms = 60_000;
     options.sim.latency_jitter_ms = 0;
-    // Room for a loaded machine before the held SMS times out; the retries
-    // outlast the lease (the notifier refuses settings where they do not).
-    options.notifier.send_deadline_ms = 4_000;
-    options.notifier.claim_lease_ms = 5_000;
-    options.retry_delays_ms = vec![1_000; 8];
+    // Room for a loaded machine (a CI run's tests share two cores) between
+    // the email's mark and the kill, before the held SMS times out; the
+    // retries outlast the lease (the notifier refuses settings where they
+    // do not). The restart waits the lease out, so this is the test's cost.
+    options.notifier.send_deadline_ms = 10_000;
+    options.notifier.claim_lease_ms = 12_000;
+    options.retry_delays_ms = vec![1_000; 16];
     let app = spawn_app_with(options).await;
     let siti = app.applicant(33, Language::Id, None).await;
 
