@@ -17,7 +17,7 @@
 # SIGSTOP the verifier PAUSE_AT seconds after the load starts, SIGCONT it
 # PAUSE_SECS later. LONJAK_PROFILE [dev] (release for benchmarks).
 # Results: loadtest/results/wait-<mode>-<wave>/ (accuracy.md, estimates.csv).
-# Run it under `machine-lock exclusive`: it owns ports 8080/9100/9101/8090.
+# Run it alone on the machine: it owns ports 8080/9100/9101/8090.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

@@ -18,7 +18,7 @@
 # rather than a k6 VU, for crowds of tens of thousands; queue mode only,
 # everyone stops at MAX_SECS [240]).
 # Results: loadtest/results/waitroom-<mode>-<wave>/ (report.md, k6 files).
-# Run under `machine-lock exclusive`: it owns ports 8080/9100/9101/8090.
+# Run it alone on the machine: it owns ports 8080/9100/9101/8090.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

@@ -6,7 +6,7 @@
 # admitted → a field error → receipt → status (scripts/check-page.mjs), and
 # saves a screenshot of each step in docs/page/.
 #
-#   scripts/check-page.sh          (under machine-lock exclusive: it owns the standard ports)
+#   scripts/check-page.sh          (alone on the machine: it owns the standard ports)
 #
 # Needs chromium (Debian: apt-get install chromium) and node. Not part of
 # .ci/run. Environment [defaults]: CHALLENGE_BITS [14], AHEAD [30].

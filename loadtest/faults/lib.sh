@@ -11,7 +11,7 @@ listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Runs a command that leaves a server behind (pg_ctlcluster start) with every
 # descriptor above 2 closed: the server must not inherit the machine lock's
-# descriptor (machine-lock exclusive …), or it holds the lock for as long as
+# descriptor (a `flock` around the whole run, say), or it holds the lock for as long as
 # it lives.
 detached() {
   (
