@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Timestamptz,
         state -> Text,
         email_verification_required -> Bool,
+        photos_required -> Bool,
         selected_at -> Nullable<Timestamptz>,
         announced_rank -> Int4,
         selected_count -> Int4,

@@ -52,12 +52,16 @@ pub enum SelectionOutcome {
 /// their members are ranked within the family, and those past the cap
 /// (counting members who can take a seat) are `barred`. The first `quota`
 /// of the others who can take a seat (verified email when the wave requires
-/// it, `$4`) are selected: a bounded top-N, not a running sum over everyone.
+/// it, `$4`; both photos accepted when it requires them, `$5`) are selected: a bounded top-N, not a running sum over everyone.
 /// A family is full when its selected members, here and elsewhere, reach the
 /// cap; its members not selected are rejected, everyone else is waitlisted.
 const DECIDE: &str = r#"
 WITH cand AS MATERIALIZED (
-    SELECT r.id, r.kk_hash, (NOT $4 OR r.email_verified_at IS NOT NULL) AS reachable,
+    SELECT r.id, r.kk_hash,
+           (NOT $4 OR r.email_verified_at IS NOT NULL)
+           AND (NOT $5 OR (SELECT count(*) FROM photo_checks p
+                            WHERE p.registration_id = r.id AND p.state = 'accepted') = 2)
+           AS reachable,
            row_number() OVER (ORDER BY r.score DESC, r.submitted_at, r.id COLLATE "C") AS place
       FROM registrations r
      WHERE r.wave_id = $1 AND r.status = 'scored'
@@ -137,6 +141,8 @@ struct LockedWave {
     quota: i32,
     #[diesel(sql_type = Bool)]
     email_verification_required: bool,
+    #[diesel(sql_type = Bool)]
+    photos_required: bool,
     #[diesel(sql_type = Int4)]
     selected_count: i32,
     #[diesel(sql_type = Int4)]
@@ -276,7 +282,7 @@ async fn select_in(
 ) -> Result<Result<SelectionOutcome, Refused>, StoreError> {
     // The row lock serialises concurrent runs: the second sees `selected`.
     let locked: Option<LockedWave> = diesel::sql_query(
-        "SELECT state, quota, email_verification_required,
+        "SELECT state, quota, email_verification_required, photos_required,
                 selected_count, waitlisted_count, kk_rejected_count
            FROM waves WHERE id = $1 FOR UPDATE",
     )
@@ -325,6 +331,7 @@ async fn select_in(
         .bind::<BigInt, _>(i64::from(locked.quota))
         .bind::<BigInt, _>(KK_LIFETIME_CAP)
         .bind::<Bool, _>(locked.email_verification_required)
+        .bind::<Bool, _>(locked.photos_required)
         .load(conn)
         .await?;
     let counts = tally(rows);

@@ -22,6 +22,8 @@ pub struct WaveRecord {
     pub closes_at: Option<OffsetDateTime>,
     pub state: WaveState,
     pub email_verification_required: bool,
+    /// Both photos accepted before selection.
+    pub photos_required: bool,
     pub selected_at: Option<OffsetDateTime>,
     /// Decisions up to this rank have been announced.
     pub announced_rank: u32,
@@ -37,6 +39,8 @@ pub struct NewWave {
     /// `None`: until an operator closes it.
     pub closes_at: Option<OffsetDateTime>,
     pub email_verification_required: bool,
+    /// Both photos (`ktp`, `selfie`) accepted before selection.
+    pub photos_required: bool,
 }
 
 /// Why a wave could not move.
@@ -68,6 +72,7 @@ type WaveRow = (
     Option<OffsetDateTime>,
     String,
     bool,
+    bool,
     Option<OffsetDateTime>,
     i32,
 );
@@ -80,6 +85,7 @@ const COLUMNS: (
     waves::closes_at,
     waves::state,
     waves::email_verification_required,
+    waves::photos_required,
     waves::selected_at,
     waves::announced_rank,
 ) = (
@@ -90,12 +96,13 @@ const COLUMNS: (
     waves::closes_at,
     waves::state,
     waves::email_verification_required,
+    waves::photos_required,
     waves::selected_at,
     waves::announced_rank,
 );
 
 fn decode(row: WaveRow) -> Result<WaveRecord, StoreError> {
-    let (id, name, quota, opens_at, closes_at, state, email, selected_at, announced) = row;
+    let (id, name, quota, opens_at, closes_at, state, email, photos, selected_at, announced) = row;
     let bad = |what: &str| StoreError::Decode(format!("wave {id}: {what}"));
     Ok(WaveRecord {
         number: u32::try_from(id)
@@ -108,6 +115,7 @@ fn decode(row: WaveRow) -> Result<WaveRecord, StoreError> {
         closes_at,
         state: WaveState::from_str(&state).map_err(|_| bad("state"))?,
         email_verification_required: email,
+        photos_required: photos,
         selected_at,
         announced_rank: u32::try_from(announced).map_err(|_| bad("announced rank"))?,
     })
@@ -134,6 +142,7 @@ impl Store {
                             waves::closes_at.eq(new.closes_at),
                             waves::state.eq(WaveState::Planned.as_str()),
                             waves::email_verification_required.eq(new.email_verification_required),
+                            waves::photos_required.eq(new.photos_required),
                         ))
                         .returning(COLUMNS)
                         .get_result::<WaveRow>(conn)

@@ -91,6 +91,11 @@ enum WaveCommand {
         /// selected: `true` (the default) or `false`.
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         email_verification_required: bool,
+        /// Whether both photos (identity card and selfie) must have been
+        /// accepted by the photo check to be selected: `false` (the
+        /// default) or `true`.
+        #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+        photos_required: bool,
     },
     /// Open a planned wave for registrations.
     Open { wave: u32 },
@@ -275,6 +280,7 @@ async fn wave_command(cli: &Cli, command: &WaveCommand) -> anyhow::Result<()> {
             opens_at,
             closes_at,
             email_verification_required,
+            photos_required,
         } => {
             let new = NewWave {
                 number: wave_number(*wave)?,
@@ -282,6 +288,7 @@ async fn wave_command(cli: &Cli, command: &WaveCommand) -> anyhow::Result<()> {
                 opens_at: parse_time(opens_at.as_deref(), "--opens-at")?,
                 closes_at: parse_time(closes_at.as_deref(), "--closes-at")?,
                 email_verification_required: *email_verification_required,
+                photos_required: *photos_required,
             };
             store.create_wave(&new).await?
         }

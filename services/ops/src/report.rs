@@ -85,28 +85,29 @@ pub fn funnel(wave: u32, funnel: &Funnel, accepted: Option<u64>) -> String {
     out
 }
 
+fn yes_no(required: bool) -> &'static str {
+    if required { "yes" } else { "no" }
+}
+
 /// `lonjak-ops wave list`.
 pub fn waves(waves: &[WaveRecord]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>5} {:<10} {:>9} {:<26} {:<26} {:>6} {:>10}",
-        "wave", "state", "quota", "opens", "closes", "email", "announced"
+        "{:>5} {:<10} {:>9} {:<26} {:<26} {:>6} {:>6} {:>10}",
+        "wave", "state", "quota", "opens", "closes", "email", "photos", "announced"
     );
     for w in waves {
         let _ = writeln!(
             out,
-            "{:>5} {:<10} {:>9} {:<26} {:<26} {:>6} {:>10}",
+            "{:>5} {:<10} {:>9} {:<26} {:<26} {:>6} {:>6} {:>10}",
             w.number.get(),
             w.state.as_str(),
             w.quota,
             at(w.opens_at),
             w.closes_at.map_or_else(|| "-".to_owned(), at),
-            if w.email_verification_required {
-                "yes"
-            } else {
-                "no"
-            },
+            yes_no(w.email_verification_required),
+            yes_no(w.photos_required),
             w.announced_rank
         );
     }

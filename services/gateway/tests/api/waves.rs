@@ -26,6 +26,7 @@ async fn the_gateway_refuses_a_wave_within_seconds_of_it_being_closed() {
             opens_at: None,
             closes_at: None,
             email_verification_required: false,
+            photos_required: false,
         })
         .await
         .unwrap();

@@ -64,6 +64,7 @@ impl Env {
                 opens_at: None,
                 closes_at: None,
                 email_verification_required: false,
+                photos_required: false,
             })
             .await
             .unwrap();

@@ -254,6 +254,7 @@ async fn waves_move_one_step_at_a_time_and_only_open_ones_take_registrations() {
                 opens_at: None,
                 closes_at: None,
                 email_verification_required: true,
+                photos_required: false,
             })
             .await
             .is_err()
@@ -303,6 +304,44 @@ async fn a_wave_requiring_a_verified_email_selects_only_applicants_who_verified_
             ("waitlisted", Some(5)),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_wave_requiring_photos_selects_only_applicants_with_both_accepted() {
+    let env = env().await;
+    let wave = env.wave(1, 2, WaveState::Closed).await;
+    env.seed(
+        wave,
+        &[
+            s(0x01, 7, 60, 0),
+            s(0x02, 8, 59, 0),
+            s(0x03, 9, 58, 0),
+            s(0x04, 10, 57, 0),
+        ],
+        "scored",
+    )
+    .await;
+    env.run_sql("UPDATE waves SET photos_required = true").await;
+    // 0x01: the selfie never checked; 0x03: the selfie rejected; 0x02 and
+    // 0x04: both accepted.
+    env.run_sql(
+        "INSERT INTO photo_checks (registration_id, kind, object_key, state, reason, checked_at)
+         SELECT repeat(b, 16), k, 'incoming/' || b || '/' || k,
+                CASE WHEN b = '03' AND k = 'selfie' THEN 'rejected' ELSE 'accepted' END,
+                CASE WHEN b = '03' AND k = 'selfie' THEN 'not_an_image' END,
+                now()
+           FROM unnest(ARRAY['01', '02', '03', '04']) AS b,
+                unnest(ARRAY['ktp', 'selfie']) AS k
+          WHERE NOT (b = '01' AND k = 'selfie')",
+    )
+    .await;
+
+    env.store.select_wave(wave, None).await.unwrap();
+
+    assert_eq!(env.selected_ids(wave).await, [id_of(0x02), id_of(0x04)]);
+    let d = env.decisions(wave).await;
+    let rows: Vec<&str> = d.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(rows, ["waitlisted", "selected", "waitlisted", "selected"]);
 }
 
 #[tokio::test]
