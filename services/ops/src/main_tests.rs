@@ -1,0 +1,58 @@
+//! The command line's parsing and the funnel's metric reading.
+
+use super::*;
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    use clap::CommandFactory as _;
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn the_accepted_count_is_read_from_the_gateway_metrics() {
+    let metrics = "# HELP x\nlonjak_intake_requests_total{outcome=\"accepted\"} 42\n\
+                   lonjak_intake_requests_total{outcome=\"invalid\"} 7\n";
+    assert_eq!(accepted_in(metrics), Some(42));
+    assert_eq!(accepted_in("nothing"), None);
+}
+
+#[test]
+fn wave_commands_take_one_wave_each() {
+    let cli = Cli::try_parse_from(["lonjak-ops", "wave", "close", "2"]).unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Wave(WaveCommand::Close { wave: 2 })
+    ));
+    assert!(Cli::try_parse_from(["lonjak-ops", "wave", "create", "2"]).is_err());
+    let create = |extra: &[&str]| {
+        let mut args = vec!["lonjak-ops", "wave", "create", "2", "--quota", "9"];
+        args.extend_from_slice(extra);
+        match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Wave(WaveCommand::Create {
+                email_verification_required,
+                ..
+            })) => Some(email_verification_required),
+            _ => None,
+        }
+    };
+    assert_eq!(create(&[]), Some(true), "a verified email by default");
+    assert_eq!(
+        create(&["--email-verification-required", "false"]),
+        Some(false)
+    );
+    assert!(Cli::try_parse_from(["lonjak-ops", "select"]).is_err());
+}
+
+#[test]
+fn replay_without_max_moves_what_was_there_and_unknown_queues_are_refused() {
+    let cli = Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notifier"]).unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Dlq(DlqCommand::Replay {
+            queue: Queue::Notifier,
+            max: None
+        })
+    ));
+    assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "mailer"]).is_err());
+    assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "list", "verifier", "x"]).is_err());
+}
