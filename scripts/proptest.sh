@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-1000000}
 echo "[proptest] $cases cases per property"
-PROPTEST_CASES=$cases cargo nextest run -p lonjak-domain -p lonjak-gateway --lib \
+# The whole workspace is selected and filtered by package: features then
+# resolve as in the test suite's build, which is reused instead of compiling
+# the gateway's dependencies a second time.
+PROPTEST_CASES=$cases cargo nextest run --workspace --lib \
   --no-tests=fail --test-threads 2 \
-  -E 'test(/parser_props::|validate_props::|no_parser_panics|generated_valid_registrations/)'
+  -E '(package(lonjak-domain) | package(lonjak-gateway)) & test(/parser_props::|validate_props::|no_parser_panics|generated_valid_registrations/)'

@@ -26,8 +26,14 @@ scripts/services.sh
 # shellcheck source=../deploy/local/env.sh
 source deploy/local/env.sh
 
-echo "[up] building ($profile profile)"
-cargo build --workspace --bins $build_flag --quiet
+# LONJAK_PREBUILT=1: the binaries are already built (CI builds every target
+# once; a `--bins` build would compile them again without the test features).
+if [ -n "${LONJAK_PREBUILT:-}" ] && [ -x "$bin/lonjak-gateway" ]; then
+  echo "[up] using the binaries already in $bin (LONJAK_PREBUILT)"
+else
+  echo "[up] building ($profile profile)"
+  cargo build --workspace --bins $build_flag --quiet
+fi
 
 echo "[up] applying migrations"
 "$bin/lonjak-ops" migrate >"$run/logs/migrate.log" 2>&1 || { cat "$run/logs/migrate.log"; exit 1; }
