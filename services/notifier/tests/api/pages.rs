@@ -69,9 +69,9 @@ async fn a_page_of_decisions_tells_each_applicant_on_it_their_own_news_once() {
     app.expect_messages(&siti, 1, 1).await;
     app.expect_messages(&john, 1, 1).await;
     app.expect_messages(&budi, 1, 1).await;
+    // `<[_]>::first`: diesel's `RunQueryDsl::first` is in scope too.
     let text = |mails: Vec<serde_json::Value>| {
-        mails
-            .first()
+        <[serde_json::Value]>::first(&mails)
             .and_then(|m| m["text"].as_str())
             .unwrap_or_default()
             .to_owned()
