@@ -3,16 +3,16 @@
 # COPY into a database of its own, one closed wave with QUOTA places that
 # requires a verified email (the default; 90 % of the seeded have one), then
 # `lonjak-ops select --wave 1` (ranking, quota, KK cap, email rule and the
-# decisions table inside PostgreSQL, then one event per applicant published
-# in confirmed pages),
+# decisions table inside PostgreSQL, then every decision announced as
+# `selection.decided` pages of PAGE decisions, confirmed in rounds),
 # timed, with PostgreSQL's peak memory sampled meanwhile. Run it alone: it
-# takes both cores and publishes COUNT events.
+# takes both cores and publishes COUNT / PAGE events.
 #
 #   loadtest/bench-selection.sh                  2,000,000 applicants, quota 164,000
 #   COUNT=200000 QUOTA=16400 loadtest/bench-selection.sh
 #
 # Environment (defaults in brackets): COUNT [2000000] QUOTA [164000]
-#   WORK_MEM [256MB] PAGE [5000] (events per confirmed page)
+#   WORK_MEM [256MB] PAGE [500] (decisions per `selection.decided` event)
 # Uses a bus prefix and a database of its own, both removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ say() { printf '[bench-selection] %s\n' "$*" >&2; }
 COUNT=${COUNT:-2000000}
 QUOTA=${QUOTA:-164000}
 WORK_MEM=${WORK_MEM:-256MB}
-PAGE=${PAGE:-5000}
+PAGE=${PAGE:-500}
 
 scripts/services.sh >/dev/null
 stamp=$(date +%s)
@@ -94,12 +94,14 @@ say "seeded in $(echo "$(date +%s.%N) - $seed_start" | bc) s"
 # set size (PSS counts each shared page once, split among the processes that
 # map it, so shared buffers are not counted once per backend).
 sample() {
-  local peak=0 pss
+  local peak=0 top=0 pss one
   while :; do
     pss=0
     for pid in $(pgrep -x postgres || pgrep -f 'postgres:' || true); do
-      v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
-      pss=$((pss + ${v:-0}))
+      one=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+      pss=$((pss + ${one:-0}))
+      # The largest single process: the backend running the selection.
+      [ "${one:-0}" -gt "$top" ] && top=$one && echo "$top" >"$out/top"
     done
     [ "$pss" -gt "$peak" ] && peak=$pss && echo "$peak" >"$out/peak"
     sleep 0.1
@@ -116,14 +118,15 @@ wall=$(echo "$(date +%s.%N) - $start" | bc)
 kill "$sampler" 2>/dev/null || true
 sampler=
 peak=$(cat "$out/peak")
+top=$(cat "$out/top" 2>/dev/null || echo 0)
 
 published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notifier" '$1 == q {print $2}')
 psql -qtA "$url" -c "SELECT decision, count(*) FROM selection_decisions GROUP BY 1 ORDER BY 1" >"$out/counts"
 decide=$(sed -n 's/.* selected in \([0-9.]*\) s:.*/\1/p' "$out/select.log")
 echo "applicants ${COUNT}, quota ${QUOTA}"
 echo "decisions: $(tr '\n' ' ' <"$out/counts")"
-echo "events in the notifier queue: ${published}"
+echo "selection.decided events in the notifier queue: ${published} (pages of ${PAGE} decisions)"
 echo "decision (one transaction): ${decide} s"
 echo "announcement: $(echo "$wall - $decide" | bc) s"
 echo "wall time of select (decide + announce): ${wall} s"
-echo "PostgreSQL PSS: ${baseline} kB before, peak ${peak} kB during (all its processes)"
+echo "PostgreSQL PSS: ${baseline} kB before, peak ${peak} kB during (all its processes); largest single process ${top} kB"

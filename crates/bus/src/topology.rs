@@ -10,6 +10,7 @@ use lapin::{
 use lonjak_domain::events::{
     EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored,
     RegistrationSelected, RegistrationSubmitted, RegistrationVerified, RegistrationWaitlisted,
+    SelectionDecided,
 };
 use lonjak_domain::photo::PhotoUploaded;
 
@@ -67,6 +68,8 @@ impl WorkQueue {
                 RegistrationWaitlisted::ROUTING_KEY,
                 // The gateway's "send my link again".
                 EmailVerificationRequested::ROUTING_KEY,
+                // A page of a selection's decisions, fanned out per applicant.
+                SelectionDecided::ROUTING_KEY,
             ],
             Self::PhotoCheck => &[PhotoUploaded::ROUTING_KEY],
         }

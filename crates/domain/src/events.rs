@@ -180,6 +180,27 @@ pub struct RegistrationWaitlisted {
     pub score: ScoreExplanation,
 }
 
+/// A page of a wave's selection: the decisions of ranks `first_rank..=last_rank`
+/// (each selected, waitlisted, or rejected for the KK cap), taken at
+/// `decided_at`. The decisions themselves are rows of the append-only
+/// `selection_decisions` table, which consumers read as one range; the event
+/// names the range, so that announcing two million decisions costs a few
+/// thousand messages. Not an [`Event`]: it is about many registrations, and
+/// consumers fan it out into one notice per applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectionDecided {
+    pub wave: Wave,
+    pub first_rank: u32,
+    pub last_rank: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+}
+
+impl SelectionDecided {
+    /// Its routing key (and envelope `event_type`).
+    pub const ROUTING_KEY: &'static str = "selection.decided";
+}
+
 /// An applicant asked for their email-verification link again. The day of
 /// `requested_at` ([`crate::submission_date`], WIB) and `sequence` (1 for the
 /// day's first request, …) make each request its own message: a duplicate

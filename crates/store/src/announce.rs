@@ -1,8 +1,9 @@
-//! The announcement of a selection: its decisions read back in rank order
-//! from `selection_decisions`, a page at a time, and a cursor
-//! (`waves.announced_rank`) advanced after each page is confirmed by the
-//! broker. The decisions table is the outbox here: two million envelopes
-//! are not copied into another table.
+//! The announcement of a selection: the ranks decided, a cursor
+//! (`waves.announced_rank`) advanced after each round of pages is confirmed
+//! by the broker, and the decisions of a page read back in rank order from
+//! `selection_decisions` (by the notifier, which fans a page out per
+//! applicant). The decisions table is the outbox here: two million
+//! envelopes are not copied into another table.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Int4, Jsonb, Nullable, Text, Timestamptz};
@@ -108,6 +109,31 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The last rank decided in `wave` (0 before its selection): ranks run
+    /// from 1 to it without a gap.
+    pub async fn last_decided_rank(&self, wave: Wave) -> Result<u32, StoreError> {
+        #[derive(QueryableByName)]
+        struct Last {
+            #[diesel(sql_type = Int4)]
+            rank: i32,
+        }
+        let id = wave_db_id(wave)?;
+        let last: Last = self
+            .with_conn(|conn, _| {
+                Box::pin(async move {
+                    Ok(diesel::sql_query(
+                        "SELECT coalesce(max(rank), 0) AS rank FROM selection_decisions
+                          WHERE wave_id = $1",
+                    )
+                    .bind::<Int4, _>(id)
+                    .get_result(conn)
+                    .await?)
+                })
+            })
+            .await?;
+        u32::try_from(last.rank).map_err(|_| StoreError::Decode("rank".to_owned()))
     }
 
     /// Records that every decision of `wave` up to `rank` is confirmed

@@ -58,18 +58,24 @@ impl Handler for Notifier {
 
     async fn handle(&self, batch: &[Item<NotifierEvent>]) -> Result<Vec<Outcome>, Failure> {
         let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
-        let notices: Vec<Option<Notice>> = batch
-            .iter()
-            .map(|item| item.envelope.payload.notice())
+        // One notice per applicant: a page of decisions fans out here.
+        let notices: Vec<(usize, RegistrationId, Notice)> = crate::fanout::expand(&self.store, batch)
+            .await?
+            .into_iter()
+            .filter_map(|(i, event)| Some((i, event.registration_id()?, event.notice()?)))
             .collect();
+        let mut noticed = vec![false; batch.len()];
         let mut ids = Vec::new();
         let mut seen_ids = HashSet::new();
-        for (i, notice) in notices.iter().enumerate() {
-            let id = batch[i].envelope.payload.registration_id();
-            match notice {
-                None => outcomes[i] = Some(Outcome::done("not_notified")),
-                Some(_) if seen_ids.insert(id) => ids.push(id),
-                Some(_) => {}
+        for (i, id, _) in &notices {
+            noticed[*i] = true;
+            if seen_ids.insert(*id) {
+                ids.push(*id);
+            }
+        }
+        for (outcome, noticed) in outcomes.iter_mut().zip(noticed) {
+            if !noticed {
+                *outcome = Some(Outcome::done("not_notified"));
             }
         }
         let contacts = self
@@ -78,7 +84,7 @@ impl Handler for Notifier {
             .await
             .map_err(|e| Failure::from_store("read contact details", e))?;
 
-        let planned = self.plan(batch, &notices, &contacts, &mut outcomes);
+        let planned = self.plan(&notices, &contacts, &mut outcomes);
         let ended = self.claim_and_send(&planned).await?;
 
         let mut per_item: HashMap<usize, Vec<Ended>> = HashMap::new();
@@ -125,31 +131,30 @@ fn item_outcome(ended: Vec<Ended>) -> Outcome {
 }
 
 impl Notifier {
-    /// One message per (item, channel), rendered. The same news twice in
-    /// one batch is planned once (the first item carries it). An item whose
-    /// registration is not recorded, or whose template does not render, is
+    /// One message per (applicant's notice, channel), rendered; `notices`
+    /// name the item each came from. The same news twice in one batch is
+    /// planned once (the first item carries it). An item with a
+    /// registration not recorded, or a template that does not render, is
     /// dead-lettered with the reason.
     fn plan(
         &self,
-        batch: &[Item<NotifierEvent>],
-        notices: &[Option<Notice>],
+        notices: &[(usize, RegistrationId, Notice)],
         contacts: &HashMap<RegistrationId, Contact>,
         outcomes: &mut [Option<Outcome>],
     ) -> Vec<Planned> {
         let now = OffsetDateTime::now_utc();
         let mut planned = Vec::new();
         let mut keys = HashSet::new();
-        for (i, notice) in notices.iter().enumerate() {
-            let Some(notice) = notice else { continue };
-            let id = batch[i].envelope.payload.registration_id();
-            let Some(contact) = contacts.get(&id) else {
+        for (i, id, notice) in notices {
+            let i = *i;
+            let Some(contact) = contacts.get(id) else {
                 outcomes[i] = Some(Outcome::DeadLetter(Reason::new("unknown registration")));
                 continue;
             };
             let mut mine = Vec::new();
             for &channel in notice.channels {
                 let key = NotificationKey {
-                    registration_id: id,
+                    registration_id: *id,
                     event: notice.event.clone(),
                     channel,
                 };

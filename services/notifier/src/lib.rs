@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod config;
+mod fanout;
 pub mod handler;
 pub mod metrics;
 pub mod notice;

@@ -6,6 +6,7 @@ use lonjak_domain::RegistrationId;
 use lonjak_domain::events::{
     EmailVerificationRequested, Event, RegistrationRejected, RegistrationScored,
     RegistrationSelected, RegistrationVerified, RegistrationWaitlisted, ScoreExplanation,
+    SelectionDecided,
 };
 use lonjak_store::Channel;
 use lonjak_worker::{Consumed, DecodeError, decode_envelope};
@@ -20,9 +21,12 @@ pub enum NotifierEvent {
     Selected(RegistrationSelected),
     Waitlisted(RegistrationWaitlisted),
     LinkRequested(EmailVerificationRequested),
+    /// A page of a selection's decisions: fanned out per applicant
+    /// (`crate::fanout`) before anything is told.
+    Decided(SelectionDecided),
 }
 
-fn wrap<E: Event, T>(body: &[u8], f: impl FnOnce(E) -> T) -> Result<Envelope<T>, DecodeError> {
+fn wrap<E: serde::de::DeserializeOwned, T>(body: &[u8], f: impl FnOnce(E) -> T) -> Result<Envelope<T>, DecodeError> {
     let envelope: Envelope<E> = decode_envelope(body)?;
     Ok(Envelope {
         schema_version: envelope.schema_version,
@@ -43,29 +47,34 @@ impl Consumed for NotifierEvent {
             RegistrationSelected::ROUTING_KEY => wrap(body, Self::Selected),
             RegistrationWaitlisted::ROUTING_KEY => wrap(body, Self::Waitlisted),
             EmailVerificationRequested::ROUTING_KEY => wrap(body, Self::LinkRequested),
+            SelectionDecided::ROUTING_KEY => wrap(body, Self::Decided),
             _ => Err(DecodeError::UnexpectedEvent),
         }
     }
 
     fn subject(&self) -> Option<RegistrationId> {
-        Some(self.registration_id())
+        self.registration_id()
     }
 }
 
 impl NotifierEvent {
-    pub fn registration_id(&self) -> RegistrationId {
-        match self {
+    /// The applicant the event is about; `None` for a page of decisions
+    /// (about many).
+    pub fn registration_id(&self) -> Option<RegistrationId> {
+        Some(match self {
             Self::Verified(e) => e.registration_id,
             Self::Rejected(e) => e.registration_id,
             Self::Scored(e) => e.registration_id,
             Self::Selected(e) => e.registration_id,
             Self::Waitlisted(e) => e.registration_id,
             Self::LinkRequested(e) => e.registration_id,
-        }
+            Self::Decided(_) => return None,
+        })
     }
 
     /// What to tell the applicant, or `None` for an event they do not hear
-    /// about on its own (a score: its parts come with the selection).
+    /// about on its own (a score: its parts come with the selection; a page
+    /// of decisions: its applicants hear about their own).
     pub fn notice(&self) -> Option<Notice> {
         let both = &[Channel::Email, Channel::Sms][..];
         let (template, event, channels, facts) = match self {
@@ -79,7 +88,7 @@ impl NotifierEvent {
                     ..Facts::default()
                 },
             ),
-            Self::Scored(_) => return None,
+            Self::Scored(_) | Self::Decided(_) => return None,
             Self::Selected(e) => (
                 "selected",
                 "selected".to_owned(),

@@ -56,8 +56,10 @@ enum Command {
         /// Sort memory PostgreSQL may use for the ranking.
         #[arg(long, default_value = "256MB")]
         work_mem: String,
-        /// Events published (and confirmed) per page of the announcement.
-        #[arg(long, default_value_t = 5_000)]
+        /// Decisions per `selection.decided` event of the announcement (the
+        /// notifier reads a page's decisions in one query and tells each
+        /// applicant on it).
+        #[arg(long, default_value_t = 500)]
         page: u32,
     },
     /// Print a registration's score, its parts, rank and decision.
@@ -338,8 +340,9 @@ async fn select(cli: &Cli, wave: Wave, work_mem: &str, page: u32) -> anyhow::Res
     bus.close().await;
     let announced = announced?;
     println!(
-        "{} event(s) published in this run, {} decision(s) in all; wave {wave} {} ({:.1} s in all)",
+        "{} decision(s) announced in this run ({} event(s)), {} in all; wave {wave} {} ({:.1} s in all)",
         announced.published,
+        announced.events,
         counts.selected + counts.waitlisted + counts.rejected,
         if announced.finished {
             "announced"

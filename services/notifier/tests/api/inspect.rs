@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::helpers::{Applicant, TestApp};
 
 impl TestApp {
-    async fn connect(&self) -> diesel_async::AsyncPgConnection {
+    pub(crate) async fn connect(&self) -> diesel_async::AsyncPgConnection {
         <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&self.db.url)
             .await
             .expect("connect to the test database")

@@ -9,3 +9,4 @@ mod helpers;
 mod idempotency;
 mod inspect;
 mod messages;
+mod pages;

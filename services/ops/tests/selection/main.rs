@@ -177,24 +177,28 @@ async fn a_member_past_the_cap_below_the_quota_line_is_waitlisted_while_the_kk_h
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_announcement_publishes_one_event_per_applicant_and_resumes_after_a_crash() {
+async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_crash() {
     let env = env().await;
     let bus = Bus::connect(bus_settings().to_config()).await.unwrap();
     let wave = env.wave(1, 5, WaveState::Closed).await;
     env.seed(wave, &pool(), "scored").await;
     env.store.select_wave(wave, None).await.unwrap();
 
-    // Two pages of 4 confirmed, then the command dies.
+    // Two pages of 4 decisions confirmed, then the command dies.
     let first = announce(&env.store, &bus, wave, 4, Some(2)).await.unwrap();
     let cursor = env.store.wave(wave).await.unwrap().unwrap().announced_rank;
     let rest = announce(&env.store, &bus, wave, 4, None).await.unwrap();
     let again = announce(&env.store, &bus, wave, 4, None).await.unwrap();
 
-    assert_eq!((first.published, first.finished, cursor), (8, false, 8));
-    assert_eq!((rest.published, rest.finished), (4, true));
-    assert_eq!((again.published, again.finished), (0, true));
+    assert_eq!(
+        (first.published, first.events, first.finished, cursor),
+        (8, 2, false, 8)
+    );
+    assert_eq!((rest.published, rest.events, rest.finished), (4, 1, true));
+    assert_eq!((again.published, again.events, again.finished), (0, 0, true));
+    // Ranks 1–4, 5–8, 9–12: one `selection.decided` each.
     let notifier = bus.topology().queue(WorkQueue::Notifier);
-    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 12);
+    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 3);
     let wave_now = env.store.wave(wave).await.unwrap().unwrap();
     assert_eq!(wave_now.state, WaveState::Announced);
     bus.close().await;
