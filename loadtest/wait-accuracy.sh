@@ -16,7 +16,12 @@
 # pipeline otherwise drains about as fast as k6 sends); PAUSE_AT / PAUSE_SECS [unset]:
 # SIGSTOP the verifier PAUSE_AT seconds after the load starts, SIGCONT it
 # PAUSE_SECS later. LONJAK_PROFILE [dev] (release for benchmarks).
-# Results: loadtest/results/wait-<mode>-<wave>/ (accuracy.md, estimates.csv).
+# POLL_RATE [20]: besides k6's load, that many registrations/s (wave + 1,
+# loadtest/lib/poll-status.mjs) whose senders check their status every 2 s
+# while queued, passing the receipt's queue_mark as the page does: each
+# check's wait is compared with what was left of the wait at that moment.
+# Results: loadtest/results/wait-<mode>-<wave>/ (accuracy.md, estimates.csv,
+# polls.csv).
 # Run it alone on the machine: it owns ports 8080/9100/9101/8090.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +45,8 @@ if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db_
 fi
 
 export LONJAK_VERIFIER_RATE=${DRAIN_RATE:-400}
+# The status checkers send X-Forwarded-For: one address per person.
+export LONJAK_ADMISSION__TRUSTED_PROXIES=127.0.0.1
 say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
 trap 'scripts/down.sh --quiet' EXIT
 scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
@@ -54,18 +61,23 @@ if [ -n "${PAUSE_AT:-}" ]; then
   pauser=$!
 fi
 say "load: ${RATE:-1000}/s for ${DURATION:-10s}, wave $wave"
+secs=${DURATION:-10s}
+RATE=${POLL_RATE:-20} DURATION_SECS=${secs%s} MAX_SECS=300 \
+  node "$here/lib/poll-status.mjs" http://127.0.0.1:8080 $((wave + 1)) "$out" >"$out/poll.log" 2>&1 &
+poller=$!
 LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURATION:-10s} \
   P99_MS=60000 MAX_DROPPED=1000000 DUP_SHARE=0 INVALID_SHARE=0 AUDIT_DEADLINE_SECS=600 \
   "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
 if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
+wait "$poller" || say "the status checker failed (see $out/poll.log)"
 
 grep -ho 'ESTIMATE [0-9a-f]* [0-9]* [0-9a-z.]*' "$out"/smoke-*/accepted.log |
   awk '{print $2","$3","$4}' >"$out/estimates.csv"
 psql "$LONJAK_DATABASE__URL" -Atqc "\\copy (select h.registration_id, \
   (extract(epoch from h.at) * 1000)::bigint from status_history h \
   join registrations r on r.id = h.registration_id \
-  where r.wave_id = $wave and h.from_status = 'queued' and h.to_status = 'verifying') \
+  where r.wave_id in ($wave, $((wave + 1))) and h.from_status = 'queued' and h.to_status = 'verifying') \
   to '$out/left_queued.csv' csv"
 python3 "$here/lib/wait_accuracy.py" "$out/estimates.csv" "$out/left_queued.csv" \
   "mode=$mode rate=${RATE:-1000}/s duration=${DURATION:-10s} pause=${PAUSE_AT:-none}+${PAUSE_SECS:-0}s" \
-  | tee "$out/accuracy.md"
+  "$out/polls.csv" | tee "$out/accuracy.md"

@@ -15,8 +15,9 @@
 # Environment [defaults]: CROWD [2000], JOIN_SECS [30], OPEN_AFTER [10],
 # DRAIN_RATE [50], FORM_SECS [5], CHECK_RATE [300], LONJAK_PROFILE [dev],
 # CLIENT [k6] (`crowd`: services/bench's lonjak-crowd, a task per person
-# rather than a k6 VU, for crowds of tens of thousands; queue mode only,
-# everyone stops at MAX_SECS [240]).
+# rather than a k6 VU, for crowds of tens of thousands; both modes,
+# everyone stops at MAX_SECS [240]). The gateway's CPU is sampled every
+# second during the crowd (cpu.log): the report gives its peak.
 # Results: loadtest/results/waitroom-<mode>-<wave>/ (report.md, k6 files).
 # Run it alone on the machine: it owns ports 8080/9100/9101/8090.
 set -euo pipefail
@@ -75,26 +76,33 @@ say "crowd: $CROWD people over ${JOIN_SECS}s, wave $wave opens after ${OPEN_AFTE
 direct=0
 [ "$mode" = direct ] && direct=1
 cpu0=$(cpu)
+# The gateway's CPU seconds at each second of the crowd (its peak load).
+( while kill -0 "$gw" 2>/dev/null; do echo "$(date +%s) $(cpu)"; sleep 1; done ) >"$out/cpu.log" &
+sampler=$!
 if [ "${CLIENT:-k6}" = crowd ]; then
   # One tokio task per person (services/bench, lonjak-crowd): crowds k6's
-  # one VU per person cannot hold. Queue mode only; bounded by MAX_SECS.
+  # one VU per person cannot hold. Bounded by MAX_SECS.
   WAVE=$wave CROWD=$CROWD JOIN_SECS=$JOIN_SECS FORM_SECS=$FORM_SECS MAX_SECS=${MAX_SECS:-240} \
-    "$bin/lonjak-crowd" "$out/summary.json" >"$out/k6.log" 2>&1 || true
+    DIRECT=$direct "$bin/lonjak-crowd" "$out/summary.json" >"$out/k6.log" 2>&1 || true
 else
   k6 run --no-color --quiet -e WAVE="$wave" -e CROWD="$CROWD" -e JOIN_SECS="$JOIN_SECS" \
     -e FORM_SECS="$FORM_SECS" -e DIRECT="$direct" \
     --summary-export "$out/summary.json" "$here/scenarios/waitroom.js" >"$out/k6.log" 2>&1 || true
 fi
 cpu1=$(cpu)
+kill "$sampler" 2>/dev/null || true
 
 {
   echo "## Opening-day crowd, $mode ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD))"
   echo
   echo "CROWD=$CROWD JOIN_SECS=$JOIN_SECS OPEN_AFTER=$OPEN_AFTER DRAIN_RATE=$DRAIN_RATE FORM_SECS=$FORM_SECS"
   echo
-  python3 - "$out/summary.json" "$cpu0" "$cpu1" "$tck" <<'PY'
+  python3 - "$out/summary.json" "$cpu0" "$cpu1" "$tck" "$out/cpu.log" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))["metrics"]
+ticks = [tuple(map(float, l.split())) for l in open(sys.argv[5]) if len(l.split()) == 2]
+peak_cpu = max(((b[1] - a[1]) / float(sys.argv[4]) / max(b[0] - a[0], 1)
+                for a, b in zip(ticks, ticks[1:])), default=0)
 g = lambda k, f="count": m.get(k, {}).get(f, 0)
 cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
 r = g("receipts")
@@ -105,7 +113,9 @@ print(f"- requests: {g('person_requests'):.0f} ({g('person_requests')/max(r,1):.
 if g("ticket_checks"):
     print(f"- ticket checks: {g('ticket_checks'):.0f}; people who started over 1 s late (client saturated): {g('late_starts'):.0f}")
 print(f"- admitted people's submissions: {g('admitted_submits'):.0f}; refused with 429/503: {g('admitted_submit_refusals'):.0f}")
-print(f"- gateway CPU during the crowd: {cpu:.1f} s ({1e3*cpu/max(g('person_requests'),1):.3f} ms per request)")
+print(f"- gateway CPU during the crowd: {cpu:.1f} s ({1e3*cpu/max(g('person_requests'),1):.3f} ms per request); peak {100*peak_cpu:.0f} % of a core in one second")
+if g("peak_requests_per_sec"):
+    print(f"- peak requests sent in one second: {g('peak_requests_per_sec'):.0f}")
 PY
 } >"$out/report.md"
 

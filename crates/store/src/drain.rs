@@ -19,7 +19,22 @@ pub struct DrainRate {
     /// Smoothed variance of the per-period rate around `per_sec`.
     #[diesel(sql_type = Double)]
     pub variance: f64,
+    /// How long the drain has been stopped (a backlog and next to nothing
+    /// leaving it); 0 while it runs. `per_sec` is then the last busy rate.
+    #[diesel(sql_type = Double)]
+    pub stalled_secs: f64,
+    /// Registrations that have left `queued` so far (a running count, for
+    /// queue marks: see `registrations ahead` in docs/architecture.md).
+    #[diesel(sql_type = BigInt)]
+    pub total_left: i64,
 }
+
+/// A saturated period whose measured rate is below this share of the
+/// estimate is a stop, not a slowdown.
+const STALL_SHARE: f64 = 0.25;
+/// A stop is held (the busy rate kept) for at most this many time
+/// constants; past that the low rate is folded in like any other.
+const STALL_HOLD_TAUS: f64 = 12.0;
 
 impl DrainRate {
     pub fn std_dev(&self) -> f64 {
@@ -37,6 +52,9 @@ struct Claim {
     per_sec: f64,
     #[diesel(sql_type = Double)]
     variance: f64,
+    /// Seconds since the stop began, if the drain is stopped.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Double>)]
+    stalled_secs: Option<f64>,
 }
 
 #[derive(QueryableByName)]
@@ -71,11 +89,13 @@ impl Store {
     pub async fn drain_rate(&self) -> Result<DrainRate, StoreError> {
         self.with_conn(|conn, _| {
             Box::pin(async move {
-                Ok(
-                    diesel::sql_query("SELECT per_sec, variance FROM intake_drain")
-                        .get_result(conn)
-                        .await?,
+                Ok(diesel::sql_query(
+                    "SELECT per_sec, variance, total_left, coalesce(extract(epoch FROM \
+                             now() - stalled_since)::float8, 0) AS stalled_secs \
+                         FROM intake_drain",
                 )
+                .get_result(conn)
+                .await?)
             })
         })
         .await
@@ -96,7 +116,8 @@ impl Store {
                     use diesel::OptionalExtension;
                     diesel::sql_query(
                         "SELECT last_history_id, per_sec, variance, \
-                             extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs \
+                             extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs, \
+                             extract(epoch FROM now() - stalled_since)::float8 AS stalled_secs \
                          FROM intake_drain \
                          WHERE sampled_at <= now() - make_interval(secs => $1) \
                          FOR UPDATE SKIP LOCKED",
@@ -125,38 +146,71 @@ impl Store {
                 let first = claim.last_history_id == 0
                     || !claim.elapsed_secs.is_finite()
                     || claim.elapsed_secs > sampling.period.as_secs_f64() * 10.0;
-                let rate = if first {
-                    DrainRate {
-                        per_sec: claim.per_sec,
-                        variance: claim.variance,
-                    }
-                } else {
-                    let prev = DrainRate {
-                        per_sec: claim.per_sec,
-                        variance: claim.variance,
-                    };
-                    let measured = counted.left_queued as f64 / claim.elapsed_secs.max(0.001);
-                    let tau = if restarts(&sampling, prev, measured) {
-                        1e-3
-                    } else {
-                        tau
-                    };
-                    fold(prev, measured, claim.elapsed_secs, tau, sampling.saturated)
+                let prev = DrainRate {
+                    per_sec: claim.per_sec,
+                    variance: claim.variance,
+                    ..DrainRate::default()
                 };
-                diesel::sql_query(
+                let (rate, stalled) = if first {
+                    (prev, false)
+                } else {
+                    let measured = counted.left_queued as f64 / claim.elapsed_secs.max(0.001);
+                    step(
+                        prev,
+                        measured,
+                        claim.elapsed_secs,
+                        tau,
+                        &sampling,
+                        claim.stalled_secs,
+                    )
+                };
+                let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
-                         variance = $3, sampled_at = now()",
+                         variance = $3, sampled_at = now(), total_left = total_left + $4, \
+                         stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END \
+                     RETURNING per_sec, variance, total_left, coalesce(extract(epoch FROM \
+                         now() - stalled_since)::float8, 0) AS stalled_secs",
                 )
                 .bind::<BigInt, _>(counted.max_id)
                 .bind::<Double, _>(rate.per_sec)
                 .bind::<Double, _>(rate.variance)
-                .execute(conn)
+                .bind::<BigInt, _>(counted.left_queued)
+                .bind::<diesel::sql_types::Bool, _>(stalled)
+                .get_result(conn)
                 .await?;
-                Ok(Some(rate))
+                Ok(Some(row))
             })
         })
         .await
     }
+}
+
+/// One period's update: the new estimate, and whether the drain is stopped.
+/// A saturated period that measured under a quarter of the estimate is a
+/// stop: the estimate keeps the busy rate (a rate falling towards zero
+/// would make every wait look endless, and the drain usually comes back at
+/// the rate it had), for at most `STALL_HOLD_TAUS` time constants, past
+/// which a low rate is taken as the new rate. `stalled_secs`: how long the
+/// stop has lasted before this period, if one is under way.
+fn step(
+    prev: DrainRate,
+    measured: f64,
+    elapsed_secs: f64,
+    tau: f64,
+    sampling: &DrainSampling,
+    stalled_secs: Option<f64>,
+) -> (DrainRate, bool) {
+    if restarts(sampling, prev, measured) {
+        return (fold(prev, measured, elapsed_secs, 1e-3, true), false);
+    }
+    let stopped = sampling.saturated && prev.per_sec > 0.0 && measured < STALL_SHARE * prev.per_sec;
+    if stopped && stalled_secs.unwrap_or(0.0) < STALL_HOLD_TAUS * tau {
+        return (prev, true);
+    }
+    (
+        fold(prev, measured, elapsed_secs, tau, sampling.saturated),
+        stopped,
+    )
 }
 
 /// Whether a busy period's first sample replaces the estimate: yes, unless
@@ -185,7 +239,11 @@ pub fn fold(
     let per_sec = prev.per_sec + alpha * (measured - prev.per_sec);
     let deviation = measured - prev.per_sec;
     let variance = (1.0 - alpha) * (prev.variance + alpha * deviation * deviation);
-    DrainRate { per_sec, variance }
+    DrainRate {
+        per_sec,
+        variance,
+        ..prev
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +255,7 @@ mod tests {
         let mut rate = DrainRate {
             per_sec: 100.0,
             variance: 0.0,
+            ..DrainRate::default()
         };
         for _ in 0..15 {
             rate = fold(rate, 400.0, 1.0, 5.0, true);
@@ -213,6 +272,7 @@ mod tests {
         let prev = DrainRate {
             per_sec: 900.0,
             variance: 0.0,
+            ..DrainRate::default()
         };
         let start = DrainSampling {
             period: Duration::from_secs(1),
@@ -234,6 +294,7 @@ mod tests {
         let prev = DrainRate {
             per_sec: 300.0,
             variance: 10.0,
+            ..DrainRate::default()
         };
         assert_eq!(fold(prev, 0.0, 1.0, 5.0, false), prev);
         assert!(fold(prev, 500.0, 1.0, 5.0, false).per_sec > 300.0);
@@ -244,6 +305,7 @@ mod tests {
         let start = DrainRate {
             per_sec: 200.0,
             variance: 0.0,
+            ..DrainRate::default()
         };
         let (mut steady, mut noisy) = (start, start);
         for i in 0..50 {
@@ -258,5 +320,35 @@ mod tests {
         }
         assert!(steady.std_dev() < 1.0, "{steady:?}");
         assert!(noisy.std_dev() > 50.0, "{noisy:?}");
+    }
+
+    #[test]
+    fn a_stopped_drain_keeps_its_busy_rate_for_a_while_then_takes_the_low_one() {
+        let busy = DrainRate {
+            per_sec: 400.0,
+            variance: 0.0,
+            ..DrainRate::default()
+        };
+        let during = DrainSampling {
+            period: Duration::from_secs(1),
+            time_constant: Duration::from_secs(5),
+            saturated: true,
+            busy_started: false,
+        };
+        assert_eq!(step(busy, 0.0, 1.0, 5.0, &during, None), (busy, true));
+        assert_eq!(
+            step(busy, 20.0, 1.0, 5.0, &during, Some(30.0)),
+            (busy, true)
+        );
+        let (late, stalled) = step(busy, 20.0, 1.0, 5.0, &during, Some(61.0));
+        assert!(stalled && late.per_sec < 400.0, "{late:?}");
+        // A slowdown (not a stop) is smoothed in; no backlog, no stop.
+        let (slower, stalled) = step(busy, 200.0, 1.0, 5.0, &during, None);
+        assert!(!stalled && slower.per_sec < 400.0 && slower.per_sec > 200.0);
+        let idle = DrainSampling {
+            saturated: false,
+            ..during
+        };
+        assert_eq!(step(busy, 0.0, 1.0, 5.0, &idle, Some(10.0)), (busy, false));
     }
 }

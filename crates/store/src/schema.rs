@@ -164,6 +164,8 @@ diesel::table! {
         per_sec -> Float8,
         variance -> Float8,
         sampled_at -> Timestamptz,
+        stalled_since -> Nullable<Timestamptz>,
+        total_left -> Int8,
     }
 }
 

@@ -64,9 +64,22 @@ pub struct QueueSample {
     /// Preferred over `drain_per_sec` (see `waitroom::drain`).
     pub shared_drain_per_sec: f64,
     pub shared_drain_std_dev: f64,
+    /// How long the shared drain has been stopped (0 while it runs), and
+    /// the running count of registrations that have left `queued`.
+    pub shared_stalled_secs: f64,
+    pub shared_total_left: i64,
 }
 
 impl QueueSample {
+    /// A new receipt's queue mark: the count of registrations that will
+    /// have left the queue when this one does (those left so far plus the
+    /// queue ahead of it). Its status check subtracts the count left by
+    /// then, so every replica can tell what is still ahead of it without a
+    /// per-registration record.
+    pub fn queue_mark(&self) -> u64 {
+        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth)
+    }
+
     /// The drain rate estimates use: the shared one once measured.
     pub fn drain_rate(&self) -> f64 {
         if self.shared_drain_per_sec > 0.0 {
@@ -84,23 +97,46 @@ impl QueueGauge {
 
     /// Seconds until `backlog` messages have drained at the recent rate:
     /// 0 for no backlog, else bounded to [1, 600] so a stalled consumer does
-    /// not produce absurd waits.
+    /// not produce absurd waits. While the shared drain is stopped, the
+    /// backlog's time at the last busy rate plus as long again as the stop
+    /// has lasted so far: a stop's length is not known in advance, and one
+    /// that has lasted s seconds is, with no other knowledge, as likely to
+    /// end before as after another s.
     pub fn seconds_to_drain(&self, backlog: u32) -> u64 {
         if backlog == 0 {
             return 0;
         }
-        let rate = self.sample().drain_rate();
+        let sample = self.sample();
+        let rate = sample.drain_rate();
         if rate < 0.1 {
             return 60;
         }
-        ((f64::from(backlog) / rate).ceil() as u64).clamp(1, 600)
+        let secs = f64::from(backlog) / rate + sample.shared_stalled_secs.max(0.0);
+        (secs.ceil() as u64).clamp(1, 600)
+    }
+
+    /// Of `depth` messages in the queue, those still ahead of a receipt
+    /// whose queue mark is `mark` (see [`QueueSample::queue_mark`]).
+    pub fn ahead_of_mark(&self, mark: Option<u64>) -> u32 {
+        let s = self.sample();
+        match mark {
+            Some(mark) if s.shared_total_left > 0 || s.shared_drain_per_sec > 0.0 => {
+                let left = u64::try_from(s.shared_total_left).unwrap_or(0);
+                u32::try_from(mark.saturating_sub(left))
+                    .unwrap_or(u32::MAX)
+                    .min(s.depth)
+            }
+            _ => s.depth,
+        }
     }
 
     /// Records the shared drain rate (from `waitroom::drain`).
-    pub fn set_shared_drain(&self, per_sec: f64, std_dev: f64) {
+    pub fn set_shared_drain(&self, rate: lonjak_store::DrainRate) {
         if let Ok(mut s) = self.0.lock() {
-            s.shared_drain_per_sec = per_sec;
-            s.shared_drain_std_dev = std_dev;
+            s.shared_drain_per_sec = rate.per_sec;
+            s.shared_drain_std_dev = rate.std_dev();
+            s.shared_stalled_secs = rate.stalled_secs;
+            s.shared_total_left = rate.total_left;
         }
     }
 

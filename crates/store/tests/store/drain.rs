@@ -96,3 +96,58 @@ async fn an_idle_period_does_not_lower_the_drain_rate() {
     assert!(busy.per_sec > 0.0);
     assert_eq!(after.per_sec, busy.per_sec);
 }
+
+#[tokio::test]
+async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop() {
+    let app = TestStore::spawn().await;
+    record(&app, registration(0), verified()).await;
+    app.store
+        .sample_drain(sampling())
+        .await
+        .expect("store call");
+    for i in 1..=50 {
+        record(&app, registration(i), verified()).await;
+    }
+    age_sample(&app).await;
+    let busy = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(busy.total_left, 51, "every departure is counted once");
+    assert_eq!(busy.stalled_secs, 0.0);
+
+    // A saturated period in which nothing left the queue: a stop.
+    age_sample(&app).await;
+    let stopped = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(stopped.per_sec, busy.per_sec, "the busy rate is kept");
+    diesel::sql_query(
+        "UPDATE intake_drain SET stalled_since = stalled_since - interval '3 seconds'",
+    )
+    .execute(&mut app.raw().await)
+    .await
+    .expect("age the stop");
+    let read = app.store.drain_rate().await.expect("drain rate");
+    assert!(read.stalled_secs >= 3.0, "{read:?}");
+
+    // Departures again: the stop is over.
+    record(&app, registration(51), verified()).await;
+    for i in 52..=100 {
+        record(&app, registration(i), verified()).await;
+    }
+    age_sample(&app).await;
+    let running = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(running.stalled_secs, 0.0);
+    assert_eq!(running.total_left, 101);
+}

@@ -5,10 +5,13 @@
 //! checks the ticket when told (`poll_after_seconds`), registers FORM_SECS
 //! after admission (resubmitting after `Retry-After` on 429/503, like the
 //! page), and keeps the receipt. Nobody waits past MAX_SECS from the start.
+//! With DIRECT=1 there is no waiting room: each person fills the form for
+//! FORM_SECS, submits, and on any refusal waits `Retry-After` and submits
+//! again (like a patient person; a bot would not wait).
 //!
 //! Environment [defaults]: BASE_URL [http://127.0.0.1:8080], WAVE [1],
 //! CROWD [10000], JOIN_SECS [60], FORM_SECS [5], MAX_SECS [240],
-//! IN_FLIGHT [256] (requests open at once; beyond it people wait, reported
+//! DIRECT [0], IN_FLIGHT [256] (requests open at once; beyond it people wait, reported
 //! as `late_starts`). Writes a k6-like summary (`metrics.<name>.count`,
 //! `p(50)`…) to the file given as the first argument, for
 //! loadtest/waitroom.sh's report.
@@ -39,6 +42,8 @@ struct Tally {
     late_starts: AtomicU64,
     checks: AtomicU64,
     to_receipt_ms: Mutex<Vec<u64>>,
+    /// Requests sent in each second of the run: the peak load offered.
+    per_second: Vec<AtomicU64>,
 }
 
 struct Crowd {
@@ -46,7 +51,9 @@ struct Crowd {
     base: String,
     wave: u32,
     form: Duration,
+    start: Instant,
     deadline: Instant,
+    direct: bool,
     in_flight: Semaphore,
     tally: Tally,
 }
@@ -61,6 +68,10 @@ impl Crowd {
     async fn call(&self, req: reqwest::RequestBuilder) -> Option<Answer> {
         let _slot = self.in_flight.acquire().await.ok()?;
         self.tally.requests.fetch_add(1, Relaxed);
+        let second = self.start.elapsed().as_secs() as usize;
+        if let Some(n) = self.tally.per_second.get(second) {
+            n.fetch_add(1, Relaxed);
+        }
         let res = req.timeout(Duration::from_secs(30)).send().await.ok()?;
         let status = res.status();
         if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
@@ -89,10 +100,40 @@ impl Crowd {
         true
     }
 
+    /// One person without a waiting room: form, submit, retry when told.
+    async fn direct(&self, who: &str, body: Value, started: Instant) -> bool {
+        if !self.pause(self.form.as_secs()).await {
+            return false;
+        }
+        let url = format!("{}/v1/registrations", self.base);
+        loop {
+            let req = self
+                .client
+                .post(&url)
+                .header("x-forwarded-for", who)
+                .json(&body);
+            let retry = match self.call(req).await {
+                Some(a) if a.status == StatusCode::ACCEPTED => {
+                    let ms = started.elapsed().as_millis() as u64;
+                    self.tally.to_receipt_ms.lock().await.push(ms);
+                    return true;
+                }
+                Some(a) => a.retry_after,
+                None => 1,
+            };
+            if !self.pause(retry).await {
+                return false;
+            }
+        }
+    }
+
     /// One person, from joining to the receipt. `false`: gave up.
     async fn person(&self, i: u64, body: Value) -> bool {
         let started = Instant::now();
         let who = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        if self.direct {
+            return self.direct(&who, body, started).await;
+        }
         let queue = format!("{}/v1/waves/{}/queue", self.base, self.wave);
         let join = || self.client.post(&queue).header("x-forwarded-for", &who);
         let mut answer = self.call(join()).await;
@@ -193,9 +234,14 @@ async fn main() -> anyhow::Result<()> {
         base: env("BASE_URL", "http://127.0.0.1:8080".to_owned()),
         wave,
         form: Duration::from_secs(env("FORM_SECS", 5)),
+        start,
         deadline: start + Duration::from_secs(max_secs),
+        direct: env("DIRECT", 0) == 1,
         in_flight: Semaphore::new(env("IN_FLIGHT", 256)),
-        tally: Tally::default(),
+        tally: Tally {
+            per_second: (0..=max_secs).map(|_| AtomicU64::new(0)).collect(),
+            ..Tally::default()
+        },
     });
     let today = time::OffsetDateTime::now_utc().date();
     let seed = u64::from(wave) * 1_000_000;
@@ -223,6 +269,7 @@ async fn main() -> anyhow::Result<()> {
     let mut ms = t.to_receipt_ms.lock().await.clone();
     ms.sort_unstable();
     let count = |n: &AtomicU64| json!({ "count": n.load(Relaxed) });
+    let peak = t.per_second.iter().map(|n| n.load(Relaxed)).max();
     let summary = json!({ "metrics": {
         "receipts": { "count": ms.len() },
         "gave_up": count(&t.gave_up),
@@ -232,6 +279,7 @@ async fn main() -> anyhow::Result<()> {
         "admitted_submit_refusals": count(&t.submit_refusals),
         "ticket_checks": count(&t.checks),
         "late_starts": count(&t.late_starts),
+        "peak_requests_per_sec": { "count": peak.unwrap_or(0) },
         "join_to_receipt_ms": {
             "p(50)": percentile(&ms, 0.5),
             "p(95)": percentile(&ms, 0.95),

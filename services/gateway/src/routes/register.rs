@@ -32,6 +32,10 @@ pub struct Receipt {
     /// imply at the recent drain rate: an estimate, not a promise.
     pub queue_position_estimate: u32,
     pub estimated_wait_seconds: u64,
+    /// Pass it back as `?queue_mark=` when checking the status: the wait
+    /// is then re-estimated from what is still ahead of this registration
+    /// (rather than the whole queue), at the drain rate of that moment.
+    pub queue_mark: u64,
 }
 
 /// Submit a registration.
@@ -117,6 +121,7 @@ async fn accept(
             status_url,
             queue_position_estimate: sample.depth,
             estimated_wait_seconds: state.queue.seconds_to_drain(sample.depth),
+            queue_mark: sample.queue_mark(),
         }))
 }
 

@@ -22,7 +22,8 @@ pub struct StatusBody {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub updated_at: Option<OffsetDateTime>,
-    /// For `queued` only: at most this many registrations are ahead.
+    /// For `queued` only: at most this many registrations are ahead (the
+    /// whole queue, or with `?queue_mark=` those still ahead of this one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_position_estimate: Option<u32>,
     /// For `queued` only: seconds until the queue ahead drains at the recent rate.
@@ -96,7 +97,10 @@ async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<Pho
 #[utoipa::path(
     get,
     path = "/v1/registrations/{id}",
-    params(("id" = String, Path, description = "Registration id from the 202 receipt")),
+    params(
+        ("id" = String, Path, description = "Registration id from the 202 receipt"),
+        ("queue_mark" = Option<u64>, Query, description = "The receipt's `queue_mark`: while queued, the position and wait count only what is still ahead of this registration"),
+    ),
     responses(
         (status = 200, description = "Current status", body = StatusBody),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
@@ -105,13 +109,30 @@ async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<Pho
     )
 )]
 #[tracing::instrument(name = "status", skip_all, fields(registration.id = %path))]
-pub async fn status(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    let (outcome, response) = look_up(&path, &state).await;
+pub async fn status(
+    path: web::Path<String>,
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (outcome, response) = look_up(&path, queue_mark(req.query_string()), &state).await;
     state.metrics.count_status(outcome);
     response
 }
 
-async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) {
+/// `?queue_mark=` from the receipt; a malformed one is ignored (the
+/// estimate then counts the whole queue), as is anything else in the query.
+fn queue_mark(query: &str) -> Option<u64> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("queue_mark="))
+        .and_then(|v| v.parse().ok())
+}
+
+async fn look_up(
+    path: &str,
+    queue_mark: Option<u64>,
+    state: &AppState,
+) -> (StatusOutcome, HttpResponse) {
     let unknown = || {
         (
             StatusOutcome::not_found,
@@ -134,14 +155,14 @@ async fn look_up(path: &str, state: &AppState) -> (StatusOutcome, HttpResponse) 
         }),
         // Not recorded yet: only an id this deployment issued is "queued".
         Ok(None) if id.is_issued_by(&state.identity) => {
-            let sample = state.queue.sample();
+            let ahead = state.queue.ahead_of_mark(queue_mark);
             let body = StatusBody {
                 registration_id: id.to_string(),
                 status: "queued".to_owned(),
                 reason: None,
                 updated_at: None,
-                queue_position_estimate: Some(sample.depth),
-                estimated_wait_seconds: Some(state.queue.seconds_to_drain(sample.depth)),
+                queue_position_estimate: Some(ahead),
+                estimated_wait_seconds: Some(state.queue.seconds_to_drain(ahead)),
                 email_verified: None,
                 photos: photo_statuses(state, &id).await,
             };

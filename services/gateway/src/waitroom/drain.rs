@@ -45,7 +45,7 @@ pub fn run_drain_sampler(
             }
             match store.drain_rate().await {
                 Ok(rate) => {
-                    queue.set_shared_drain(rate.per_sec, rate.std_dev());
+                    queue.set_shared_drain(rate);
                     metrics.set_shared_drain(rate.per_sec);
                 }
                 Err(error) => {

@@ -15,8 +15,16 @@ pub struct WaitEstimate {
 
 /// `ahead` taken at `per_sec` (± `std_dev`): the range uses the rate's
 /// 10th/90th percentiles under a normal spread, and is never narrower than
-/// ±10 %, since the rate ahead is a forecast.
-pub fn estimate_wait(ahead: f64, per_sec: f64, std_dev: f64) -> Option<WaitEstimate> {
+/// ±10 %, since the rate ahead is a forecast. While the drain is stopped
+/// (`stalled_secs` > 0, `per_sec` its last busy rate) the wait adds as long
+/// again as the stop has lasted, and the range widens: from the stop
+/// ending now to its lasting three times as long again.
+pub fn estimate_wait(
+    ahead: f64,
+    per_sec: f64,
+    std_dev: f64,
+    stalled_secs: f64,
+) -> Option<WaitEstimate> {
     if ahead <= 0.0 {
         return Some(WaitEstimate {
             seconds: 0,
@@ -30,11 +38,12 @@ pub fn estimate_wait(ahead: f64, per_sec: f64, std_dev: f64) -> Option<WaitEstim
     let spread = (1.28 * std_dev.max(0.0)).max(0.1 * per_sec);
     let fast = per_sec + spread;
     let slow = (per_sec - spread).max(per_sec * 0.25);
-    let secs = |rate: f64| (ahead / rate).round().clamp(0.0, 86_400.0) as u64;
+    let stop = stalled_secs.max(0.0);
+    let secs = |rate: f64, stop: f64| (ahead / rate + stop).round().clamp(0.0, 86_400.0) as u64;
     Some(WaitEstimate {
-        seconds: secs(per_sec),
-        low_seconds: secs(fast),
-        high_seconds: secs(slow),
+        seconds: secs(per_sec, stop),
+        low_seconds: secs(fast, 0.0),
+        high_seconds: secs(slow, 3.0 * stop),
     })
 }
 
@@ -44,15 +53,18 @@ mod tests {
 
     #[test]
     fn nobody_ahead_means_no_wait() {
-        assert_eq!(estimate_wait(0.0, 0.0, 0.0).map(|e| e.seconds), Some(0));
+        assert_eq!(
+            estimate_wait(0.0, 0.0, 0.0, 0.0).map(|e| e.seconds),
+            Some(0)
+        );
     }
 
     #[test]
     fn the_wait_is_those_ahead_over_the_rate_with_a_range_around_it() {
-        let e = estimate_wait(1_000.0, 100.0, 0.0).unwrap();
+        let e = estimate_wait(1_000.0, 100.0, 0.0, 0.0).unwrap();
         assert_eq!(e.seconds, 10);
         assert_eq!((e.low_seconds, e.high_seconds), (9, 11));
-        let noisy = estimate_wait(1_000.0, 100.0, 40.0).unwrap();
+        let noisy = estimate_wait(1_000.0, 100.0, 40.0, 0.0).unwrap();
         assert!(
             noisy.low_seconds <= 7 && noisy.high_seconds >= 20,
             "{noisy:?}"
@@ -61,7 +73,16 @@ mod tests {
 
     #[test]
     fn an_unknown_rate_gives_no_estimate() {
-        assert_eq!(estimate_wait(10.0, 0.0, 0.0), None);
-        assert_eq!(estimate_wait(10.0, f64::NAN, 0.0), None);
+        assert_eq!(estimate_wait(10.0, 0.0, 0.0, 0.0), None);
+        assert_eq!(estimate_wait(10.0, f64::NAN, 0.0, 0.0), None);
+    }
+
+    #[test]
+    fn a_stopped_drain_adds_the_stop_so_far_and_widens_the_range() {
+        let running = estimate_wait(1_000.0, 100.0, 0.0, 0.0).unwrap();
+        let stopped = estimate_wait(1_000.0, 100.0, 0.0, 6.0).unwrap();
+        assert_eq!(stopped.seconds, running.seconds + 6);
+        assert_eq!(stopped.low_seconds, running.low_seconds);
+        assert_eq!(stopped.high_seconds, running.high_seconds + 18);
     }
 }

@@ -272,8 +272,14 @@ fn view(
     } else {
         s.admit_per_sec
     };
-    let estimated_wait =
-        ahead.and_then(|a| estimate_wait(a as f64, rate, sample.shared_drain_std_dev));
+    let estimated_wait = ahead.and_then(|a| {
+        estimate_wait(
+            a as f64,
+            rate,
+            sample.shared_drain_std_dev,
+            sample.shared_stalled_secs,
+        )
+    });
     let poll = room.settings.poll_secs;
     let poll_after_seconds = match (state, estimated_wait) {
         ("waiting", Some(e)) => (e.seconds / 10).clamp(poll, 60),

@@ -214,6 +214,8 @@ async function submit(ev) {
   if (r.status === 202) {
     notice("");
     localStorage.setItem("registration-" + wave, r.data.registration_id);
+    // Lets a status check count only who is still ahead of this receipt.
+    localStorage.setItem("queue-mark-" + r.data.registration_id, String(r.data.queue_mark));
     $("register").hidden = true;
     $("queue").hidden = true;
     $("receipt-id").textContent = r.data.registration_id;
@@ -241,9 +243,16 @@ async function checkStatus(ev) {
   ev.preventDefault();
   const id = $("reg-id").value.trim();
   if (!id) return;
-  const r = await api("GET", "/v1/registrations/" + encodeURIComponent(id));
+  const mark = localStorage.getItem("queue-mark-" + id);
+  const r = await api("GET", "/v1/registrations/" + encodeURIComponent(id)
+    + (mark ? "?queue_mark=" + encodeURIComponent(mark) : ""));
+  const wait = r.status === 200 && r.data.status === "queued"
+    && r.data.estimated_wait_seconds !== undefined
+    ? "; " + t("wait").toLowerCase() + ": " + t("about") + " "
+      + duration(r.data.estimated_wait_seconds)
+    : "";
   $("status-out").textContent = r.status === 200
-    ? t("status_of") + ": " + t(r.data.status)
+    ? t("status_of") + ": " + t(r.data.status) + wait
     : r.status === 404 ? t("not_found") : t("busy");
 }
 
