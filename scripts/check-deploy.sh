@@ -10,7 +10,8 @@
 #      reasons are printed;
 #   5. promtool: the alert rules, and every dashboard query as PromQL; the
 #      dashboard's panels use the datasource variable, units, $__rate_interval;
-#   6. deploy/compose.yaml against the Compose specification's schema.
+#   6. deploy/compose.yaml against the Compose specification's schema;
+#   7. the dev object store's bucket configuration is deploy/seaweedfs/'s.
 # Tools are installed when missing (scripts/deploy-tools.sh says what it does).
 # The live check that every dashboard metric exists is
 # scripts/check-dashboard-metrics.sh (it needs the running pipeline).
@@ -103,6 +104,12 @@ fi
 
 echo "== deploy/compose.yaml against the Compose specification"
 "$DEPLOY_TOOLS_BIN/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml || fail "compose.yaml"
+
+echo "== the dev object store's configuration is deploy/seaweedfs/'s"
+for file in cors.xml lifecycle.xml s3.json; do
+  cmp -s "deploy/seaweedfs/$file" "k8s/simulators/object-store/$file" ||
+    fail "k8s/simulators/object-store/$file differs from deploy/seaweedfs/$file (copy it)"
+done
 
 if [ $status -eq 0 ]; then echo "[check-deploy] every check passed"; else echo "[check-deploy] FAILED"; fi
 exit $status

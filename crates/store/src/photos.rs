@@ -34,18 +34,20 @@ pub struct PhotoView {
 /// What happened to a recorded check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoRecorded {
-    /// Written (a first check, or a new upload replacing an older one).
+    /// Written (a first check, or a new upload replacing a rejected one).
     Written,
     /// This key was recorded before (a redelivery): nothing changed.
     AlreadyRecorded,
-    /// An accepted photo stays: a confirm of a key with nothing behind it
-    /// does not replace it.
+    /// This kind was accepted already under another key: the accepted
+    /// photo stays and this upload is not recorded (the gateway refuses
+    /// new uploads of an accepted kind; this closes the race with one
+    /// issued before the acceptance).
     KeptAccepted,
 }
 
 // The first result for a key wins; a different key (a new upload) replaces
-// the row, except that "nothing uploaded" never replaces an accepted photo
-// (a stale or forged confirm cannot undo an applicant's good photo).
+// a rejected photo, never an accepted one: an accepted photo is final (a
+// stale or forged confirm, or a later upload, cannot undo it).
 const RECORD_SQL: &str = "\
 INSERT INTO photo_checks (registration_id, kind, object_key, size_bytes, sha256, width, height, state, reason, checked_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -54,7 +56,7 @@ ON CONFLICT (registration_id, kind) DO UPDATE SET
     width = EXCLUDED.width, height = EXCLUDED.height, state = EXCLUDED.state,
     reason = EXCLUDED.reason, checked_at = EXCLUDED.checked_at
 WHERE photo_checks.object_key <> EXCLUDED.object_key
-  AND NOT (photo_checks.state = 'accepted' AND EXCLUDED.reason = 'not_uploaded')
+  AND photo_checks.state <> 'accepted'
 RETURNING object_key";
 
 #[derive(QueryableByName)]

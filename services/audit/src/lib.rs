@@ -10,6 +10,7 @@ pub mod inject;
 pub mod k6;
 pub mod notified;
 pub mod percentile;
+pub mod photos;
 pub mod report;
 pub mod run;
 pub mod sampler;

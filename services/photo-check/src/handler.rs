@@ -3,7 +3,11 @@
 //! ones are copied out of `incoming/` (beyond the lifecycle rule), then one
 //! transaction records every result, then the checked uploads are deleted
 //! from `incoming/`. A redelivery (a crash before the ack) finds its key
-//! recorded and changes nothing. The runtime (`lonjak-worker`) settles.
+//! recorded and changes nothing. A kind already accepted under another key
+//! stays as it is: the new upload and its copy are deleted. The runtime
+//! (`lonjak-worker`) settles.
+
+use std::time::Instant;
 
 use futures::future::join_all;
 use lonjak_domain::PhotoLimits;
@@ -14,16 +18,20 @@ use lonjak_worker::{Failure, Handler, Item, Outcome, Reason};
 use time::OffsetDateTime;
 
 use crate::check::{Checked, check};
+use crate::metrics::Metrics;
 
 /// Outcome labels (metrics).
 pub const ACCEPTED: &str = "accepted";
 pub const REJECTED: &str = "rejected";
 pub const DUPLICATE: &str = "duplicate";
+/// A new upload of a kind accepted before: not recorded, deleted.
+pub const ALREADY_ACCEPTED: &str = "already_accepted";
 
 pub struct PhotoChecker {
     pub(crate) objects: ObjectStore,
     pub(crate) store: Store,
     pub(crate) limits: PhotoLimits,
+    pub(crate) metrics: Metrics,
 }
 
 impl PhotoChecker {
@@ -32,21 +40,36 @@ impl PhotoChecker {
             objects,
             store,
             limits,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// Counts into `metrics` (registered ones, in the service).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Checks one upload and, if accepted, keeps a copy.
     async fn check_one(&self, item: &Item<PhotoUploaded>) -> Result<Checked, Reason> {
+        let started = Instant::now();
         let key = item.envelope.payload.key.to_string();
         let mut checked = check(&self.objects, &key, &self.limits)
             .await
             .map_err(|e| Reason::with_source("object store unavailable", e))?;
+        // The kept key is the upload's own (its random part): a copy never
+        // overwrites another upload's.
         if let Some((body, content_type)) = checked.body.take() {
             self.objects
                 .put(&item.envelope.payload.key.kept(), content_type, body)
                 .await
                 .map_err(|e| Reason::with_source("keeping an accepted photo", e))?;
         }
+        self.metrics.took(started.elapsed());
         Ok(checked)
     }
 }
@@ -83,21 +106,28 @@ impl Handler for PhotoChecker {
             .await
             .map_err(|e| Failure::from_store("record photo checks", e))?;
         for ((record, index), answer) in records.iter().zip(recorded_items).zip(answers) {
-            let label = match (answer, record.result) {
-                (PhotoRecorded::Written, Ok(())) => ACCEPTED,
-                (PhotoRecorded::Written, Err(_)) => REJECTED,
-                (PhotoRecorded::AlreadyRecorded | PhotoRecorded::KeptAccepted, _) => DUPLICATE,
+            let label = match answer {
+                PhotoRecorded::Written => {
+                    self.metrics.checked(record.result, record.size);
+                    if record.result.is_ok() {
+                        ACCEPTED
+                    } else {
+                        REJECTED
+                    }
+                }
+                PhotoRecorded::AlreadyRecorded => DUPLICATE,
+                PhotoRecorded::KeptAccepted => {
+                    // Its copy, made before the record said no, goes too;
+                    // the accepted photo's copy has another key.
+                    if record.result.is_ok() {
+                        self.delete(&record.key.kept()).await;
+                    }
+                    ALREADY_ACCEPTED
+                }
             };
-            // Checked and recorded (or kept elsewhere): the upload itself
-            // goes. A failed delete is left to the bucket's lifecycle rule.
-            if answer != PhotoRecorded::KeptAccepted
-                && record.size.is_some()
-                && let Err(error) = self.objects.delete(&record.key.to_string()).await
-            {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "deleting a checked upload failed; the lifecycle rule will"
-                );
+            // Checked (recorded, or refused): the upload itself goes.
+            if record.size.is_some() {
+                self.delete(&record.key.to_string()).await;
             }
             outcomes[index] = Some(Outcome::done(label));
         }
@@ -105,5 +135,18 @@ impl Handler for PhotoChecker {
             .into_iter()
             .map(|o| o.unwrap_or_else(|| Outcome::done(DUPLICATE)))
             .collect())
+    }
+}
+
+impl PhotoChecker {
+    /// A failed delete is left to the bucket's lifecycle rule (`incoming/`)
+    /// and logged (a stray `kept/` copy is found by its key).
+    async fn delete(&self, key: &str) {
+        if let Err(error) = self.objects.delete(key).await {
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "deleting a checked upload failed"
+            );
+        }
     }
 }

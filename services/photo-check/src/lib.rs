@@ -3,6 +3,7 @@
 pub mod check;
 pub mod config;
 pub mod handler;
+pub mod metrics;
 mod startup;
 
 pub use config::Settings;

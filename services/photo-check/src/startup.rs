@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::handler::PhotoChecker;
+use crate::metrics::Metrics;
 
 const START_ATTEMPTS: u32 = 30;
 const START_PAUSE: Duration = Duration::from_secs(2);
@@ -45,7 +46,8 @@ impl Application {
         let store = Store::connect(store_config)
             .await
             .context("connecting to the database")?;
-        let handler = PhotoChecker::new(objects, store.clone(), settings.photos);
+        let handler = PhotoChecker::new(objects, store.clone(), settings.photos)
+            .with_metrics(Metrics::register(&mut registry));
         let worker = Worker::new(
             "photo-check",
             WorkQueue::PhotoCheck,

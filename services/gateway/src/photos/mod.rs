@@ -3,6 +3,7 @@
 //! never reach the gateway: it signs URLs, HEADs one object per confirm and
 //! publishes `photo.uploaded` (the key only).
 
+mod accepted;
 mod limit;
 pub mod routes;
 mod settings;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Photos;
+use super::accepted::refuse_accepted;
 use crate::problem::{FieldProblem, Problem, chain};
 use crate::state::AppState;
 
@@ -201,6 +202,7 @@ fn nonce() -> [u8; 16] {
         (status = 200, description = "Presigned PUT URLs, one per photo", body = UploadUrls),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A kind named is accepted already (`photo-already-accepted`): an accepted photo is not replaced", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (a third kind, another content type); `errors` names it", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many URL requests from this client, or in all; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photo upload unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
@@ -227,6 +229,10 @@ pub async fn upload_urls(
         Ok(wanted) => wanted,
         Err(errors) => return invalid(errors),
     };
+    let kinds: Vec<PhotoKind> = wanted.iter().map(|(kind, _)| *kind).collect();
+    if let Err(response) = refuse_accepted(&state, &id, &kinds).await {
+        return response;
+    }
     HttpResponse::Ok().json(issue(photos, id, &wanted, OffsetDateTime::now_utc()))
 }
 
@@ -271,7 +277,7 @@ fn issue(
         (status = 202, description = "Confirmed; the photo is checked next (see the status endpoint)", body = CompleteReceipt),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Nothing was uploaded under this key (or the URL expired before the upload)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing was uploaded under this key (or the URL expired before the upload), or this kind is accepted already (`photo-already-accepted`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Another kind, or a key not issued for this photo; `errors` names the field", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photo upload unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
@@ -308,6 +314,9 @@ pub async fn complete(
             )]);
         }
     };
+    if let Err(response) = refuse_accepted(&state, &id, &[kind]).await {
+        return response;
+    }
     // One HEAD answers "nothing was uploaded" at once, without a check.
     match photos.objects.head(&key.to_string()).await {
         Ok(Some(_)) => {}

@@ -205,3 +205,91 @@ async fn bad_photo_requests_name_the_field_and_too_many_url_requests_wait() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_accepted_photo_is_final_new_urls_and_confirms_for_its_kind_are_refused_with_409() {
+    use lonjak_domain::{PhotoKey, PhotoKind, RegistrationId};
+    use lonjak_store::testing::TestDatabase;
+    use lonjak_store::{DataKey, PhotoCheck, Store, StoreConfig};
+
+    let db = TestDatabase::create().await;
+    let (app, _objects) = {
+        let objects = ObjectStore::new(&object_store_settings()).unwrap();
+        let mut settings = test_settings();
+        settings.object_store = object_store_settings();
+        settings.photo_upload.client_burst = 100;
+        settings.database.url = db.url.clone().into();
+        (spawn_app_with(settings).await, objects)
+    };
+    let id = registration_id(&app).await;
+    let urls: Value = ask(
+        &app,
+        &id,
+        &json!({"photos": [{"kind": "ktp", "content_type": "image/jpeg"}]}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let accepted_key = urls["uploads"][0]["key"].as_str().unwrap().to_owned();
+    // The photo-check worker accepted that upload.
+    let store = Store::connect(StoreConfig::new(
+        &db.url,
+        DataKey::from_bytes(&[7; 32]).unwrap(),
+    ))
+    .await
+    .unwrap();
+    store
+        .record_photo_checks(&[PhotoCheck {
+            key: PhotoKey::parse(&accepted_key).unwrap(),
+            size: Some(JPEG_BYTES.len() as u64),
+            sha256: Some("0".repeat(64)),
+            dimensions: Some((640, 480)),
+            result: Ok(()),
+            checked_at: OffsetDateTime::now_utc(),
+        }])
+        .await
+        .unwrap();
+
+    let again = ask(
+        &app,
+        &id,
+        &json!({"photos": [
+            {"kind": "ktp", "content_type": "image/jpeg"},
+            {"kind": "selfie", "content_type": "image/jpeg"}
+        ]}),
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(again.headers()["content-type"], "application/problem+json");
+    let problem: Value = again.json().await.unwrap();
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("photo-already-accepted")
+    );
+    assert_eq!(problem["errors"][0]["field"], "kind");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 1, "{problem}");
+
+    // A confirm of another ktp key (say, a URL issued before the
+    // acceptance) is refused the same way; the selfie is still open.
+    let parsed = RegistrationId::parse(&id).unwrap();
+    let other = PhotoKey::new(parsed, PhotoKind::Ktp, [9; 16]).to_string();
+    let refused = confirm(&app, &id, "ktp", &other).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("photo-already-accepted")
+    );
+    let selfie = ask(
+        &app,
+        &id,
+        &json!({"photos": [{"kind": "selfie", "content_type": "image/png"}]}),
+    )
+    .await;
+    assert_eq!(selfie.status(), 200);
+}

@@ -217,3 +217,47 @@ async fn too_large_wrong_type_and_never_uploaded_are_rejected_and_a_redelivery_r
     let after = h.store.photo_states(&id).await.expect("states");
     assert_eq!(after, states);
 }
+
+#[tokio::test]
+async fn a_new_upload_of_an_accepted_kind_never_replaces_the_kept_photo() {
+    let h = harness().await;
+    let id = registration();
+    let first = key(id, PhotoKind::Ktp);
+    let jpeg = images::jpeg(640, 480);
+    h.objects
+        .put(&first.to_string(), "image/jpeg", jpeg.clone())
+        .await
+        .expect("upload");
+    let outcomes = h.checker.handle(&[item(&first)]).await.expect("handled");
+    assert_eq!(label(&outcomes[0]), "accepted");
+    let before = h.store.photo_states(&id).await.expect("states");
+
+    // Another good photo of the same kind, under a URL issued before the
+    // acceptance: checked, then refused; the accepted one stays.
+    let second = key(id, PhotoKind::Ktp);
+    let png = images::png(400, 300);
+    h.objects
+        .put(&second.to_string(), "image/png", png)
+        .await
+        .expect("upload");
+    let outcomes = h.checker.handle(&[item(&second)]).await.expect("handled");
+    assert_eq!(label(&outcomes[0]), "already_accepted");
+    assert_eq!(h.store.photo_states(&id).await.expect("states"), before);
+    let kept = h.objects.get(&first.kept(), None).await.expect("get");
+    assert_eq!(kept.as_deref(), Some(&jpeg[..]));
+    assert_eq!(h.objects.head(&second.kept()).await.expect("head"), None);
+    assert_eq!(
+        h.objects.head(&second.to_string()).await.expect("head"),
+        None
+    );
+
+    // Counted once, as the accepted check: the refused one is not a result.
+    let metrics = h.checker.metrics();
+    let accepted = lonjak_photo_check::metrics::CheckLabels {
+        result: "accepted",
+        reason: "none",
+    };
+    assert_eq!(metrics.checked.get_or_create(&accepted).get(), 1);
+    assert_eq!(metrics.bytes.get(), jpeg.len() as u64);
+    h.objects.delete(&first.kept()).await.expect("clean up");
+}
