@@ -4,8 +4,10 @@
 //! Token: lower-case hex of `registration id (16 bytes) ‖ expiry (unix
 //! seconds, 8 bytes big-endian) ‖ MAC (16 bytes)`, 80 characters, where the
 //! MAC is the first 16 bytes of
-//! `HMAC-SHA256(key, "lonjak.email-verification\0" ‖ id ‖ expiry ‖ email)`.
-//! Binding the address means a link stops working if the registration is
+//! `HMAC-SHA256(key, "lonjak.email-verification\0" ‖ id ‖ expiry ‖ email hash)`,
+//! the email hash being the address's keyed hash ([`EmailHash`]): the
+//! gateway checks a link against the stored hash and never needs the
+//! address itself in clear. Binding the address means a link stops working if the registration is
 //! replaced by one with another address; it also means the token carries no
 //! address at all, so a link shown to the wrong person reveals none.
 
@@ -14,7 +16,7 @@ use serde::{Deserialize, Deserializer};
 use sha2::Sha256;
 use time::OffsetDateTime;
 
-use crate::RegistrationId;
+use crate::{EmailHash, RegistrationId};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -38,13 +40,13 @@ impl EmailVerificationKey {
         Ok(Self(bytes))
     }
 
-    fn mac(&self, id: &RegistrationId, expiry: [u8; 8], email: &str) -> HmacSha256 {
+    fn mac(&self, id: &RegistrationId, expiry: [u8; 8], address: &EmailHash) -> HmacSha256 {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(b"lonjak.email-verification\0");
         mac.update(id.as_bytes());
         mac.update(&expiry);
-        mac.update(email.as_bytes());
+        mac.update(address.as_bytes());
         mac
     }
 }
@@ -89,15 +91,16 @@ pub struct EmailToken {
 }
 
 impl EmailToken {
-    /// Signs a token for `id` and the address `email`, valid until `expires_at`.
+    /// Signs a token for `id` and the address hashed as `address`, valid
+    /// until `expires_at`.
     pub fn issue(
         key: &EmailVerificationKey,
         id: &RegistrationId,
-        email: &str,
+        address: &EmailHash,
         expires_at: OffsetDateTime,
     ) -> String {
         let expiry = expires_at.unix_timestamp().max(0).to_be_bytes();
-        let mac = key.mac(id, expiry, email).finalize().into_bytes();
+        let mac = key.mac(id, expiry, address).finalize().into_bytes();
         let mut bytes = Vec::with_capacity(TOKEN_BYTES);
         bytes.extend_from_slice(id.as_bytes());
         bytes.extend_from_slice(&expiry);
@@ -135,15 +138,15 @@ impl EmailToken {
         OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
-    /// Checks the signature against the stored address (in constant time),
-    /// then the expiry against `now`.
+    /// Checks the signature against the stored address hash (in constant
+    /// time), then the expiry against `now`.
     pub fn check(
         &self,
         key: &EmailVerificationKey,
-        email: &str,
+        address: &EmailHash,
         now: OffsetDateTime,
     ) -> Result<(), TokenError> {
-        key.mac(&self.registration_id, self.expiry, email)
+        key.mac(&self.registration_id, self.expiry, address)
             .verify_truncated_left(&self.mac)
             .map_err(|_| TokenError::Tampered)?;
         if now >= self.expires_at() {
@@ -203,6 +206,13 @@ mod tests {
 
     use super::*;
 
+    fn addr(email: &str) -> EmailHash {
+        EmailHash::derive(
+            &crate::IdentityKey::from_bytes(&[3; 32]).expect("key"),
+            email,
+        )
+    }
+
     fn key(byte: u8) -> EmailVerificationKey {
         EmailVerificationKey::from_hex(&hex::encode([byte; 32])).expect("key")
     }
@@ -218,15 +228,19 @@ mod tests {
         let token = EmailToken::issue(
             &key(1),
             &id(),
-            "siti@example.id",
+            &addr("siti@example.id"),
             NOW + time::Duration::hours(48),
         );
         assert_eq!(token.len(), 80);
         let parsed = EmailToken::parse(&token).expect("parse");
         assert_eq!(parsed.registration_id(), id());
-        assert_eq!(parsed.check(&key(1), "siti@example.id", NOW), Ok(()));
+        assert_eq!(parsed.check(&key(1), &addr("siti@example.id"), NOW), Ok(()));
         assert_eq!(
-            parsed.check(&key(1), "siti@example.id", NOW + time::Duration::hours(48)),
+            parsed.check(
+                &key(1),
+                &addr("siti@example.id"),
+                NOW + time::Duration::hours(48)
+            ),
             Err(TokenError::Expired)
         );
     }
@@ -234,14 +248,14 @@ mod tests {
     #[test]
     fn another_key_address_or_flipped_digit_is_tampered() {
         let expires = NOW + time::Duration::hours(1);
-        let token = EmailToken::issue(&key(1), &id(), "siti@example.id", expires);
+        let token = EmailToken::issue(&key(1), &id(), &addr("siti@example.id"), expires);
         let parsed = EmailToken::parse(&token).expect("parse");
         assert_eq!(
-            parsed.check(&key(2), "siti@example.id", NOW),
+            parsed.check(&key(2), &addr("siti@example.id"), NOW),
             Err(TokenError::Tampered)
         );
         assert_eq!(
-            parsed.check(&key(1), "budi@example.id", NOW),
+            parsed.check(&key(1), &addr("budi@example.id"), NOW),
             Err(TokenError::Tampered)
         );
         // A later expiry written into the token breaks the signature.
@@ -249,7 +263,7 @@ mod tests {
         forged[40] = if forged[40] == b'f' { b'e' } else { b'f' };
         let forged = EmailToken::parse(std::str::from_utf8(&forged).expect("utf8")).expect("parse");
         assert_eq!(
-            forged.check(&key(1), "siti@example.id", NOW),
+            forged.check(&key(1), &addr("siti@example.id"), NOW),
             Err(TokenError::Tampered)
         );
     }

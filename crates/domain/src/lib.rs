@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod contact_hash;
 pub mod eligibility;
 mod email_token;
 mod error;
@@ -17,6 +18,7 @@ pub mod testing;
 pub mod verification;
 pub mod wave_state;
 
+pub use contact_hash::{EmailHash, PhoneHash};
 pub use email_token::{
     EmailToken, EmailVerificationKey, EmailVerificationSettings, MIN_EMAIL_KEY_BYTES, TokenError,
 };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::DataKey;
+use crate::KeyRing;
 
 /// How to reach PostgreSQL and how to protect personal data at rest.
 #[derive(Clone)]
@@ -21,10 +21,10 @@ pub struct StoreConfig {
     /// short leaves its connection marked broken; the pool discards it and
     /// PostgreSQL rolls the transaction back.
     pub query_timeout: Duration,
-    /// Key encrypting NIK and KK number at rest.
-    /// `None` for a store that only reads statuses (the gateway): it can
-    /// neither seal nor open personal data.
-    pub data_key: Option<DataKey>,
+    /// Keys encrypting every personal field at rest (current version for
+    /// writes, every version for reads). `None` for a store that only reads
+    /// statuses (the gateway): it can neither seal nor open personal data.
+    pub data_key: Option<KeyRing>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -48,14 +48,15 @@ impl StoreConfig {
     /// Default statement and transaction bound.
     pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
-    /// Settings with the default pool size (16) and checkout timeout (3 s).
-    pub fn new(database_url: impl Into<String>, data_key: DataKey) -> Self {
+    /// Settings with the default pool size (16) and checkout timeout (3 s);
+    /// a single [`crate::DataKey`] is key version 1.
+    pub fn new(database_url: impl Into<String>, data_key: impl Into<KeyRing>) -> Self {
         Self {
             database_url: database_url.into(),
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             query_timeout: Self::DEFAULT_QUERY_TIMEOUT,
-            data_key: Some(data_key),
+            data_key: Some(data_key.into()),
         }
     }
 
@@ -75,6 +76,7 @@ impl StoreConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DataKey;
 
     #[test]
     fn debug_shows_neither_the_database_password_nor_the_key() {

@@ -8,7 +8,7 @@ use diesel::dsl::count;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use lonjak_domain::{RegistrationId, Wave};
+use lonjak_domain::{EmailHash, RegistrationId, Wave};
 use time::{Date, OffsetDateTime};
 
 use crate::registrations::wave_db_id;
@@ -52,25 +52,38 @@ pub struct EmailFunnel {
 }
 
 impl Store {
-    /// The address a verification link must have been signed over, and when
-    /// it was verified, if it was. `None` for an unrecorded registration.
-    /// The address is for checking the signature only: never answer with it.
+    /// The address hash a verification link must have been signed over
+    /// (`None` on a row from before versioned keys not yet rotated), and
+    /// when it was verified, if it was. `None` for an unrecorded
+    /// registration. Needs no data key: the address stays sealed.
     pub async fn email_to_verify(
         &self,
         id: &RegistrationId,
-    ) -> Result<Option<(String, Option<OffsetDateTime>)>, StoreError> {
+    ) -> Result<Option<(Option<EmailHash>, Option<OffsetDateTime>)>, StoreError> {
         let key = id.to_string();
-        self.with_conn(|conn, _| {
-            Box::pin(async move {
-                Ok(registrations::table
-                    .find(key)
-                    .select((registrations::email, registrations::email_verified_at))
-                    .first(conn)
-                    .await
-                    .optional()?)
+        let row: Option<(Option<Vec<u8>>, Option<OffsetDateTime>)> = self
+            .with_conn(|conn, _| {
+                Box::pin(async move {
+                    Ok(registrations::table
+                        .find(key)
+                        .select((registrations::email_hash, registrations::email_verified_at))
+                        .first(conn)
+                        .await
+                        .optional()?)
+                })
             })
+            .await?;
+        row.map(|(hash, verified)| {
+            let hash = hash
+                .map(|bytes| {
+                    <[u8; 32]>::try_from(bytes.as_slice())
+                        .map(EmailHash::from_bytes)
+                        .map_err(|_| StoreError::Decode("email hash length".to_owned()))
+                })
+                .transpose()?;
+            Ok((hash, verified))
         })
-        .await
+        .transpose()
     }
 
     /// Records that the address of `id` is verified (at `at`, unless it was

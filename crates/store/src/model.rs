@@ -2,8 +2,8 @@
 
 use lonjak_domain::verification::{CheckOutcome, Registry};
 use lonjak_domain::{
-    IdentityKey, KkHash, Language, NikHash, Registration, RegistrationId, RegistrationStatus,
-    RejectionReason, SubmissionHash, Transition, Wave,
+    EmailHash, IdentityKey, KkHash, Language, NikHash, PhoneHash, Registration, RegistrationId,
+    RegistrationStatus, RejectionReason, SubmissionHash, Transition, Wave,
 };
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -16,7 +16,10 @@ pub struct NewRegistration {
     pub wave: Wave,
     pub nik_hash: NikHash,
     pub kk_hash: KkHash,
-    /// Clear NIK; stored only encrypted.
+    /// Look-up keys of the contact details (support desk, email links).
+    pub email_hash: EmailHash,
+    pub phone_hash: PhoneHash,
+    /// Clear NIK; stored only encrypted, like every personal field below.
     pub nik: String,
     /// Clear KK number; stored only encrypted.
     pub kk_number: String,
@@ -48,6 +51,8 @@ impl NewRegistration {
             wave: reg.wave(),
             nik_hash: NikHash::derive(key, reg.nik()),
             kk_hash: KkHash::derive(key, reg.kk_number()),
+            email_hash: EmailHash::derive(key, reg.email().as_str()),
+            phone_hash: PhoneHash::derive(key, reg.phone().as_str()),
             nik: reg.nik().as_str().to_owned(),
             kk_number: reg.kk_number().as_str().to_owned(),
             full_name: reg.full_name().as_str().to_owned(),

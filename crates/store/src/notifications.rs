@@ -8,9 +8,11 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Double, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
-use lonjak_domain::{Language, RegistrationId, RegistrationStatus, Wave};
+use lonjak_domain::{EmailHash, Language, RegistrationId, RegistrationStatus, Wave};
 use time::OffsetDateTime;
 
+use crate::crypto::Field;
+use crate::personal::StoredPersonal;
 use crate::registrations::parse_status;
 use crate::schema::registrations;
 use crate::{Store, StoreError};
@@ -25,6 +27,9 @@ pub struct Contact {
     pub full_name: String,
     pub email: String,
     pub phone: String,
+    /// The address's keyed hash, which verification links are signed over;
+    /// `None` on a row from before versioned keys not yet rotated.
+    pub email_hash: Option<EmailHash>,
     pub language: Language,
     pub email_verified_at: Option<OffsetDateTime>,
 }
@@ -143,9 +148,8 @@ type ContactRow = (
     String,
     i32,
     String,
-    String,
-    String,
-    String,
+    StoredPersonal,
+    Option<Vec<u8>>,
     String,
     Option<OffsetDateTime>,
 );
@@ -169,9 +173,8 @@ impl Store {
                             registrations::id,
                             registrations::wave_id,
                             registrations::status,
-                            registrations::full_name,
-                            registrations::email,
-                            registrations::phone,
+                            StoredPersonal::as_select(),
+                            registrations::email_hash,
                             registrations::language,
                             registrations::email_verified_at,
                         ))
@@ -180,9 +183,10 @@ impl Store {
                 })
             })
             .await?;
+        let ring = self.data_key()?;
         rows.into_iter()
             .map(
-                |(id, wave, status, full_name, email, phone, language, verified)| {
+                |(id, wave, status, sealed, email_hash, language, verified)| {
                     let registration_id = RegistrationId::parse(&id)
                         .map_err(|_| StoreError::Decode(format!("registration id {id:?}")))?;
                     let contact = Contact {
@@ -192,9 +196,15 @@ impl Store {
                             .and_then(|w| Wave::new(w).ok())
                             .ok_or_else(|| StoreError::Decode(format!("wave {wave}")))?,
                         status: parse_status(&status)?,
-                        full_name,
-                        email,
-                        phone,
+                        full_name: sealed.open(ring, &id, Field::FullName)?,
+                        email: sealed.open(ring, &id, Field::Email)?,
+                        phone: sealed.open(ring, &id, Field::Phone)?,
+                        email_hash: email_hash
+                            .as_deref()
+                            .map(<[u8; 32]>::try_from)
+                            .transpose()
+                            .map_err(|_| StoreError::Decode("email hash length".to_owned()))?
+                            .map(EmailHash::from_bytes),
                         language: Language::parse(&language)
                             .map_err(|_| StoreError::Decode(format!("language {language:?}")))?,
                         email_verified_at: verified,

@@ -8,7 +8,8 @@ use diesel_async::RunQueryDsl;
 use lonjak_domain::{RegistrationId, RegistrationStatus, RejectionReason, Transition, Wave};
 use time::OffsetDateTime;
 
-use crate::crypto::{self, Field};
+use crate::crypto::Field;
+use crate::personal::StoredPersonal;
 use crate::schema::{registrations, status_history, waves};
 use crate::{StatusView, Store, StoreError};
 
@@ -121,20 +122,20 @@ impl Store {
     pub async fn decrypt_nik(&self, id: &RegistrationId) -> Result<Option<String>, StoreError> {
         let id = id.to_string();
         let key = id.clone();
-        let sealed: Option<Vec<u8>> = self
+        let stored: Option<StoredPersonal> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     Ok(registrations::table
                         .find(key)
-                        .select(registrations::nik_ciphertext)
+                        .select(StoredPersonal::as_select())
                         .first(conn)
                         .await
                         .optional()?)
                 })
             })
             .await?;
-        sealed
-            .map(|sealed| crypto::open(self.data_key()?, Field::Nik, &id, &sealed))
+        stored
+            .map(|stored| stored.open(self.data_key()?, &id, Field::Nik))
             .transpose()
     }
 }

@@ -28,10 +28,10 @@ diesel::table! {
         kk_hash -> Bytea,
         nik_ciphertext -> Bytea,
         kk_ciphertext -> Bytea,
-        full_name -> Text,
-        email -> Text,
-        phone -> Text,
-        birth_date -> Date,
+        full_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
         employment_status -> Text,
         in_education -> Bool,
         status -> Text,
@@ -47,6 +47,13 @@ diesel::table! {
         rejoined_from -> Nullable<Int4>,
         language -> Text,
         email_verified_at -> Nullable<Timestamptz>,
+        key_version -> Nullable<Int2>,
+        full_name_ciphertext -> Nullable<Bytea>,
+        email_ciphertext -> Nullable<Bytea>,
+        phone_ciphertext -> Nullable<Bytea>,
+        birth_date_ciphertext -> Nullable<Bytea>,
+        email_hash -> Nullable<Bytea>,
+        phone_hash -> Nullable<Bytea>,
     }
 }
 

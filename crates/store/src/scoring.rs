@@ -3,12 +3,15 @@
 //! decision with its score, history row and downstream event.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Date as SqlDate, Int4, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{
+    Array, BigInt, Bytea, Date as SqlDate, Int4, Jsonb, Nullable, SmallInt, Text, Timestamptz,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::events::ScoreExplanation;
 use lonjak_domain::{RegistrationId, RegistrationStatus, Transition};
 use time::{Date, OffsetDateTime};
 
+use crate::personal::birth_date_of;
 use crate::registrations::parse_status;
 use crate::transitions::{Change, apply_transitions};
 use crate::{OutboxEvent, Store, StoreError};
@@ -47,8 +50,12 @@ struct InputRow {
     id: String,
     #[diesel(sql_type = Text)]
     status: String,
-    #[diesel(sql_type = SqlDate)]
-    birth_date: Date,
+    #[diesel(sql_type = Nullable<SmallInt>)]
+    key_version: Option<i16>,
+    #[diesel(sql_type = Nullable<SqlDate>)]
+    birth_date: Option<Date>,
+    #[diesel(sql_type = Nullable<Bytea>)]
+    birth_date_ciphertext: Option<Vec<u8>>,
     #[diesel(sql_type = Text)]
     employment_status: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -66,7 +73,7 @@ struct InputRow {
 /// The latest answer of each registry; the KK count uses the partial index
 /// on selected registrations.
 const INPUTS: &str = "\
-SELECT r.id, r.status, r.birth_date, r.employment_status, r.social_aid_programme,
+SELECT r.id, r.status, r.key_version, r.birth_date, r.birth_date_ciphertext, r.employment_status, r.social_aid_programme,
        w.closes_at,
        (SELECT c.detail FROM verification_checks c
          WHERE c.registration_id = r.id AND c.registry = 'dukcapil' AND c.outcome = 'answered'
@@ -106,13 +113,21 @@ impl Store {
                 })
             })
             .await?;
+        let ring = self.data_key()?;
         rows.into_iter()
             .map(|row| {
+                let birth_date = birth_date_of(
+                    ring,
+                    &row.id,
+                    row.key_version,
+                    row.birth_date,
+                    row.birth_date_ciphertext.as_deref(),
+                )?;
                 Ok(ScoringInput {
                     id: RegistrationId::parse(&row.id)
                         .map_err(|_| StoreError::Decode("registration id".to_owned()))?,
                     status: parse_status(&row.status)?,
-                    birth_date: row.birth_date,
+                    birth_date,
                     employment_status: row.employment_status,
                     social_aid_programme: row.social_aid_programme,
                     wave_closes_at: row.closes_at,

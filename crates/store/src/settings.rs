@@ -6,7 +6,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::{DataKey, StoreConfig, StoreError};
+use crate::{DataKey, KeyRing, StoreConfig, StoreError};
 
 /// Settings of the store, with the defaults of a local development machine.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,6 +23,12 @@ pub struct DatabaseSettings {
     /// 32-byte key (64 hex digits) encrypting personal data at rest; absent
     /// in services that never touch personal data.
     pub data_key: Option<SecretString>,
+    /// The version `data_key` seals under (1–255); raise it with a new key
+    /// to rotate (docs/operations.md).
+    pub data_key_version: u8,
+    /// Older keys still readable, `version:hex` pairs separated by commas,
+    /// until `lonjak-ops keys rotate` has rewritten their rows.
+    pub previous_data_keys: Option<SecretString>,
 }
 
 impl Default for DatabaseSettings {
@@ -33,6 +39,8 @@ impl Default for DatabaseSettings {
             connect_timeout_ms: 3_000,
             query_timeout_ms: 10_000,
             data_key: None,
+            data_key_version: 1,
+            previous_data_keys: None,
         }
     }
 }
@@ -43,7 +51,17 @@ impl DatabaseSettings {
         let data_key = self
             .data_key
             .as_ref()
-            .map(|hex| DataKey::from_hex(hex.expose_secret()))
+            .map(|hex| -> Result<KeyRing, StoreError> {
+                let previous = match &self.previous_data_keys {
+                    Some(text) => KeyRing::parse_previous(text.expose_secret())?,
+                    None => Vec::new(),
+                };
+                KeyRing::new(
+                    self.data_key_version,
+                    DataKey::from_hex(hex.expose_secret())?,
+                    previous,
+                )
+            })
             .transpose()?;
         Ok(StoreConfig {
             database_url: self.url.expose_secret().to_owned(),
@@ -88,5 +106,22 @@ mod tests {
             ..DatabaseSettings::default()
         };
         assert!(settings.to_config().is_err());
+    }
+
+    #[test]
+    fn the_ring_holds_the_current_version_and_the_previous_keys() {
+        let settings = DatabaseSettings {
+            data_key: Some(SecretString::from("22".repeat(32))),
+            data_key_version: 2,
+            previous_data_keys: Some(SecretString::from(format!("1:{}", "11".repeat(32)))),
+            ..DatabaseSettings::default()
+        };
+        let ring = settings
+            .to_config_with_data_key()
+            .expect("valid")
+            .data_key
+            .expect("a ring");
+        assert_eq!(ring.current_version(), 2);
+        assert_eq!(ring.versions(), vec![1, 2]);
     }
 }

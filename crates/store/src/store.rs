@@ -11,7 +11,7 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
-use crate::{DataKey, StoreConfig, StoreError};
+use crate::{KeyRing, StoreConfig, StoreError};
 
 pub(crate) type Conn = Object<AsyncPgConnection>;
 
@@ -31,7 +31,7 @@ pub struct Store {
     pool: Pool<AsyncPgConnection>,
     checkout_timeout: Duration,
     query_timeout: Duration,
-    data_key: Option<Arc<DataKey>>,
+    data_key: Option<Arc<KeyRing>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -133,7 +133,7 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    pub(crate) fn data_key(&self) -> Result<&DataKey, StoreError> {
+    pub(crate) fn data_key(&self) -> Result<&KeyRing, StoreError> {
         self.data_key.as_deref().ok_or_else(|| {
             StoreError::Config("this store was configured without a data key".to_owned())
         })

@@ -226,3 +226,20 @@ mod tests {
         );
     }
 }
+
+/// A NIK (or, with `kk`, a KK number) ciphertext as the store wrote it
+/// before versioned keys, under `key`: for arranging rows from before them.
+pub fn legacy_ciphertext(
+    key: &crate::DataKey,
+    kk: bool,
+    registration_id: &str,
+    plaintext: &str,
+) -> Vec<u8> {
+    let field = if kk {
+        crate::crypto::Field::KkNumber
+    } else {
+        crate::crypto::Field::Nik
+    };
+    crate::crypto::seal_legacy(key, field, registration_id, plaintext)
+        .unwrap_or_else(|_| unreachable!("AES-GCM seals any plaintext"))
+}

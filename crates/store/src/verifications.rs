@@ -9,8 +9,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::{RegistrationId, RegistrationStatus, SubmissionHash, Transition};
 use time::{Date, OffsetDateTime};
 
-use crate::crypto::{self, Field};
 use crate::outbox::insert_events;
+use crate::personal::{PersonalFields, SealedFields, seal_fields};
 use crate::registrations::{HistoryRow, insert_wave, parse_reason, parse_status, wave_db_id};
 use crate::schema::{registrations, status_history, verification_checks};
 use crate::{Recorded, Store, StoreError, StoredState, Verification};
@@ -23,12 +23,21 @@ struct RegistrationRow<'a> {
     wave_id: i32,
     nik_hash: &'a [u8],
     kk_hash: &'a [u8],
+    email_hash: &'a [u8],
+    phone_hash: &'a [u8],
+    key_version: i16,
     nik_ciphertext: &'a [u8],
     kk_ciphertext: &'a [u8],
-    full_name: &'a str,
-    email: &'a str,
-    phone: &'a str,
-    birth_date: Date,
+    full_name_ciphertext: &'a [u8],
+    email_ciphertext: &'a [u8],
+    phone_ciphertext: &'a [u8],
+    birth_date_ciphertext: &'a [u8],
+    // Written as NULL: a reopened row from before versioned keys loses its
+    // clear fields too.
+    full_name: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    birth_date: Option<Date>,
     employment_status: &'a str,
     in_education: bool,
     language: &'a str,
@@ -41,13 +50,13 @@ struct RegistrationRow<'a> {
 
 type StateRow = (String, String, Option<String>, Option<Vec<u8>>);
 
-/// What the batch computes before its transaction: ids as stored, and NIK
-/// and KK sealed under the data key (encryption needs no database time).
+/// What the batch computes before its transaction: ids as stored, and the
+/// personal fields sealed under the current data key (encryption needs no
+/// database time).
 struct Sealed {
     id: String,
     wave_id: i32,
-    nik: Vec<u8>,
-    kk: Vec<u8>,
+    fields: SealedFields,
 }
 
 impl Sealed {
@@ -58,12 +67,19 @@ impl Sealed {
             wave_id: self.wave_id,
             nik_hash: &reg.nik_hash.as_bytes()[..],
             kk_hash: &reg.kk_hash.as_bytes()[..],
-            nik_ciphertext: &self.nik,
-            kk_ciphertext: &self.kk,
-            full_name: &reg.full_name,
-            email: &reg.email,
-            phone: &reg.phone,
-            birth_date: reg.birth_date,
+            email_hash: &reg.email_hash.as_bytes()[..],
+            phone_hash: &reg.phone_hash.as_bytes()[..],
+            key_version: self.fields.version,
+            nik_ciphertext: &self.fields.nik,
+            kk_ciphertext: &self.fields.kk,
+            full_name_ciphertext: &self.fields.full_name,
+            email_ciphertext: &self.fields.email,
+            phone_ciphertext: &self.fields.phone,
+            birth_date_ciphertext: &self.fields.birth_date,
+            full_name: None,
+            email: None,
+            phone: None,
+            birth_date: None,
             employment_status: &reg.employment_status,
             in_education: reg.in_education,
             language: reg.language.as_str(),
@@ -134,8 +150,7 @@ impl Store {
                 let id = reg.id.to_string();
                 Ok(Sealed {
                     wave_id: wave_db_id(reg.wave)?,
-                    nik: crypto::seal(key, Field::Nik, &id, &reg.nik)?,
-                    kk: crypto::seal(key, Field::KkNumber, &id, &reg.kk_number)?,
+                    fields: seal_fields(key, &id, &PersonalFields::of(reg))?,
                     id,
                 })
             })

@@ -38,9 +38,11 @@ impl Application {
         let bus = Bus::connect(settings.bus.to_config())
             .await
             .context("connecting to the broker")?;
-        // Scoring reads no personal data: no data key.
-        let mut store_config = settings.database.to_config().context("database settings")?;
-        store_config.data_key = None;
+        // Scoring reads the stated birth date, sealed at rest: the data key.
+        let store_config = settings
+            .database
+            .to_config_with_data_key()
+            .context("database settings")?;
         let store = Store::connect(store_config)
             .await
             .context("connecting to the database")?;

@@ -194,12 +194,15 @@ impl Notifier {
     ) -> Result<Outgoing, TemplateError> {
         let wants_link = channel == Channel::Email
             && (contact.email_verified_at.is_none() || notice.template == "email_verification");
-        let (link, link_expires) = if wants_link {
+        // Links are signed over the address's keyed hash; a row not yet
+        // rotated to sealed fields has none, and gets its link once it has.
+        let (link, link_expires) = if let (true, Some(address)) = (wants_link, &contact.email_hash)
+        {
             let expires_at = now + self.verification.ttl();
             let token = EmailToken::issue(
                 &self.verification.key,
                 &contact.registration_id,
-                &contact.email,
+                address,
                 expires_at,
             );
             (

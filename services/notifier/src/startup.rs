@@ -47,10 +47,15 @@ impl Application {
         let bus = Bus::connect(settings.bus.to_config())
             .await
             .context("connecting to the broker")?;
-        // Contact details are clear columns: no data key needed.
-        let store = Store::connect(settings.database.to_config().context("database settings")?)
-            .await
-            .context("connecting to the database")?;
+        // Contact details are sealed at rest: the notifier holds the data key.
+        let store = Store::connect(
+            settings
+                .database
+                .to_config_with_data_key()
+                .context("database settings")?,
+        )
+        .await
+        .context("connecting to the database")?;
         let handler = Notifier {
             store: store.clone(),
             templates,

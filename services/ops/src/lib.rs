@@ -3,4 +3,5 @@
 //! drive them in-process.
 
 pub mod announce;
+pub mod keys;
 pub mod report;

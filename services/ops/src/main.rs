@@ -74,6 +74,9 @@ enum Command {
     },
     /// Move a waitlisted applicant into the next open wave (once).
     Rejoin { registration_id: String },
+    /// Data keys at rest (docs/operations.md).
+    #[command(subcommand)]
+    Keys(lonjak_ops::keys::KeysCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +230,9 @@ async fn main() -> anyhow::Result<()> {
             let funnel = store.funnel(wave_number(wave)?).await.context("counting")?;
             let accepted = gateway_accepted(gateway_metrics).await;
             print!("{}", report::funnel(wave, &funnel, accepted));
+        }
+        Command::Keys(ref command) => {
+            lonjak_ops::keys::run(command, &cli.database_url, OPS_QUERY_TIMEOUT).await?
         }
         Command::Rejoin {
             ref registration_id,

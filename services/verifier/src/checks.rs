@@ -37,7 +37,7 @@ pub async fn check(
             decision: Decision::Rejected(reason),
             identity_confirmed,
             records: vec![
-                answered(Registry::Dukcapil, &identity),
+                answered(Registry::Dukcapil, &stored_identity(&identity)),
                 skipped(Registry::Dapodik),
                 skipped(Registry::Dtks),
             ],
@@ -52,20 +52,30 @@ pub async fn check(
         decision: decide(&identity, &education, &welfare),
         identity_confirmed,
         records: vec![
-            answered(Registry::Dukcapil, &identity),
+            answered(Registry::Dukcapil, &stored_identity(&identity)),
             answered(Registry::Dapodik, &education),
             answered(Registry::Dtks, &welfare),
         ],
     })
 }
 
-/// Answers hold no NIK or name (match flags, a birth date on record,
+/// Answers hold no NIK, name or birth date (match flags,
 /// occupation and programme categories); they are stored, never logged.
 fn answered<T: Serialize>(registry: Registry, answer: &T) -> CheckRecord {
     CheckRecord {
         registry,
         outcome: CheckOutcome::Answered,
         detail: serde_json::to_value(answer).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// Dukcapil's answer as stored: without the birth date on record. Its match
+/// flag says whether it equals the stated one (sealed in the registration);
+/// a clear date here would undo that sealing.
+fn stored_identity(identity: &IdentityCheck) -> IdentityCheck {
+    IdentityCheck {
+        registered_birth_date: None,
+        ..identity.clone()
     }
 }
 

@@ -7,5 +7,6 @@ mod migrations;
 mod notifications;
 mod outbox;
 mod personal_data;
+mod rotation;
 mod transitions;
 mod verifications;

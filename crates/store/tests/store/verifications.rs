@@ -147,16 +147,9 @@ async fn a_submission_whose_identity_failed_holds_no_place_against_the_nik_owner
         .expect("a row");
     assert_eq!(view.status, RegistrationStatus::Verified);
     assert_eq!(view.reason, None);
+    let contacts = app.store.contacts(&[owner.id]).await.expect("contacts");
     assert_eq!(
-        count(
-            &app,
-            &format!(
-                "SELECT count(*) AS n FROM registrations WHERE full_name = '{}'",
-                owner.full_name
-            )
-        )
-        .await,
-        1,
+        contacts[&owner.id].full_name, owner.full_name,
         "the owner's data replaced the failed submission's"
     );
     assert_eq!(

@@ -59,6 +59,7 @@ pub async fn spawn_app() -> TestApp {
         database: DatabaseSettings {
             url: SecretString::from(db.url.clone()),
             max_connections: 4,
+            data_key: Some(SecretString::from("07".repeat(32))),
             ..DatabaseSettings::default()
         },
         eligibility: EligibilitySettings::default(),

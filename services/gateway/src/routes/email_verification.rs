@@ -99,8 +99,11 @@ pub async fn verify(path: web::Path<String>, state: web::Data<AppState>) -> Http
         Err(response) => return response,
     };
     let id = token.registration_id();
-    let (email, verified_at) = match store.email_to_verify(&id).await {
-        Ok(Some(found)) => found,
+    // The link is signed over the address's keyed hash: the gateway never
+    // holds the address. A row not rotated to sealed fields has no hash.
+    let (address, verified_at) = match store.email_to_verify(&id).await {
+        Ok(Some((Some(address), verified_at))) => (address, verified_at),
+        Ok(Some((None, _))) => return invalid_link(),
         // Unknown: the same answer as an altered link.
         Ok(None) => return invalid_link(),
         Err(error) => {
@@ -109,7 +112,7 @@ pub async fn verify(path: web::Path<String>, state: web::Data<AppState>) -> Http
         }
     };
     let now = OffsetDateTime::now_utc();
-    match token.check(&settings.key, &email, now) {
+    match token.check(&settings.key, &address, now) {
         Ok(()) => {}
         // A genuine link followed again after it expired: already done.
         Err(TokenError::Expired) if verified_at.is_some() => {}

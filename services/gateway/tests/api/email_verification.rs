@@ -4,7 +4,7 @@
 use lonjak_bus::{Bus, WorkQueue};
 use lonjak_domain::testing::{SAMPLE_TODAY, identity_key, sample_registration};
 use lonjak_domain::{
-    EmailToken, EmailVerificationKey, EmailVerificationSettings, RegistrationId,
+    EmailHash, EmailToken, EmailVerificationKey, EmailVerificationSettings, RegistrationId,
     RegistrationStatus, Wave,
 };
 use lonjak_store::testing::TestDatabase;
@@ -80,7 +80,8 @@ async fn setup(people: u64) -> Setup {
 }
 
 fn token(id: &RegistrationId, email: &str, valid_for: Duration) -> String {
-    EmailToken::issue(&key(), id, email, OffsetDateTime::now_utc() + valid_for)
+    let address = EmailHash::derive(&identity_key(), email);
+    EmailToken::issue(&key(), id, &address, OffsetDateTime::now_utc() + valid_for)
 }
 
 async fn body(resp: reqwest::Response) -> (u16, String, Value) {

@@ -28,6 +28,14 @@ fn child_env(app: &TestApp) -> Vec<(&'static str, String)> {
             "LONJAK_DATABASE__URL",
             s.database.url.expose_secret().to_owned(),
         ),
+        (
+            "LONJAK_DATABASE__DATA_KEY",
+            s.database
+                .data_key
+                .as_ref()
+                .map(|key| key.expose_secret().to_owned())
+                .unwrap_or_default(),
+        ),
         ("LONJAK_EMAIL_VERIFICATION__KEY", app.key_hex.clone()),
         (
             "LONJAK_EMAIL__SMTP_URL",

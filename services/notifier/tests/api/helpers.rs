@@ -9,8 +9,8 @@ use lonjak_bus::{Bus, BusSettings, Envelope};
 use lonjak_domain::events::{Event, RegistrationVerified};
 use lonjak_domain::testing::sample_request;
 use lonjak_domain::{
-    EmailVerificationKey, EmailVerificationSettings, IdentityKey, Language, Registration,
-    RegistrationId, RegistrationStatus, Wave, submission_date,
+    EmailHash, EmailVerificationKey, EmailVerificationSettings, IdentityKey, Language,
+    Registration, RegistrationId, RegistrationStatus, Wave, submission_date,
 };
 use lonjak_notifier::config::{EmailSettings, NotifierSettings, SmsSettings};
 use lonjak_notifier::{Application, Settings};
@@ -140,6 +140,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             url: SecretString::from(db.url.clone()),
             max_connections: 8,
             connect_timeout_ms: 5_000,
+            data_key: Some(SecretString::from(random_hex(32))),
             ..DatabaseSettings::default()
         },
         email_verification: EmailVerificationSettings {
@@ -177,12 +178,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .expect("connect the test's own bus");
     let store = app.worker().store().clone();
     let writer = Store::connect(
-        DatabaseSettings {
-            data_key: Some(SecretString::from(random_hex(32))),
-            ..settings.database.clone()
-        }
-        .to_config_with_data_key()
-        .expect("writer settings"),
+        settings
+            .database
+            .to_config_with_data_key()
+            .expect("writer settings"),
     )
     .await
     .expect("connect the writer");
@@ -214,6 +213,8 @@ pub struct Applicant {
     pub id: RegistrationId,
     pub name: String,
     pub email: String,
+    /// What the verification link is signed over.
+    pub email_hash: EmailHash,
     pub phone: String,
 }
 
@@ -268,6 +269,7 @@ impl TestApp {
             .expect("mark published");
         Applicant {
             id,
+            email_hash: EmailHash::derive(&identity, registration.email().as_str()),
             name: request.full_name.unwrap_or_default(),
             email: request.email.unwrap_or_default(),
             phone: request.phone.unwrap_or_default(),

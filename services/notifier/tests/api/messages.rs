@@ -50,7 +50,7 @@ async fn every_event_gives_one_message_per_channel_with_its_template_and_languag
     let parsed = lonjak_domain::EmailToken::parse(&token).expect("a token");
     assert_eq!(parsed.registration_id(), siti.id);
     assert_eq!(
-        parsed.check(&app.key, &siti.email, time::OffsetDateTime::now_utc()),
+        parsed.check(&app.key, &siti.email_hash, time::OffsetDateTime::now_utc()),
         Ok(())
     );
     let chosen = mails

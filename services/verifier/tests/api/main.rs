@@ -11,4 +11,5 @@ mod ops;
 mod outcomes;
 mod places;
 mod retries;
+mod sealed_at_rest;
 mod shutdown;

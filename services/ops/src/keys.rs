@@ -1,0 +1,119 @@
+//! `lonjak-ops keys rotate`: re-seals every registration under the current
+//! data key version, batch after batch, while the pipeline runs.
+//!
+//! Each batch is one short transaction over the next `batch` rows (in id
+//! order) not at the current version, so services keep writing and reading
+//! throughout. A pass interrupted anywhere is resumed by running it again:
+//! rows already rotated are never picked twice.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lonjak_domain::IdentityKey;
+use lonjak_store::{DatabaseSettings, Store};
+
+/// `lonjak-ops keys …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Re-seal every registration under the current key version
+    /// (`database.data_key_version`), in short batches, while the pipeline
+    /// runs. Safe to stop and run again: it resumes.
+    Rotate {
+        /// Rows per batch (one transaction each).
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+    },
+}
+
+/// Runs `command` against the database at `database_url`, with the keys of
+/// the `database.*` and `identity.*` settings.
+pub async fn run(
+    command: &KeysCommand,
+    database_url: &str,
+    query_timeout: Duration,
+) -> anyhow::Result<()> {
+    let KeysCommand::Rotate { batch } = *command;
+    let settings: KeySettings = lonjak_settings::load(&[]).context("loading the key settings")?;
+    let mut config = settings
+        .database
+        .to_config_with_data_key()
+        .context("database settings")?;
+    database_url.clone_into(&mut config.database_url);
+    config.query_timeout = query_timeout;
+    config.max_connections = 2;
+    let store = Store::connect(config)
+        .await
+        .context("connecting to the database")?;
+    let identity = settings.identity.as_ref().map(|s| &s.key);
+    let done = rotate(&store, identity, batch, |n| {
+        if n % 50_000 < u64::from(batch) {
+            println!("{n} row(s) re-sealed so far");
+        }
+    })
+    .await?;
+    println!(
+        "{} row(s) re-sealed under key version {} in {} batch(es); {} not at it",
+        done.rotated, done.version, done.batches, done.remaining
+    );
+    Ok(())
+}
+
+/// What a pass did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The version every row is sealed under now.
+    pub version: u8,
+    /// Rows this pass re-sealed.
+    pub rotated: u64,
+    /// Batches (transactions) it took.
+    pub batches: u64,
+    /// Rows still not at the current version after the pass (written under
+    /// an older key by a service not yet given the new one).
+    pub remaining: i64,
+}
+
+/// The sections `keys rotate` reads through the settings loader: the data
+/// keys, and the identity key for rows from before versioned keys that have
+/// no contact hashes yet.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct KeySettings {
+    pub database: DatabaseSettings,
+    pub identity: Option<lonjak_domain::IdentitySettings>,
+}
+
+/// Runs one pass over every registration. `progress` is told after each
+/// batch (rows so far).
+pub async fn rotate(
+    store: &Store,
+    identity: Option<&IdentityKey>,
+    batch: u32,
+    mut progress: impl FnMut(u64),
+) -> anyhow::Result<Rotation> {
+    let version = store.current_key_version().context("the data key ring")?;
+    let mut after: Option<String> = None;
+    let (mut rotated, mut batches) = (0u64, 0u64);
+    loop {
+        let done = store
+            .rotate_keys_batch(after.as_deref(), i64::from(batch.max(1)), identity)
+            .await
+            .with_context(|| format!("re-sealing the batch after {after:?}"))?;
+        if done.rotated == 0 {
+            break;
+        }
+        batches += 1;
+        rotated += done.rotated as u64;
+        progress(rotated);
+        after = done.last_id;
+    }
+    let remaining = store
+        .rows_to_rotate()
+        .await
+        .context("counting what is left")?;
+    Ok(Rotation {
+        version,
+        rotated,
+        batches,
+        remaining,
+    })
+}
