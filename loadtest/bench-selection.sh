@@ -117,12 +117,12 @@ kill "$sampler" 2>/dev/null || true
 sampler=
 peak=$(cat "$out/peak")
 
-published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notifier" '$1 == q {print $2}')
+published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notify.email" '$1 == q {print $2}')
 psql -qtA "$url" -c "SELECT decision, count(*) FROM selection_decisions GROUP BY 1 ORDER BY 1" >"$out/counts"
 decide=$(sed -n 's/.* selected in \([0-9.]*\) s:.*/\1/p' "$out/select.log")
 echo "applicants ${COUNT}, quota ${QUOTA}"
 echo "decisions: $(tr '\n' ' ' <"$out/counts")"
-echo "events in the notifier queue: ${published}"
+echo "events in the notifier's email queue: ${published}"
 echo "decision (one transaction): ${decide} s"
 echo "announcement: $(echo "$wall - $decide" | bc) s"
 echo "wall time of select (decide + announce): ${wall} s"
