@@ -13,7 +13,11 @@
 # Environment (defaults in brackets):
 #   COUNT [2000]  EMAIL_RATE [200] SMS_RATE [200] (lonjak's limits, per second)
 #   SMS_CAPACITY [1000] SMS_LATENCY_MS [20] (the simulated provider)
-#   BATCH_SIZE [200] CONCURRENCY [4] (worker.*)  DEADLINE_SECS [900]
+#   BATCH_SIZE [200] CONCURRENCY [4] (worker.*, both channels' loops)
+#   SMS_PREFETCH [worker.*'s] (sms.worker.prefetch)  DEADLINE_SECS [900]
+# Each channel has its own queue and loop (notify.email, notify.sms): the
+# report gives when each finished, so a slow SMS provider shows as an SMS
+# channel finishing late, not as slower email.
 # It uses a bus prefix and a database of its own (both removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,7 @@ admin_url=${ADMIN_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/post
 export LONJAK_DATABASE__URL="postgres://postgres:postgres@127.0.0.1:5432/${db}"
 export LONJAK_BUS__PREFIX=$prefix
 export LONJAK_WORKER__BATCH_SIZE=$BATCH_SIZE LONJAK_WORKER__CONCURRENCY=$CONCURRENCY
+if [ -n "${SMS_PREFETCH:-}" ]; then export LONJAK_SMS__WORKER__PREFETCH=$SMS_PREFETCH; fi
 export LONJAK_SIM__LISTEN=127.0.0.1:18090
 export LONJAK_SMS_SIM__LISTEN=127.0.0.1:18091 LONJAK_SMS__URL=http://127.0.0.1:18091
 export LONJAK_SMS_SIM__CAPACITY_PER_SEC=$SMS_CAPACITY LONJAK_SMS_SIM__LATENCY_MS=$SMS_LATENCY_MS
@@ -118,13 +123,15 @@ failed=$(q "SELECT count(*) FROM notifications WHERE state <> 'sent'")
 # Each channel's rate from the database's own send times (first to last).
 span() { q "SELECT EXTRACT(EPOCH FROM max(sent_at) - min(sent_at)) FROM notifications WHERE state = 'sent' AND channel = '$1'"; }
 email_span=$(span email); sms_span=$(span sms)
+last() { q "SELECT EXTRACT(EPOCH FROM max(sent_at)) FROM notifications WHERE state = 'sent' AND channel = '$1'"; }
+email_last=$(last email); sms_last=$(last sms)
 
 python3 - "$COUNT" "$emails" "$sms" "$t0" "$t1" "${first_sent:-$t1}" "${verified_at:-$t1}" \
   "$nticks" "$hz" "$EMAIL_RATE" "$SMS_RATE" "$SMS_CAPACITY" "$SMS_LATENCY_MS" "$failed" \
-  "$out/sms-stats.json" "$out/notifier-metrics.txt" "${email_span:-0}" "${sms_span:-0}" <<'PY' | tee "$out/report.md"
+  "$out/sms-stats.json" "$out/notifier-metrics.txt" "${email_span:-0}" "${sms_span:-0}" "${email_last:-$t1}" "${sms_last:-$t1}" <<'PY' | tee "$out/report.md"
 import json, re, sys
 (count, emails, sms, t0, t1, first, verified, nticks, hz, erate, srate, cap, lat, failed,
- stats_file, metrics_file, email_span, sms_span) = sys.argv[1:]
+ stats_file, metrics_file, email_span, sms_span, email_last, sms_last) = sys.argv[1:]
 count, emails, sms = int(count), int(emails), int(sms)
 t0, t1, first, verified = float(t0), float(t1), float(first), float(verified)
 sim = json.load(open(stats_file))
@@ -157,6 +164,7 @@ print(f"| messages sent | {emails:,} | {sms:,} |")
 print(f"| messages per second (first send to last, database times) | {rate_e:,.1f} | {rate_s:,.1f} |")
 print(f"| provider call, mean | {histogram_mean('email'):.1f} ms | {histogram_mean('sms'):.1f} ms |")
 print(f"| limit reached | {limit(rate_e, int(erate), 0)} | {limit(rate_s, int(srate), sim.get('throttled', 0))} |")
+print(f"| last message, seconds into the drain | {float(email_last) - t0:.1f} | {float(sms_last) - t0:.1f} |")
 print()
 print(f"whole drain {t1 - t0:.1f} s (every registration recorded after {verified - t0:.1f} s); "
       f"notifier CPU {int(nticks) / int(hz) / (t1 - t0):.2f} cores; messages not sent: {failed}")

@@ -120,12 +120,12 @@ sampler=
 peak=$(cat "$out/peak")
 top=$(cat "$out/top" 2>/dev/null || echo 0)
 
-published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notifier" '$1 == q {print $2}')
+published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notify.email" '$1 == q {print $2}')
 psql -qtA "$url" -c "SELECT decision, count(*) FROM selection_decisions GROUP BY 1 ORDER BY 1" >"$out/counts"
 decide=$(sed -n 's/.* selected in \([0-9.]*\) s:.*/\1/p' "$out/select.log")
 echo "applicants ${COUNT}, quota ${QUOTA}"
 echo "decisions: $(tr '\n' ' ' <"$out/counts")"
-echo "selection.decided events in the notifier queue: ${published} (pages of ${PAGE} decisions)"
+echo "selection.decided events in the notifier's email queue: ${published} (pages of ${PAGE} decisions)"
 echo "decision (one transaction): ${decide} s"
 echo "announcement: $(echo "$wall - $decide" | bc) s"
 echo "wall time of select (decide + announce): ${wall} s"

@@ -234,7 +234,7 @@ scenario_registry_down() {
 delete_new_retry_queues() {
   local q
   comm -13 <(printf '%s\n' "$queues_before") <(rabbitmqctl -q list_queues name </dev/null | sort) |
-    grep -E "^${LONJAK_BUS__PREFIX:-}(verifier|eligibility|notifier)\.retry\." |
+    grep -E "^${LONJAK_BUS__PREFIX:-}(verifier|eligibility|notify\.email|notify\.sms)\.retry\." |
     while read -r q; do
       [ "$(queue_messages "$q")" = 0 ] || continue
       rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null && say "deleted the retry queue $q it declared"

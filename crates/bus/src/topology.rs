@@ -24,20 +24,30 @@ pub enum WorkQueue {
     Verifier,
     /// Consumes `registration.verified`.
     Eligibility,
-    /// Consumes every state-change event.
-    Notifier,
+    /// The notifier's email channel: every state-change event.
+    NotifyEmail,
+    /// The notifier's SMS channel: the state changes told by SMS. A queue
+    /// of its own, so that a slow SMS provider holds back no email.
+    NotifySms,
     /// Consumes `photo.uploaded`.
     PhotoCheck,
 }
 
 impl WorkQueue {
     /// Every work queue, in declaration order.
-    pub const ALL: [WorkQueue; 4] = [
+    pub const ALL: [WorkQueue; 5] = [
         Self::Verifier,
         Self::Eligibility,
-        Self::Notifier,
+        Self::NotifyEmail,
+        Self::NotifySms,
         Self::PhotoCheck,
     ];
+
+    /// The notifier's queue that every event it consumes reaches (the
+    /// email channel's): where tools and tests count what was published
+    /// for the notifier.
+    #[allow(non_upper_case_globals)]
+    pub const Notifier: WorkQueue = Self::NotifyEmail;
 
     /// The name without prefix.
     #[must_use]
@@ -45,7 +55,8 @@ impl WorkQueue {
         match self {
             Self::Verifier => "verifier",
             Self::Eligibility => "eligibility",
-            Self::Notifier => "notifier",
+            Self::NotifyEmail => "notify.email",
+            Self::NotifySms => "notify.sms",
             Self::PhotoCheck => "photo-check",
         }
     }
@@ -60,7 +71,7 @@ impl WorkQueue {
             // Every state change an applicant hears about. Eligibility
             // publishes scored, selected and waitlisted with `mandatory`, so
             // they need a bound queue to be routable at all.
-            Self::Notifier => &[
+            Self::NotifyEmail => &[
                 RegistrationVerified::ROUTING_KEY,
                 RegistrationRejected::ROUTING_KEY,
                 RegistrationScored::ROUTING_KEY,
@@ -69,6 +80,16 @@ impl WorkQueue {
                 // The gateway's "send my link again".
                 EmailVerificationRequested::ROUTING_KEY,
                 // A page of a selection's decisions, fanned out per applicant.
+                SelectionDecided::ROUTING_KEY,
+            ],
+            // Only what is told by SMS (the notifier's tests hold the two
+            // lists to its templates): no score, no email link.
+            Self::NotifySms => &[
+                RegistrationVerified::ROUTING_KEY,
+                RegistrationRejected::ROUTING_KEY,
+                RegistrationSelected::ROUTING_KEY,
+                RegistrationWaitlisted::ROUTING_KEY,
+                // Its selected and waitlisted news go by SMS too.
                 SelectionDecided::ROUTING_KEY,
             ],
             Self::PhotoCheck => &[PhotoUploaded::ROUTING_KEY],
@@ -356,87 +377,5 @@ fn long_string(value: &str) -> AMQPValue {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn topology(intake_max_length: Option<u32>) -> Topology {
-        Topology::new(&BusConfig {
-            prefix: "p.".to_owned(),
-            intake_max_length,
-            retry_delays: vec![Duration::from_secs(5), Duration::from_millis(1500)],
-            ..BusConfig::default()
-        })
-    }
-
-    #[test]
-    fn every_name_carries_the_prefix() {
-        let t = topology(None);
-        assert_eq!(t.exchange(), "p.lonjak.events");
-        assert_eq!(t.dlx(), "p.lonjak.dlx");
-        assert_eq!(t.queue(WorkQueue::Verifier), "p.verifier");
-        assert_eq!(t.dlq(WorkQueue::Notifier), "p.notifier.dlq");
-        assert_eq!(
-            t.retry_queue(WorkQueue::Eligibility, Duration::from_secs(5)),
-            "p.eligibility.retry.5s"
-        );
-        assert_eq!(
-            t.retry_queue(WorkQueue::Verifier, Duration::from_millis(1500)),
-            "p.verifier.retry.1500ms"
-        );
-        assert!(t.all_queues().iter().all(|name| name.starts_with("p.")));
-        assert_eq!(t.all_queues().len(), WorkQueue::ALL.len() * (2 + 2));
-    }
-
-    #[test]
-    fn only_the_intake_queue_gets_the_max_length() {
-        let t = topology(Some(1000));
-        let verifier = t.work_queue_arguments(WorkQueue::Verifier);
-        let notifier = t.work_queue_arguments(WorkQueue::Notifier);
-        assert_eq!(
-            verifier.inner().get("x-max-length"),
-            Some(&AMQPValue::LongLongInt(1000))
-        );
-        assert!(!notifier.contains_key("x-max-length"));
-        assert!(
-            !topology(None)
-                .work_queue_arguments(WorkQueue::Verifier)
-                .contains_key("x-max-length")
-        );
-    }
-
-    #[test]
-    fn work_queues_dead_letter_to_their_own_dlq_key() {
-        let t = topology(None);
-        let args = t.work_queue_arguments(WorkQueue::Eligibility);
-        assert_eq!(
-            args.inner().get("x-dead-letter-exchange"),
-            Some(&long_string("p.lonjak.dlx"))
-        );
-        assert_eq!(
-            args.inner().get("x-dead-letter-routing-key"),
-            Some(&long_string("p.eligibility"))
-        );
-        assert_eq!(
-            args.inner().get("x-delivery-limit"),
-            Some(&AMQPValue::LongLongInt(5))
-        );
-    }
-
-    #[test]
-    fn retry_queues_expire_back_into_their_work_queue() {
-        let t = topology(None);
-        let args = t.retry_queue_arguments(WorkQueue::Verifier, Duration::from_secs(5));
-        assert_eq!(
-            args.inner().get("x-message-ttl"),
-            Some(&AMQPValue::LongLongInt(5000))
-        );
-        assert_eq!(
-            args.inner().get("x-dead-letter-exchange"),
-            Some(&long_string(""))
-        );
-        assert_eq!(
-            args.inner().get("x-dead-letter-routing-key"),
-            Some(&long_string("p.verifier"))
-        );
-    }
-}
+#[path = "topology_tests.rs"]
+mod tests;

@@ -15,7 +15,7 @@ mod worker;
 pub use handler::{BoxError, Failure, FailureKind, Handler, Item, Outcome, Reason};
 pub use message::{Consumed, DecodeError, decode_envelope};
 pub use metrics::WorkerMetrics;
-pub use service::serve;
+pub use service::{serve, serve_all};
 pub use settings::WorkerSettings;
 pub use startup::start_with_retry;
 pub use worker::Worker;

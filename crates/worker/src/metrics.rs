@@ -132,6 +132,19 @@ impl WorkerMetrics {
         metrics
     }
 
+    /// The same metrics for another worker `name` of the same process: one
+    /// registry takes each metric once, so the workers of one process share
+    /// the families and tell their series apart by the `worker` label.
+    #[must_use]
+    pub fn for_worker(&self, name: &'static str) -> Self {
+        let metrics = Self {
+            name,
+            ..self.clone()
+        };
+        metrics.create_series();
+        metrics
+    }
+
     /// A family shows in `/metrics` only once it has a series: create every
     /// series whose labels are known up front, at zero, so dashboards and
     /// alerts find them before the first event.

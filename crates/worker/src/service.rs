@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures::future::join_all;
 use lonjak_telemetry::ops::{self, OpsState};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
@@ -19,8 +20,22 @@ pub async fn serve<H: Handler>(
     registry: Arc<Registry>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let bus = worker.bus().clone();
-    let store = worker.store().clone();
+    serve_all(vec![worker], ops_addr, registry, shutdown).await
+}
+
+/// [`serve`] for several consume loops in one process (one per queue),
+/// sharing its broker connection, database pool and ops endpoints. When one
+/// loop ends (its bus closed), the others stop too: the process is then
+/// restarted whole, never left half consuming. An empty list is an error.
+pub async fn serve_all<H: Handler>(
+    workers: Vec<Worker<H>>,
+    ops_addr: &str,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let first = workers.first().context("no worker to serve")?;
+    let bus = first.bus().clone();
+    let store = first.store().clone();
     let ready = OpsState::new(registry, {
         let bus = bus.clone();
         move || {
@@ -40,15 +55,24 @@ pub async fn serve<H: Handler>(
     let ops = ops::serve(ops_addr, ready, shutdown.clone())
         .with_context(|| format!("binding the ops server to {ops_addr}"))?;
     tracing::info!(ops.addr = %ops.addr, "ops endpoints listening");
-    let result = worker
-        .run(shutdown.clone())
-        .await
-        .context("subscribing to the work queue");
-    // The loop may also end because the bus closed: stop the ops server too.
-    shutdown.cancel();
+    let results = join_all(workers.into_iter().map(|worker| {
+        let shutdown = shutdown.clone();
+        async move {
+            let result = worker.run(shutdown.clone()).await;
+            // The loop may also end because the bus closed: stop the other
+            // loops and the ops server too.
+            shutdown.cancel();
+            result
+        }
+    }))
+    .await;
     bus.close().await;
     if let Ok(Err(error)) = ops.task.await {
         tracing::warn!(%error, "ops server ended with an error");
     }
-    result
+    results
+        .into_iter()
+        .collect::<Result<Vec<()>, _>>()
+        .map(drop)
+        .context("subscribing to the work queue")
 }

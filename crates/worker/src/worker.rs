@@ -47,6 +47,20 @@ impl<H: Handler> Worker<H> {
         registry: &mut Registry,
     ) -> Self {
         let metrics = WorkerMetrics::register(name, registry);
+        Self::with_metrics(name, queue, handler, bus, store, settings, metrics)
+    }
+
+    /// A worker whose metrics are already registered: the second worker of
+    /// a process ([`WorkerMetrics::for_worker`]).
+    pub fn with_metrics(
+        name: &'static str,
+        queue: WorkQueue,
+        handler: H,
+        bus: Bus,
+        store: Store,
+        settings: WorkerSettings,
+        metrics: WorkerMetrics,
+    ) -> Self {
         Self {
             name,
             queue,

@@ -59,6 +59,9 @@ pub struct EmailSettings {
     pub pool_size: u32,
     /// One SMTP exchange at most, in ms.
     pub timeout_ms: u64,
+    /// The email loop's own `worker.*` values, where they differ.
+    #[serde(default)]
+    pub worker: LoopSettings,
 }
 
 /// `sms.*`: the SMS provider's HTTP API.
@@ -72,6 +75,32 @@ pub struct SmsSettings {
     pub burst: NonZeroU32,
     /// One request at most, in ms.
     pub timeout_ms: u64,
+    /// The SMS loop's own `worker.*` values, where they differ.
+    #[serde(default)]
+    pub worker: LoopSettings,
+}
+
+/// `email.worker.*` / `sms.worker.*`: each channel has a consume loop of its
+/// own (its own queue); these override `worker.*` for one of them, e.g. a
+/// smaller prefetch for a slow provider, so that fewer events wait in hand.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LoopSettings {
+    pub batch_size: Option<usize>,
+    pub concurrency: Option<usize>,
+    pub prefetch: Option<u16>,
+}
+
+impl LoopSettings {
+    /// `base` with these values over it.
+    pub fn over(&self, base: &WorkerSettings) -> WorkerSettings {
+        WorkerSettings {
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            concurrency: self.concurrency.unwrap_or(base.concurrency),
+            prefetch: self.prefetch.unwrap_or(base.prefetch),
+            ..base.clone()
+        }
+    }
 }
 
 impl EmailSettings {
@@ -220,6 +249,18 @@ mod tests {
         assert_eq!(settings.sms.rate_per_sec.get(), 7);
         assert_eq!(settings.email_verification.ttl_hours, 1);
         assert!(matches!(settings.validate(), Err(Invalid::LeaseTooShort)));
+        let settings = load(&[
+            ("LONJAK_SMS__WORKER__PREFETCH", "40"),
+            ("LONJAK_WORKER__BATCH_SIZE", "20"),
+        ])
+        .expect("settings");
+        let sms = settings.sms.worker.over(&settings.worker);
+        let email = settings.email.worker.over(&settings.worker);
+        assert_eq!((sms.prefetch(), sms.batch_size), (40, 20));
+        assert_eq!(
+            (email.prefetch(), email.batch_size),
+            (settings.worker.prefetch(), 20)
+        );
         let settings = load(&[("LONJAK_BUS__RETRY_DELAYS_MS", "1000,2000")]).expect("settings");
         assert!(matches!(
             settings.validate(),

@@ -1,11 +1,13 @@
-//! The notifier's work on a batch: read the applicants' contact details,
-//! render each message, claim the idempotency keys (one statement), send
-//! what was claimed (concurrently, each provider at its own pace), and
-//! record how each send ended as soon as it has. The runtime
-//! (`lonjak-worker`) settles.
+//! The notifier's work on a batch of one channel's queue: read the
+//! applicants' contact details, render each message, claim the idempotency
+//! keys (one statement), send what was claimed (concurrently, at the
+//! provider's pace), and record how each send ended as soon as it has. The
+//! runtime (`lonjak-worker`) settles. Each channel has its queue and its
+//! consume loop: an event is acked on one channel's queue once that
+//! channel's message has ended, whatever the other provider is doing.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -21,11 +23,13 @@ use crate::notice::{Notice, NotifierEvent};
 use crate::provider::{Outgoing, Providers, SendError};
 use crate::templates::{Fill, TemplateError, Templates};
 
-/// The notifier: its store, templates and providers.
+/// The notifier of one channel: its store, templates and providers.
 pub struct Notifier {
+    /// The one channel this handler sends on (its queue's).
+    pub(crate) channel: Channel,
     pub(crate) store: Store,
-    pub(crate) templates: Templates,
-    pub(crate) providers: Providers,
+    pub(crate) templates: Arc<Templates>,
+    pub(crate) providers: Arc<Providers>,
     pub(crate) verification: EmailVerificationSettings,
     pub(crate) deadline: Duration,
     pub(crate) lease: Duration,
@@ -58,11 +62,14 @@ impl Handler for Notifier {
 
     async fn handle(&self, batch: &[Item<NotifierEvent>]) -> Result<Vec<Outcome>, Failure> {
         let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
-        // One notice per applicant: a page of decisions fans out here.
+        // One notice per applicant (a page of decisions fans out here), on
+        // this channel only: news not told on it is done here (the other
+        // channel's queue has its own copy of the event).
         let notices: Vec<(usize, RegistrationId, Notice)> = crate::fanout::expand(&self.store, batch)
             .await?
             .into_iter()
             .filter_map(|(i, event)| Some((i, event.registration_id()?, event.notice()?)))
+            .filter(|(_, _, notice)| notice.channels.contains(&self.channel))
             .collect();
         let mut noticed = vec![false; batch.len()];
         let mut ids = Vec::new();
@@ -110,9 +117,9 @@ impl Handler for Notifier {
     }
 }
 
-/// An item is done when each of its messages is sent, or was before, or
-/// can never be; one transient failure (or a claim held elsewhere) sends
-/// the whole item through a retry queue, where what was sent is skipped.
+/// An item is done when its message is sent, or was before, or can never
+/// be; a transient failure (or a claim held elsewhere) sends the item
+/// through this channel's retry queue.
 fn item_outcome(ended: Vec<Ended>) -> Outcome {
     if let Some(label) = ended.iter().find_map(|e| match e {
         Ended::Transient(label) => Some(*label),
@@ -131,9 +138,9 @@ fn item_outcome(ended: Vec<Ended>) -> Outcome {
 }
 
 impl Notifier {
-    /// One message per (applicant's notice, channel), rendered; `notices`
-    /// name the item each came from. The same news twice in one batch is
-    /// planned once (the first item carries it). An item with a
+    /// One message per (applicant's notice) on this channel, rendered;
+    /// `notices` name the item each came from. The same news twice in one
+    /// batch is planned once (the first item carries it). An item with a
     /// registration not recorded, or a template that does not render, is
     /// dead-lettered with the reason.
     fn plan(
@@ -151,36 +158,32 @@ impl Notifier {
                 outcomes[i] = Some(Outcome::DeadLetter(Reason::new("unknown registration")));
                 continue;
             };
-            let mut mine = Vec::new();
-            for &channel in notice.channels {
-                let key = NotificationKey {
-                    registration_id: *id,
-                    event: notice.event.clone(),
-                    channel,
-                };
-                if keys.contains(&key) {
-                    continue;
-                }
-                match self.compose(contact, notice, channel, now) {
-                    Ok(outgoing) => mine.push(Planned {
+            let key = NotificationKey {
+                registration_id: *id,
+                event: notice.event.clone(),
+                channel: self.channel,
+            };
+            if keys.contains(&key) {
+                continue;
+            }
+            match self.compose(contact, notice, self.channel, now) {
+                Ok(outgoing) => {
+                    keys.insert(key.clone());
+                    planned.push(Planned {
                         item: i,
                         template: notice.template,
                         key,
                         outgoing,
-                    }),
-                    Err(error) => {
-                        tracing::error!(error = %chain(&error), "a template does not render");
-                        outcomes[i] = Some(Outcome::DeadLetter(Reason::with_source(
-                            "template error",
-                            error,
-                        )));
-                        mine.clear();
-                        break;
-                    }
+                    });
+                }
+                Err(error) => {
+                    tracing::error!(error = %chain(&error), "a template does not render");
+                    outcomes[i] = Some(Outcome::DeadLetter(Reason::with_source(
+                        "template error",
+                        error,
+                    )));
                 }
             }
-            keys.extend(mine.iter().map(|p| p.key.clone()));
-            planned.extend(mine);
         }
         planned
     }
@@ -238,8 +241,8 @@ impl Notifier {
 
     /// Claims the planned messages in one statement, then sends each one
     /// claimed and records how it ended as soon as it has: a message's mark
-    /// waits for its own provider only (never for the other channel, nor
-    /// for the batch's slowest message), which keeps the send-to-mark
+    /// waits for its own send only (not for the batch's slowest message),
+    /// which keeps the send-to-mark
     /// window to one provider answer and one `UPDATE`. If a record fails,
     /// what was sent is remembered (not sent again when the batch runs
     /// again) and the batch fails with the store's error.

@@ -12,4 +12,7 @@ pub mod templates;
 pub use config::Settings;
 pub use handler::Notifier;
 pub use lonjak_worker::BoxError;
-pub use startup::Application;
+pub use startup::{Application, LOOPS};
+
+#[cfg(test)]
+mod bindings_tests;

@@ -1,4 +1,6 @@
-//! Building the notifier from settings and running it until shutdown.
+//! Building the notifier from settings and running it until shutdown: one
+//! consume loop per channel, each on its own queue with its own prefetch,
+//! beside one ops server.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -6,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lonjak_bus::{Bus, WorkQueue};
-use lonjak_store::Store;
-use lonjak_worker::Worker;
+use lonjak_store::{Channel, Store};
+use lonjak_worker::{Worker, WorkerMetrics};
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
@@ -25,25 +27,33 @@ const START_PAUSE: Duration = Duration::from_secs(2);
 /// A connected notifier, ready to run.
 pub struct Application {
     settings: Settings,
-    worker: Worker<Notifier>,
+    email: Worker<Notifier>,
+    sms: Worker<Notifier>,
     registry: Arc<Registry>,
 }
+
+/// Each channel's queue and the name of its loop (metrics, logs, consumer
+/// tag).
+pub const LOOPS: [(Channel, WorkQueue, &str); 2] = [
+    (Channel::Email, WorkQueue::NotifyEmail, "notify-email"),
+    (Channel::Sms, WorkQueue::NotifySms, "notify-sms"),
+];
 
 impl Application {
     /// Checks the settings and templates, builds the provider clients and
     /// connects to the broker and the database. Does not consume yet.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate().context("notifier settings")?;
-        let templates = Templates::load().context("loading the message templates")?;
+        let templates = Arc::new(Templates::load().context("loading the message templates")?);
         let mut registry = Registry::default();
         let metrics = Metrics::register(&mut registry);
-        let providers = Providers {
+        let providers = Arc::new(Providers {
             email: EmailProvider::new(&settings.email).context("building the SMTP client")?,
             sms: SmsProvider::new(&settings.sms).context("building the SMS client")?,
             email_pacer: Pacer::new(settings.email.pace()),
             sms_pacer: Pacer::new(settings.sms.pace()),
             metrics: metrics.clone(),
-        };
+        });
         let bus = Bus::connect(settings.bus.to_config())
             .await
             .context("connecting to the broker")?;
@@ -56,28 +66,42 @@ impl Application {
         )
         .await
         .context("connecting to the database")?;
-        let handler = Notifier {
+        let handler = |channel| Notifier {
+            channel,
             store: store.clone(),
-            templates,
-            providers,
+            templates: Arc::clone(&templates),
+            providers: Arc::clone(&providers),
             verification: settings.email_verification.clone(),
             deadline: settings.notifier.send_deadline(),
             lease: settings.notifier.claim_lease(),
-            metrics,
+            metrics: metrics.clone(),
             unrecorded: Mutex::new(HashMap::new()),
         };
-        let worker = Worker::new(
-            "notifier",
-            WorkQueue::Notifier,
-            handler,
+        let [(_, email_queue, email_name), (_, sms_queue, sms_name)] = LOOPS;
+        let email_metrics = WorkerMetrics::register(email_name, &mut registry);
+        let sms_metrics = email_metrics.for_worker(sms_name);
+        let email = Worker::with_metrics(
+            email_name,
+            email_queue,
+            handler(Channel::Email),
+            bus.clone(),
+            store.clone(),
+            settings.email.worker.over(&settings.worker),
+            email_metrics,
+        );
+        let sms = Worker::with_metrics(
+            sms_name,
+            sms_queue,
+            handler(Channel::Sms),
             bus,
-            store,
-            settings.worker.clone(),
-            &mut registry,
+            store.clone(),
+            settings.sms.worker.over(&settings.worker),
+            sms_metrics,
         );
         Ok(Self {
             settings,
-            worker,
+            email,
+            sms,
             registry: Arc::new(registry),
         })
     }
@@ -94,21 +118,25 @@ impl Application {
         .await
     }
 
-    /// The worker (its bus, store and runtime metrics).
-    pub fn worker(&self) -> &Worker<Notifier> {
-        &self.worker
+    /// The consume loop of `channel` (its bus, store and runtime metrics).
+    pub fn worker(&self, channel: Channel) -> &Worker<Notifier> {
+        match channel {
+            Channel::Email => &self.email,
+            Channel::Sms => &self.sms,
+        }
     }
 
-    /// The notifier's own metrics.
+    /// The notifier's own metrics (both channels').
     pub fn metrics(&self) -> &Metrics {
-        &self.worker.handler().metrics
+        &self.email.handler().metrics
     }
 
-    /// Serves the ops endpoints and consumes until `shutdown` fires; then
-    /// finishes the batches in hand and closes the broker connection.
+    /// Serves the ops endpoints and consumes both queues until `shutdown`
+    /// fires; then finishes the batches in hand and closes the broker
+    /// connection.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        lonjak_worker::serve(
-            self.worker,
+        lonjak_worker::serve_all(
+            vec![self.email, self.sms],
             &self.settings.ops.addr,
             self.registry,
             shutdown,

@@ -133,7 +133,12 @@ enum DlqCommand {
 enum Queue {
     Verifier,
     Eligibility,
-    Notifier,
+    /// The notifier's email queue.
+    #[value(name = "notify.email")]
+    NotifyEmail,
+    /// The notifier's SMS queue.
+    #[value(name = "notify.sms")]
+    NotifySms,
     PhotoCheck,
 }
 
@@ -142,7 +147,8 @@ impl From<Queue> for WorkQueue {
         match queue {
             Queue::Verifier => WorkQueue::Verifier,
             Queue::Eligibility => WorkQueue::Eligibility,
-            Queue::Notifier => WorkQueue::Notifier,
+            Queue::NotifyEmail => WorkQueue::NotifyEmail,
+            Queue::NotifySms => WorkQueue::NotifySms,
             Queue::PhotoCheck => WorkQueue::PhotoCheck,
         }
     }

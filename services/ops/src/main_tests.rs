@@ -45,14 +45,16 @@ fn wave_commands_take_one_wave_each() {
 
 #[test]
 fn replay_without_max_moves_what_was_there_and_unknown_queues_are_refused() {
-    let cli = Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notifier"]).unwrap();
+    let cli = Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notify.sms"]).unwrap();
     assert!(matches!(
         cli.command,
         Command::Dlq(DlqCommand::Replay {
-            queue: Queue::Notifier,
+            queue: Queue::NotifySms,
             max: None
         })
     ));
     assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "mailer"]).is_err());
+    // One dead-letter queue per notifier channel, none for the notifier as a whole.
+    assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notifier"]).is_err());
     assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "list", "verifier", "x"]).is_err());
 }

@@ -44,12 +44,7 @@ async fn with_the_sms_provider_at_capacity_lonjak_stays_within_its_rate_and_ever
         app.expect_messages(who, 1, 1).await;
     }
 
-    let metrics = app.metrics.as_ref().expect("running");
-    assert_eq!(
-        metrics.settled_count("retried"),
-        0,
-        "a message ran out of time"
-    );
+    assert_eq!(app.settled_count("retried"), 0, "a message ran out of time");
     let stats = app.sim.stats();
     assert!(
         stats.throttled > 0,

@@ -82,13 +82,14 @@ fn terminate(child: &Child) {
     assert!(sent.success());
 }
 
-/// The email is at the SMTP server and marked sent; the SMS is on its way
-/// to a provider that takes a minute to answer, so the event is not acked
-/// (it is acked once both channels have ended). The kill lands there: in
-/// the mark-to-ack window for the email, and in the send-to-mark window
-/// for the SMS, which the provider closes with the idempotency key. The
-/// restarted notifier finds the email sent and sends nothing again; it
-/// sends the SMS once the dead notifier's claim has run out.
+/// The email is at the SMTP server and marked sent (its copy of the event,
+/// on the email queue, acked then or about to be); the SMS is on its way to
+/// a provider that takes a minute to answer, so the SMS queue's copy is not
+/// acked. The kill lands there: in or after the mark-to-ack window for the
+/// email, and in the send-to-mark window for the SMS, which the provider
+/// closes with the idempotency key. The restarted notifier sends no email
+/// again (found sent if redelivered); it sends the SMS once the dead
+/// notifier's claim has run out.
 #[tokio::test]
 async fn a_notifier_killed_between_send_and_ack_sends_nothing_twice_after_restart() {
     let mut options = Options {
@@ -117,7 +118,7 @@ async fn a_notifier_killed_between_send_and_ack_sends_nothing_twice_after_restar
     .await;
     first.start_kill().expect("SIGKILL the notifier");
     first.wait().await.expect("reap the killed notifier");
-    // Still claimed: the SMS never ended, so the event was never acked.
+    // Still claimed: the SMS never ended, so its event was never acked.
     assert_eq!(
         app.state_of(&siti, "verified", "sms").await.as_deref(),
         Some("claimed"),

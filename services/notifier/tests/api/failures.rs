@@ -36,7 +36,7 @@ async fn a_provider_down_past_every_retry_dead_letters_the_event_with_the_reason
 
     let mut dead = Vec::new();
     app.eventually("the event reached the dead-letter queue", async || {
-        dead = lonjak_bus::dlq::list(&app.bus, WorkQueue::Notifier, 10)
+        dead = lonjak_bus::dlq::list(&app.bus, WorkQueue::NotifySms, 10)
             .await
             .expect("list dead letters");
         !dead.is_empty()
@@ -54,7 +54,7 @@ async fn a_provider_down_past_every_retry_dead_letters_the_event_with_the_reason
     // Listing returns the messages to the queue asynchronously: replay
     // until the one dead letter has moved.
     app.eventually("the dead letter was replayed", async || {
-        lonjak_bus::dlq::replay(&app.bus, WorkQueue::Notifier, 10)
+        lonjak_bus::dlq::replay(&app.bus, WorkQueue::NotifySms, 10)
             .await
             .is_ok_and(|replayed| replayed.moved == 1)
     })
@@ -69,13 +69,16 @@ async fn an_event_for_an_unrecorded_registration_is_dead_lettered() {
     let mut ghost = siti.clone();
     ghost.id = lonjak_domain::RegistrationId::from_bytes([9; 16]);
     app.publish(&verified(&ghost)).await;
-    app.eventually("dead-lettered", async || {
-        lonjak_bus::dlq::list(&app.bus, WorkQueue::Notifier, 10)
-            .await
-            .is_ok_and(|dead| {
-                dead.first()
-                    .is_some_and(|d| d.reason.as_deref() == Some("unknown registration"))
-            })
-    })
-    .await;
+    // On each channel's own dead-letter queue.
+    for queue in [WorkQueue::NotifyEmail, WorkQueue::NotifySms] {
+        app.eventually("dead-lettered", async || {
+            lonjak_bus::dlq::list(&app.bus, queue, 10)
+                .await
+                .is_ok_and(|dead| {
+                    dead.first()
+                        .is_some_and(|d| d.reason.as_deref() == Some("unknown registration"))
+                })
+        })
+        .await;
+    }
 }

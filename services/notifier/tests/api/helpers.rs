@@ -5,6 +5,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use lonjak_bus::WorkQueue;
 use lonjak_bus::{Bus, BusSettings, Envelope};
 use lonjak_domain::events::{Event, RegistrationVerified};
 use lonjak_domain::testing::sample_request;
@@ -12,11 +13,11 @@ use lonjak_domain::{
     EmailHash, EmailVerificationKey, EmailVerificationSettings, IdentityKey, Language,
     Registration, RegistrationId, RegistrationStatus, Wave, submission_date,
 };
-use lonjak_notifier::config::{EmailSettings, NotifierSettings, SmsSettings};
-use lonjak_notifier::{Application, Settings};
+use lonjak_notifier::config::{EmailSettings, LoopSettings, NotifierSettings, SmsSettings};
+use lonjak_notifier::{Application, LOOPS, Settings};
 use lonjak_sms_sim::{RunningSmsSim, SmsSimConfig};
 use lonjak_store::testing::TestDatabase;
-use lonjak_store::{DatabaseSettings, NewRegistration, OutboxEvent, Store, Verification};
+use lonjak_store::{Channel, DatabaseSettings, NewRegistration, OutboxEvent, Store, Verification};
 use lonjak_telemetry::ops::OpsSettings;
 use lonjak_worker::{WorkerMetrics, WorkerSettings};
 use secrecy::SecretString;
@@ -47,6 +48,8 @@ pub struct Options {
     pub retry_delays_ms: Vec<u64>,
     pub notifier: NotifierSettings,
     pub worker: WorkerSettings,
+    /// The SMS loop's own `worker.*` values.
+    pub sms_worker: LoopSettings,
     /// Start the notifier now (false: the test starts it).
     pub start: bool,
 }
@@ -75,6 +78,7 @@ impl Default for Options {
                 shutdown_grace_ms: 10_000,
                 ..WorkerSettings::default()
             },
+            sms_worker: LoopSettings::default(),
             start: true,
         }
     }
@@ -92,7 +96,8 @@ pub struct TestApp {
     pub key: EmailVerificationKey,
     /// The same key as hex, for the environment of a notifier binary.
     pub key_hex: String,
-    pub metrics: Option<WorkerMetrics>,
+    /// The consume loops' metrics (email, SMS) once started.
+    pub metrics: Vec<WorkerMetrics>,
     /// Tells one test's addresses from every other's at the shared SMTP server.
     pub run: String,
     http: reqwest::Client,
@@ -157,12 +162,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             burst: NonZeroU32::MIN,
             pool_size: 4,
             timeout_ms: 5_000,
+            worker: LoopSettings::default(),
         },
         sms: SmsSettings {
             url: sim.base_url.clone(),
             rate_per_sec: pace(options.sms_rate),
             burst: NonZeroU32::MIN,
             timeout_ms: 5_000,
+            worker: options.sms_worker,
         },
         notifier: options.notifier,
         worker: options.worker,
@@ -176,7 +183,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let bus = Bus::connect(settings.bus.to_config())
         .await
         .expect("connect the test's own bus");
-    let store = app.worker().store().clone();
+    let store = app.worker(Channel::Email).store().clone();
     let writer = Store::connect(
         settings
             .database
@@ -194,7 +201,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings,
         bus,
         store,
-        metrics: None,
+        metrics: Vec::new(),
         run: random_hex(4),
         http: reqwest::Client::new(),
         shutdown: CancellationToken::new(),
@@ -221,7 +228,10 @@ pub struct Applicant {
 impl TestApp {
     /// Runs `app` (built from this test's settings) in the background.
     pub fn start(&mut self, app: Application) {
-        self.metrics = Some(app.worker().metrics().clone());
+        self.metrics = LOOPS
+            .iter()
+            .map(|(channel, _, _)| app.worker(*channel).metrics().clone())
+            .collect();
         self.task = Some(tokio::spawn(app.run(self.shutdown.clone())));
     }
 
@@ -335,14 +345,26 @@ impl TestApp {
         assert_eq!(self.sim.messages(Some(&who.phone)).len(), sms, "SMS");
     }
 
-    /// Waits until the notifier's queue is empty and nothing is in hand.
+    /// Deliveries both loops settled with `outcome` so far.
+    pub fn settled_count(&self, outcome: &'static str) -> u64 {
+        assert!(!self.metrics.is_empty(), "the notifier is not running");
+        self.metrics.iter().map(|m| m.settled_count(outcome)).sum()
+    }
+
+    /// Messages waiting in the queue of one channel.
+    pub async fn depth(&self, queue: WorkQueue) -> u32 {
+        let name = self.bus.topology().queue(queue);
+        self.bus
+            .queue_depth(&name)
+            .await
+            .map_or(u32::MAX, |depth| depth.messages)
+    }
+
+    /// Waits until both channels' queues are empty and nothing is in hand.
     pub async fn settled(&self) {
-        let queue = self.bus.topology().queue(lonjak_bus::WorkQueue::Notifier);
-        self.eventually("the notifier's queue drained", async || {
-            self.bus
-                .queue_depth(&queue)
-                .await
-                .is_ok_and(|depth| depth.messages == 0)
+        self.eventually("the notifier's queues drained", async || {
+            self.depth(WorkQueue::NotifyEmail).await == 0
+                && self.depth(WorkQueue::NotifySms).await == 0
         })
         .await;
         // Deliveries in hand are settled within a batch's sends.

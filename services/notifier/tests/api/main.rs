@@ -2,6 +2,7 @@
 //! the SMS simulator. Messages are counted where they arrive.
 
 mod capacity;
+mod channels;
 mod crash;
 mod events;
 mod failures;
