@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 mod startup;

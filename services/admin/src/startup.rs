@@ -99,6 +99,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         resource("/v1/registrations/{id}/rejoin")
             .route(web::post().to(registrations::rejoin))
             .default_service(method_not_allowed("POST")),
+    )
+    .service(
+        resource("/openapi.json")
+            .route(web::get().to(crate::openapi::openapi_json))
+            .default_service(method_not_allowed("GET")),
     );
 }
 

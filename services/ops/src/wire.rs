@@ -10,13 +10,17 @@ use lonjak_store::{
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 /// A wave as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WaveBody {
+    #[schema(value_type = u32, minimum = 1)]
     pub wave: Wave,
     pub name: String,
     pub quota: u32,
+    /// planned, open, closed, selected or announced.
+    #[schema(value_type = String)]
     pub state: WaveState,
     #[serde(with = "time::serde::rfc3339")]
     pub opens_at: OffsetDateTime,
@@ -65,7 +69,7 @@ impl From<WaveBody> for WaveRecord {
 
 /// `POST /v1/waves`: what `lonjak-ops wave create` sends. The server checks
 /// every field (422 naming it); absent flags take the command's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWave {
     pub wave: i64,
@@ -81,7 +85,7 @@ pub struct CreateWave {
 }
 
 /// Whether a selection run decided the wave or found it decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SelectionKind {
     Decided,
@@ -89,8 +93,9 @@ pub enum SelectionKind {
 }
 
 /// `POST /v1/waves/{n}/selection`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SelectionBody {
+    #[schema(value_type = u32, minimum = 1)]
     pub wave: Wave,
     pub outcome: SelectionKind,
     pub selected: u64,
@@ -126,8 +131,9 @@ impl SelectionBody {
 }
 
 /// `POST /v1/waves/{n}/announcement`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AnnouncementBody {
+    #[schema(value_type = u32, minimum = 1)]
     pub wave: Wave,
     /// Events confirmed by the broker in this run.
     pub published: u64,
@@ -136,8 +142,10 @@ pub struct AnnouncementBody {
 }
 
 /// One state of a funnel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FunnelState {
+    /// queued, verifying, verified, scored, selected, waitlisted or rejected.
+    #[schema(value_type = String)]
     pub status: RegistrationStatus,
     /// Registrations that ever reached it.
     pub reached: u64,
@@ -146,15 +154,17 @@ pub struct FunnelState {
 }
 
 /// Registrations rejected for one reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReasonCount {
+    #[schema(value_type = String)]
     pub reason: RejectionReason,
     pub count: u64,
 }
 
 /// `GET /v1/waves/{n}/funnel`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FunnelBody {
+    #[schema(value_type = u32, minimum = 1)]
     pub wave: Wave,
     /// Every registration of the wave.
     pub received: u64,
@@ -201,12 +211,18 @@ impl FunnelBody {
 }
 
 /// `GET /v1/registrations/{id}/explanation` (operators).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExplanationBody {
+    #[schema(value_type = String, example = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f")]
     pub registration_id: RegistrationId,
     pub wave: u32,
+    /// queued, verifying, verified, scored, selected, waitlisted or rejected.
+    #[schema(value_type = String)]
     pub status: RegistrationStatus,
+    #[schema(value_type = Option<String>)]
     pub reason: Option<RejectionReason>,
+    /// `{total, parts: [{rule, points}]}`.
+    #[schema(value_type = Option<Object>)]
     pub score: Option<ScoreExplanation>,
     pub rank: Option<u32>,
     #[serde(with = "time::serde::rfc3339")]
@@ -249,10 +265,13 @@ impl From<ExplanationBody> for Explanation {
 }
 
 /// One change of state in a look-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct HistoryBody {
+    #[schema(value_type = Option<String>)]
     pub from: Option<RegistrationStatus>,
+    #[schema(value_type = String)]
     pub to: RegistrationStatus,
+    #[schema(value_type = Option<String>)]
     pub reason: Option<RejectionReason>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -271,11 +290,15 @@ impl From<&HistoryEntry> for HistoryBody {
 
 /// `GET /v1/registrations/{id}` (agents and operators): the state as the
 /// applicant sees it and every recorded change, no personal field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LookupBody {
+    #[schema(value_type = String, example = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f")]
     pub registration_id: RegistrationId,
     pub wave: u32,
+    /// queued, verifying, verified, scored, selected, waitlisted or rejected.
+    #[schema(value_type = String)]
     pub status: RegistrationStatus,
+    #[schema(value_type = Option<String>)]
     pub reason: Option<RejectionReason>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
@@ -300,8 +323,9 @@ impl LookupBody {
 }
 
 /// `POST /v1/registrations/{id}/rejoin`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RejoinBody {
+    #[schema(value_type = String, example = "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f")]
     pub registration_id: RegistrationId,
     pub from: u32,
     pub to: u32,
@@ -309,7 +333,7 @@ pub struct RejoinBody {
 
 /// A problem document as the admin API answers (RFC 9457), read back by the
 /// command to print the refusal.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProblemBody {
     #[serde(rename = "type")]
     pub kind: String,
@@ -324,7 +348,7 @@ pub struct ProblemBody {
 }
 
 /// One field a request got wrong: which, by what rule, in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldProblem {
     pub field: String,
     pub rule: String,

@@ -2,7 +2,7 @@
 //! operator's explanation, and re-joining the next wave.
 
 use actix_web::{HttpResponse, web};
-use lonjak_ops::wire::{ExplanationBody, LookupBody, RejoinBody};
+use lonjak_ops::wire::{ExplanationBody, LookupBody, ProblemBody, RejoinBody};
 use lonjak_store::Rejoin;
 
 use super::id_from_path;
@@ -18,6 +18,18 @@ fn no_such(id: impl std::fmt::Display) -> AdminError {
 }
 
 /// `GET /v1/registrations/{id}`: state and history, no personal field.
+#[utoipa::path(
+    get,
+    path = "/v1/registrations/{id}",
+    params(("id" = String, Path, description = "Registration id, 32 lowercase hex digits")),
+    responses(
+        (status = 200, description = "State and history, no personal field (agents and operators)", body = LookupBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a registration id", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn lookup(
     _: Staff,
     path: web::Path<String>,
@@ -34,6 +46,18 @@ pub async fn lookup(
 }
 
 /// `GET /v1/registrations/{id}/explanation`: score, parts, rank, decision.
+#[utoipa::path(
+    get,
+    path = "/v1/registrations/{id}/explanation",
+    params(("id" = String, Path, description = "Registration id, 32 lowercase hex digits")),
+    responses(
+        (status = 200, description = "Score, parts, rank, decision", body = ExplanationBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a registration id", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn explanation(
     _: Operator,
     path: web::Path<String>,
@@ -48,6 +72,19 @@ pub async fn explanation(
 
 /// `POST /v1/registrations/{id}/rejoin`: a waitlisted applicant into the
 /// next open wave, once (409 naming the rule otherwise).
+#[utoipa::path(
+    post,
+    path = "/v1/registrations/{id}/rejoin",
+    params(("id" = String, Path, description = "Registration id, 32 lowercase hex digits")),
+    responses(
+        (status = 200, description = "Moved into the next open wave", body = RejoinBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such registration", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not waitlisted, already re-joined, or no open wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a registration id", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn rejoin(
     Operator(caller): Operator,
     path: web::Path<String>,

@@ -9,7 +9,7 @@ use std::time::Instant;
 use actix_web::{HttpResponse, web};
 use lonjak_bus::Bus;
 use lonjak_ops::announce::announce;
-use lonjak_ops::wire::{AnnouncementBody, SelectionBody};
+use lonjak_ops::wire::{AnnouncementBody, ProblemBody, SelectionBody};
 use serde::Deserialize;
 
 use super::wave_from_path;
@@ -28,6 +28,19 @@ pub struct SelectQuery {
 /// `decided` the first time and `already_decided` with the same counts
 /// after; 409 while the wave is not closed or still has registrations on
 /// their way to scoring; 404 for an unknown wave.
+#[utoipa::path(
+    post,
+    path = "/v1/waves/{wave}/selection",
+    params(("wave" = u32, Path, description = "Wave number"), ("work_mem" = Option<String>, Query, description = "PostgreSQL sort memory, e.g. 256MB")),
+    responses(
+        (status = 200, description = "Decided now, or already decided (same counts)", body = SelectionBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not closed, or registrations still on their way to scoring", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn select(
     Operator(caller): Operator,
     path: web::Path<String>,
@@ -69,6 +82,20 @@ pub struct AnnounceQuery {
 /// announced (one confirmed event per applicant, a page at a time) and
 /// moves the wave to `announced`. Safe to call again: it resumes, and on an
 /// announced wave publishes nothing. 409 before the wave is selected.
+#[utoipa::path(
+    post,
+    path = "/v1/waves/{wave}/announcement",
+    params(("wave" = u32, Path, description = "Wave number"), ("page" = Option<u32>, Query, description = "Events per confirmed page")),
+    responses(
+        (status = 200, description = "Published what was left", body = AnnouncementBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not selected yet", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "The broker is unreachable", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn announcement(
     Operator(caller): Operator,
     path: web::Path<String>,

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use lonjak_domain::{Wave, WaveState};
-use lonjak_ops::wire::{CreateWave, FieldProblem, FunnelBody, WaveBody};
+use lonjak_ops::wire::{CreateWave, FieldProblem, FunnelBody, ProblemBody, WaveBody};
 use lonjak_store::NewWave;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,12 +13,33 @@ use crate::problem::AdminError;
 use crate::state::AdminState;
 
 /// `GET /v1/waves`.
+#[utoipa::path(
+    get,
+    path = "/v1/waves",
+    responses(
+        (status = 200, description = "Every wave, by number", body = [WaveBody]),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(_: Operator, state: web::Data<AdminState>) -> Result<HttpResponse, AdminError> {
     let waves = state.store.waves().await?;
     Ok(HttpResponse::Ok().json(waves.iter().map(WaveBody::from).collect::<Vec<_>>()))
 }
 
 /// `GET /v1/waves/{wave}`.
+#[utoipa::path(
+    get,
+    path = "/v1/waves/{wave}",
+    params(("wave" = u32, Path, description = "Wave number, 1 to 1,000,000")),
+    responses(
+        (status = 200, description = "The wave", body = WaveBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get(
     _: Operator,
     path: web::Path<String>,
@@ -92,6 +113,18 @@ fn new_wave(body: &CreateWave) -> Result<NewWave, AdminError> {
 }
 
 /// `POST /v1/waves`: a planned wave (201).
+#[utoipa::path(
+    post,
+    path = "/v1/waves",
+    request_body = CreateWave,
+    responses(
+        (status = 201, description = "Created, planned", body = WaveBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "The wave exists", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn create(
     _: Operator,
     body: web::Bytes,
@@ -131,6 +164,19 @@ async fn move_wave(
 }
 
 /// `POST /v1/waves/{wave}/open`.
+#[utoipa::path(
+    post,
+    path = "/v1/waves/{wave}/open",
+    params(("wave" = u32, Path, description = "Wave number, 1 to 1,000,000")),
+    responses(
+        (status = 200, description = "Opened", body = WaveBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not planned", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn open(
     _: Operator,
     path: web::Path<String>,
@@ -141,6 +187,19 @@ pub async fn open(
 
 /// `POST /v1/waves/{wave}/close`: gateways refuse it within their poll
 /// interval.
+#[utoipa::path(
+    post,
+    path = "/v1/waves/{wave}/close",
+    params(("wave" = u32, Path, description = "Wave number, 1 to 1,000,000")),
+    responses(
+        (status = 200, description = "Closed", body = WaveBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not open", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn close(
     _: Operator,
     path: web::Path<String>,
@@ -150,6 +209,18 @@ pub async fn close(
 }
 
 /// `GET /v1/waves/{wave}/funnel`: counts per state (404 for an unknown wave).
+#[utoipa::path(
+    get,
+    path = "/v1/waves/{wave}/funnel",
+    params(("wave" = u32, Path, description = "Wave number, 1 to 1,000,000")),
+    responses(
+        (status = 200, description = "Counts per state", body = FunnelBody),
+        (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
+    )
+)]
 pub async fn funnel(
     _: Operator,
     path: web::Path<String>,

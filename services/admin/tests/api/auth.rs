@@ -109,3 +109,36 @@ async fn refusals_are_counted_and_probes_need_no_token() {
         "a token in the metrics"
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_operation_behind_a_bearer_scheme() {
+    let app = spawn_app().await;
+
+    let doc: serde_json::Value = app
+        .send(Method::GET, "/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/v1/waves",
+        "/v1/waves/{wave}/selection",
+        "/v1/waves/{wave}/announcement",
+        "/v1/waves/{wave}/funnel",
+        "/v1/registrations/{id}",
+        "/v1/registrations/{id}/explanation",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert!(
+        doc["paths"]["/v1/waves/{wave}/selection"]["post"]["responses"]
+            .get("401")
+            .is_some()
+    );
+}
