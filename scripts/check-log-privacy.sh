@@ -4,7 +4,8 @@
 # applicants (accepted, refused as invalid, and resubmitted), waits until each
 # accepted one has reached a final state, then searches every service's whole
 # log for each applicant's NIK, KK number, name, email and phone number (as
-# sent and as normalised). Stops the pipeline (scripts/down.sh) at the end.
+# sent and as normalised), and for the admin API's tokens after looking each
+# applicant up through it. Stops the pipeline (scripts/down.sh) at the end.
 # Binds the pipeline's fixed ports: run it alone (CI does).
 #   scripts/check-log-privacy.sh          # 40 known applicants
 #   APPLICANTS=200 scripts/check-log-privacy.sh
@@ -90,6 +91,25 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 [ ${#pending[@]} -eq 0 ] || { echo "[privacy] ${#pending[@]} registrations not final after 120 s"; exit 1; }
+
+# The admin API's look-ups (an agent's) and explanations (an operator's) of
+# the same applicants, and a refused guess: none of them may log a token.
+admin="http://$LONJAK_ADMIN__ADDR"
+for id in "${ids[@]}"; do
+  for call in "$LONJAK_ADMIN__AGENT_TOKENS v1/registrations/$id" \
+              "$LONJAK_ADMIN__OPERATOR_TOKENS v1/registrations/$id/explanation"; do
+    token=${call%% *} path=${call#* }
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -H "authorization: Bearer ${token#*:}" "$admin/$path")
+    [ "$code" = 200 ] || { echo "[privacy] admin API $path: HTTP $code"; exit 1; }
+  done
+done
+guess=privacy-check-guessed-token-0000000000
+[ "$(curl -sS -o /dev/null -w '%{http_code}' -H "authorization: Bearer $guess" "$admin/v1/waves")" = 401 ] ||
+  { echo "[privacy] admin API accepted a guessed token"; exit 1; }
+for token in "$LONJAK_ADMIN__AGENT_TOKENS" "$LONJAK_ADMIN__OPERATOR_TOKENS"; do
+  echo "${token#*:}" >>"$work/values.txt"
+done
+echo "$guess" >>"$work/values.txt"
 
 scripts/down.sh --quiet
 logs=(.run/logs/*.log)

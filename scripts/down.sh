@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 quiet=${1:-}
-for pidfile in .run/pids/gateway.pid .run/pids/verifier.pid .run/pids/eligibility.pid \
+for pidfile in .run/pids/gateway.pid .run/pids/admin.pid .run/pids/verifier.pid .run/pids/eligibility.pid \
   .run/pids/notifier.pid .run/pids/photo-check.pid .run/pids/sms-sim.pid .run/pids/registry-sim.pid; do
   [ -f "$pidfile" ] || continue
   pid=$(cat "$pidfile")

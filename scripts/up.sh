@@ -5,7 +5,8 @@
 #   2. builds every binary once (LONJAK_PROFILE=release for benchmarks);
 #   3. applies database migrations (lonjak-ops migrate);
 #   4. starts the registry simulator, the verifier, the eligibility worker,
-#      the SMS simulator, the notifier and the gateway in the background,
+#      the SMS simulator, the notifier, the admin API and the gateway in the
+#      background,
 #      logs and pids under .run/ (mail goes to the local mail server
 #      scripts/services.sh starts);
 #   5. sends sample registrations and prints the answers (scripts/demo.sh).
@@ -76,6 +77,10 @@ start notifier lonjak-notifier "$worker_nice" LONJAK_OPS__ADDR="$notifier_ops"
 wait_ready notifier "http://$notifier_ops/readyz"
 start photo-check lonjak-photo-check "$worker_nice" LONJAK_OPS__ADDR="$photo_check_ops"
 wait_ready photo-check "http://$photo_check_ops/readyz"
+# The admin API: its own internal listener (LONJAK_ADMIN__ADDR), tokens from
+# deploy/local/env.sh.
+start admin lonjak-admin 0
+wait_ready admin "http://$LONJAK_ADMIN__ADDR/readyz"
 # No load balancer in front locally: no drain delay unless asked for.
 start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
   LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
@@ -92,7 +97,8 @@ lonjak is running:
   metrics              http://$gateway_ops/metrics (gateway; not on the public port)
                        http://$verifier_ops/metrics (verifier)
                        http://$eligibility_ops/metrics (eligibility)
-  waves, selection     target/…/lonjak-ops wave list | select --wave N | explain ID | funnel --wave N
+  admin API            http://$LONJAK_ADMIN__ADDR/v1/… (bearer token: LONJAK_ADMIN_TOKEN in deploy/local/env.sh)
+  waves, selection     target/…/lonjak-ops wave list | select --wave N | explain ID | funnel --wave N (through the admin API)
                        http://$notifier_ops/metrics (notifier)
                        http://$photo_check_ops/metrics (photo-check)
   photos          POST http://$LONJAK_HTTP__ADDR/v1/registrations/{id}/photos (upload URLs; S3 at 127.0.0.1:8333)

@@ -36,6 +36,13 @@ export LONJAK_SMS__URL=${LONJAK_SMS__URL:-http://$LONJAK_SMS_SIM__LISTEN}
 export LONJAK_OBJECT_STORE__ENDPOINT=${LONJAK_OBJECT_STORE__ENDPOINT:-http://127.0.0.1:8333}
 export LONJAK_OBJECT_STORE__ACCESS_KEY=${LONJAK_OBJECT_STORE__ACCESS_KEY:-lonjak-local-access}
 export LONJAK_OBJECT_STORE__SECRET_KEY=${LONJAK_OBJECT_STORE__SECRET_KEY:-lonjak-local-secret-not-for-production}
+# Admin API (services/admin) and the command acting through it: one
+# operator and one support agent, development tokens only.
+export LONJAK_ADMIN__ADDR=${LONJAK_ADMIN__ADDR:-127.0.0.1:8081}
+export LONJAK_ADMIN__OPERATOR_TOKENS=${LONJAK_ADMIN__OPERATOR_TOKENS:-dev-operator:lonjak-dev-operator-token-not-a-secret}
+export LONJAK_ADMIN__AGENT_TOKENS=${LONJAK_ADMIN__AGENT_TOKENS:-dev-agent:lonjak-dev-agent-token-not-a-secret-0}
+export LONJAK_ADMIN__URL=${LONJAK_ADMIN__URL:-http://$LONJAK_ADMIN__ADDR}
+export LONJAK_ADMIN_TOKEN=${LONJAK_ADMIN_TOKEN:-lonjak-dev-operator-token-not-a-secret}
 # Worker runtime (every worker): deliveries per batch and batches in flight.
 export LONJAK_WORKER__BATCH_SIZE=${LONJAK_WORKER__BATCH_SIZE:-200}
 export LONJAK_WORKER__CONCURRENCY=${LONJAK_WORKER__CONCURRENCY:-4}

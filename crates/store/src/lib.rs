@@ -8,6 +8,7 @@ mod email_verification;
 mod error;
 mod explain;
 mod keyring;
+mod history;
 mod migrate;
 mod model;
 mod notifications;
@@ -39,6 +40,7 @@ pub use drain::{DrainRate, DrainSampling, fold as fold_drain_rate};
 pub use email_verification::{EmailFunnel, Resend, email_verified_among};
 pub use error::StoreError;
 pub use explain::{Explanation, Funnel};
+pub use history::{HistoryEntry, RegistrationHistory};
 pub use migrate::migrate;
 pub use model::{
     CheckRecord, NewRegistration, OutboxEvent, Recorded, StatusView, StoredState, Verification,

@@ -1,7 +1,10 @@
 //! `lonjak-ops` as a library: the operator commands that need more than a
 //! call into a crate (wave selection and its announcement), so that tests
-//! drive them in-process.
+//! and the admin API (`services/admin`) drive them in-process; the admin
+//! API's bodies and its client.
 
 pub mod announce;
 pub mod keys;
+pub mod client;
 pub mod report;
+pub mod wire;

@@ -1,14 +1,14 @@
 //! `lonjak-ops`: migrations, topology, dead-letter replay, waves, selection
-//! and explanations for operators.
-
-use std::time::Duration;
+//! and explanations for operators. Waves, selection, explanations, the
+//! funnel and re-joining go through the admin API with a bearer token
+//! (`via_admin`); `--direct-database` acts on the database instead
+//! (`direct`: bootstrapping, benchmarks). Migrations, topology and dead
+//! letters act on the database and broker directly.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use lonjak_bus::{Bus, BusSettings, WorkQueue, dlq};
-use lonjak_domain::{RegistrationId, Wave, WaveState};
-use lonjak_ops::{announce, report};
-use lonjak_store::{NewWave, Rejoin, SelectionOutcome, Store, StoreConfig};
+use lonjak_domain::{RegistrationId, Wave};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -32,6 +32,26 @@ struct Cli {
     /// Prefix of every exchange and queue name (default: the `bus.prefix` setting).
     #[arg(long, global = true)]
     bus_prefix: Option<String>,
+    /// The admin API the wave, select, explain, funnel and rejoin commands
+    /// act through, with the bearer token in `LONJAK_ADMIN_TOKEN`.
+    #[arg(
+        long,
+        env = "LONJAK_ADMIN__URL",
+        default_value = "http://127.0.0.1:8081",
+        global = true
+    )]
+    admin_url: String,
+    /// Act on the database (and broker) directly instead of through the
+    /// admin API: for bootstrapping before the API runs, and for the
+    /// selection benchmark. Needs the database's own credentials.
+    #[arg(
+        long,
+        env = "LONJAK_OPS_DIRECT_DATABASE",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    direct_database: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -154,6 +174,12 @@ impl From<Queue> for WorkQueue {
     }
 }
 
+mod direct;
+mod via_admin;
+
+#[cfg(test)]
+use direct::accepted_in;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -208,65 +234,28 @@ async fn main() -> anyhow::Result<()> {
             );
             bus.close().await;
         }
-        Command::Wave(ref command) => wave_command(&cli, command).await?,
+        ref command if !cli.direct_database => via_admin::run(&cli, command).await?,
+        Command::Wave(ref command) => direct::wave_command(&cli, command).await?,
         Command::Select {
             wave,
             ref work_mem,
             page,
-        } => select(&cli, wave_number(wave)?, work_mem, page).await?,
+        } => direct::select(&cli, wave_number(wave)?, work_mem, page).await?,
         Command::Explain {
             ref registration_id,
-        } => {
-            let id = parse_id(registration_id)?;
-            let store = store(&cli).await?;
-            match store
-                .explain(&id)
-                .await
-                .context("reading the registration")?
-            {
-                Some(explanation) => print!("{}", report::explanation(&explanation)),
-                None => anyhow::bail!("no registration {id}"),
-            }
-        }
+        } => direct::explain(&cli, &parse_id(registration_id)?).await?,
         Command::Funnel {
             wave,
             ref gateway_metrics,
-        } => {
-            let store = store(&cli).await?;
-            let funnel = store.funnel(wave_number(wave)?).await.context("counting")?;
-            let accepted = gateway_accepted(gateway_metrics).await;
-            print!("{}", report::funnel(wave, &funnel, accepted));
-        }
+        } => direct::funnel(&cli, wave_number(wave)?, gateway_metrics).await?,
         Command::Keys(ref command) => {
-            lonjak_ops::keys::run(command, &cli.database_url, OPS_QUERY_TIMEOUT).await?
+            lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
         }
         Command::Rejoin {
             ref registration_id,
-        } => {
-            let id = parse_id(registration_id)?;
-            let store = store(&cli).await?;
-            match store.rejoin_next_wave(&id).await.context("re-joining")? {
-                Rejoin::Rejoined { from, to } => {
-                    println!("{id} moved from wave {from} to wave {to}")
-                }
-                other => anyhow::bail!("{id} cannot re-join: {other:?}"),
-            }
-        }
+        } => direct::rejoin(&cli, &parse_id(registration_id)?).await?,
     }
     Ok(())
-}
-
-/// Selection and announcement can take minutes on millions of applicants;
-/// the services' 10 s query bound is for request paths.
-const OPS_QUERY_TIMEOUT: Duration = Duration::from_secs(900);
-
-async fn store(cli: &Cli) -> anyhow::Result<Store> {
-    let mut config = StoreConfig::without_personal_data(cli.database_url.clone());
-    config.query_timeout = OPS_QUERY_TIMEOUT;
-    config.max_connections = 2;
-    Store::connect(config)
-        .await
-        .context("connecting to the database")
 }
 
 fn wave_number(n: u32) -> anyhow::Result<Wave> {
@@ -283,109 +272,6 @@ fn parse_time(value: Option<&str>, flag: &str) -> anyhow::Result<Option<OffsetDa
             OffsetDateTime::parse(v, &Rfc3339).with_context(|| format!("{flag}: not RFC 3339"))
         })
         .transpose()
-}
-
-async fn wave_command(cli: &Cli, command: &WaveCommand) -> anyhow::Result<()> {
-    let store = store(cli).await?;
-    let moved = match command {
-        WaveCommand::Create {
-            wave,
-            quota,
-            opens_at,
-            closes_at,
-            email_verification_required,
-            photos_required,
-        } => {
-            let new = NewWave {
-                number: wave_number(*wave)?,
-                quota: *quota,
-                opens_at: parse_time(opens_at.as_deref(), "--opens-at")?,
-                closes_at: parse_time(closes_at.as_deref(), "--closes-at")?,
-                email_verification_required: *email_verification_required,
-                photos_required: *photos_required,
-            };
-            store.create_wave(&new).await?
-        }
-        WaveCommand::Open { wave } => {
-            store
-                .move_wave(wave_number(*wave)?, WaveState::Open)
-                .await?
-        }
-        WaveCommand::Close { wave } => {
-            store
-                .move_wave(wave_number(*wave)?, WaveState::Closed)
-                .await?
-        }
-        WaveCommand::List => {
-            print!("{}", report::waves(&store.waves().await?));
-            return Ok(());
-        }
-    };
-    println!("wave {} is {}", moved.number, moved.state);
-    Ok(())
-}
-
-async fn select(cli: &Cli, wave: Wave, work_mem: &str, page: u32) -> anyhow::Result<()> {
-    let store = store(cli).await?;
-    let started = std::time::Instant::now();
-    let counts = match store.select_wave(wave, Some(work_mem)).await? {
-        SelectionOutcome::Decided(counts) => {
-            println!(
-                "wave {wave} selected in {:.1} s: {} selected, {} waitlisted, {} rejected (KK cap)",
-                started.elapsed().as_secs_f64(),
-                counts.selected,
-                counts.waitlisted,
-                counts.rejected
-            );
-            counts
-        }
-        SelectionOutcome::AlreadyDecided(counts) => {
-            println!(
-                "wave {wave} was selected before: {} selected, {} waitlisted, {} rejected (KK cap); resuming its announcement",
-                counts.selected, counts.waitlisted, counts.rejected
-            );
-            counts
-        }
-    };
-    let bus = connect(cli).await?;
-    let announced = announce::announce(&store, &bus, wave, page, None).await;
-    bus.close().await;
-    let announced = announced?;
-    println!(
-        "{} decision(s) announced in this run ({} event(s)), {} in all; wave {wave} {} ({:.1} s in all)",
-        announced.published,
-        announced.events,
-        counts.selected + counts.waitlisted + counts.rejected,
-        if announced.finished {
-            "announced"
-        } else {
-            "not fully announced yet"
-        },
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-/// `lonjak_intake_requests_total{outcome="accepted"}` from the gateway's
-/// metrics, if it answers.
-async fn gateway_accepted(url: &str) -> Option<u64> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .ok()?;
-    let body = client.get(url).send().await.ok()?.text().await.ok()?;
-    accepted_in(&body)
-}
-
-fn accepted_in(metrics: &str) -> Option<u64> {
-    metrics
-        .lines()
-        .filter(|l| {
-            l.starts_with("lonjak_intake_requests_total{") && l.contains("outcome=\"accepted\"")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .reduce(|a, b| a + b)
 }
 
 /// The `bus.*` section, through the settings loader every service uses:

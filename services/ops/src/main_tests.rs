@@ -58,3 +58,25 @@ fn replay_without_max_moves_what_was_there_and_unknown_queues_are_refused() {
     assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "replay", "notifier"]).is_err());
     assert!(Cli::try_parse_from(["lonjak-ops", "dlq", "list", "verifier", "x"]).is_err());
 }
+
+#[test]
+fn commands_go_through_the_admin_api_unless_told_to_use_the_database() {
+    let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| (c.direct_database, c.admin_url));
+    let (direct, url) = parse(&["lonjak-ops", "select", "--wave", "1"]).unwrap();
+    assert!(!direct);
+    assert_eq!(url, "http://127.0.0.1:8081");
+    let (direct, url) = parse(&[
+        "lonjak-ops",
+        "--admin-url",
+        "http://10.0.0.9:8081",
+        "wave",
+        "list",
+    ])
+    .unwrap();
+    assert_eq!((direct, url.as_str()), (false, "http://10.0.0.9:8081"));
+    assert!(
+        parse(&["lonjak-ops", "select", "--wave", "1", "--direct-database"])
+            .unwrap()
+            .0
+    );
+}

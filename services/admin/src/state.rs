@@ -1,0 +1,26 @@
+//! What every handler shares.
+
+use lonjak_bus::BusConfig;
+use lonjak_store::Store;
+use tokio::sync::Mutex;
+
+use crate::auth::Tokens;
+use crate::metrics::AdminMetrics;
+
+pub struct AdminState {
+    pub tokens: Tokens,
+    /// Look-ups, waves: the services' statement bound.
+    pub store: Store,
+    /// Selection and announcement: minutes on millions of applicants.
+    pub batch_store: Store,
+    /// The broker announcements go to; connected per announcement (a rare
+    /// operator action), so the API holds no broker connection when idle.
+    pub bus: BusConfig,
+    pub metrics: AdminMetrics,
+    pub work_mem: String,
+    pub announce_page: u32,
+    /// One announcement at a time from this process: two would publish the
+    /// same pages twice (harmless to consumers, which de-duplicate, but
+    /// wasted).
+    pub announcing: Mutex<()>,
+}

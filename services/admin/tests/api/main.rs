@@ -1,0 +1,11 @@
+//! The admin API against the real PostgreSQL (a fresh database per test)
+//! and RabbitMQ (a random prefix per test), through HTTP on port 0.
+
+// Test code: a failed unwrap is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod helpers;
+mod registrations;
+mod selection;
+mod waves;
