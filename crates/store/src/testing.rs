@@ -210,23 +210,6 @@ fn with_database(url: &str, database: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn database_name_in_url_is_replaced_and_query_kept() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
-            "postgres://u@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://u@h:5432", "x"),
-            "postgres://u@h:5432/x"
-        );
-    }
-}
-
 /// A NIK (or, with `kk`, a KK number) ciphertext as the store wrote it
 /// before versioned keys, under `key`: for arranging rows from before them.
 pub fn legacy_ciphertext(
@@ -242,4 +225,21 @@ pub fn legacy_ciphertext(
     };
     crate::crypto::seal_legacy(key, field, registration_id, plaintext)
         .unwrap_or_else(|_| unreachable!("AES-GCM seals any plaintext"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn database_name_in_url_is_replaced_and_query_kept() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432", "x"),
+            "postgres://u@h:5432/x"
+        );
+    }
 }

@@ -5,10 +5,10 @@
 //! (news, templates, idempotency keys per registration, news and channel)
 //! treats them as it treats those events.
 
+use lonjak_domain::RegistrationStatus;
 use lonjak_domain::events::{
     RegistrationRejected, RegistrationSelected, RegistrationWaitlisted, SelectionDecided,
 };
-use lonjak_domain::RegistrationStatus;
 use lonjak_store::{Decision, Store};
 use lonjak_worker::{Failure, Item};
 
@@ -25,7 +25,11 @@ pub(crate) async fn expand(
         match &item.envelope.payload {
             NotifierEvent::Decided(page) => {
                 let decisions = read_page(store, page).await?;
-                units.extend(decisions.into_iter().filter_map(|d| Some((i, applicant_event(d)?))));
+                units.extend(
+                    decisions
+                        .into_iter()
+                        .filter_map(|d| Some((i, applicant_event(d)?))),
+                );
             }
             other => units.push((i, other.clone())),
         }

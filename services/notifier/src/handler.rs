@@ -65,12 +65,13 @@ impl Handler for Notifier {
         // One notice per applicant (a page of decisions fans out here), on
         // this channel only: news not told on it is done here (the other
         // channel's queue has its own copy of the event).
-        let notices: Vec<(usize, RegistrationId, Notice)> = crate::fanout::expand(&self.store, batch)
-            .await?
-            .into_iter()
-            .filter_map(|(i, event)| Some((i, event.registration_id()?, event.notice()?)))
-            .filter(|(_, _, notice)| notice.channels.contains(&self.channel))
-            .collect();
+        let notices: Vec<(usize, RegistrationId, Notice)> =
+            crate::fanout::expand(&self.store, batch)
+                .await?
+                .into_iter()
+                .filter_map(|(i, event)| Some((i, event.registration_id()?, event.notice()?)))
+                .filter(|(_, _, notice)| notice.channels.contains(&self.channel))
+                .collect();
         let mut noticed = vec![false; batch.len()];
         let mut ids = Vec::new();
         let mut seen_ids = HashSet::new();

@@ -26,7 +26,10 @@ pub enum NotifierEvent {
     Decided(SelectionDecided),
 }
 
-fn wrap<E: serde::de::DeserializeOwned, T>(body: &[u8], f: impl FnOnce(E) -> T) -> Result<Envelope<T>, DecodeError> {
+fn wrap<E: serde::de::DeserializeOwned, T>(
+    body: &[u8],
+    f: impl FnOnce(E) -> T,
+) -> Result<Envelope<T>, DecodeError> {
     let envelope: Envelope<E> = decode_envelope(body)?;
     Ok(Envelope {
         schema_version: envelope.schema_version,

@@ -47,8 +47,8 @@ pub fn event_id(page: &SelectionDecided) -> Uuid {
 async fn publish(bus: &Bus, page: SelectionDecided) -> anyhow::Result<()> {
     let correlation = format!("selection-{}", page.wave);
     let id = event_id(&page);
-    let envelope = Envelope::new(SelectionDecided::ROUTING_KEY, correlation, page)
-        .with_event_id(id);
+    let envelope =
+        Envelope::new(SelectionDecided::ROUTING_KEY, correlation, page).with_event_id(id);
     bus.publisher()
         .publish(SelectionDecided::ROUTING_KEY, &envelope, None)
         .await?;
@@ -104,7 +104,8 @@ pub async fn announce(
         let count = pages.len() as u64;
         // A round's confirms pipeline on the bus's confirm channel.
         for result in join_all(pages.into_iter().map(|p| publish(bus, p))).await {
-            result.context("publishing a page of decisions (the cursor stays before this round)")?;
+            result
+                .context("publishing a page of decisions (the cursor stays before this round)")?;
         }
         store
             .mark_announced(wave, next)

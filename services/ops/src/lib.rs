@@ -4,7 +4,7 @@
 //! API's bodies and its client.
 
 pub mod announce;
-pub mod keys;
 pub mod client;
+pub mod keys;
 pub mod report;
 pub mod wire;

@@ -234,6 +234,11 @@ async fn main() -> anyhow::Result<()> {
             );
             bus.close().await;
         }
+        // Keys are the database's own business: never through the admin API
+        // (which holds no data key).
+        Command::Keys(ref command) => {
+            lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
+        }
         ref command if !cli.direct_database => via_admin::run(&cli, command).await?,
         Command::Wave(ref command) => direct::wave_command(&cli, command).await?,
         Command::Select {
@@ -248,9 +253,6 @@ async fn main() -> anyhow::Result<()> {
             wave,
             ref gateway_metrics,
         } => direct::funnel(&cli, wave_number(wave)?, gateway_metrics).await?,
-        Command::Keys(ref command) => {
-            lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
-        }
         Command::Rejoin {
             ref registration_id,
         } => direct::rejoin(&cli, &parse_id(registration_id)?).await?,

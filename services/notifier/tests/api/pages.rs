@@ -14,12 +14,10 @@ impl TestApp {
     /// `lonjak-ops select` would.
     async fn decide(&self, decided: &[(&Applicant, &str)]) {
         let mut conn = self.connect().await;
-        diesel::sql_query(
-            "UPDATE waves SET state = 'selected', selected_at = now() WHERE id = 1",
-        )
-        .execute(&mut conn)
-        .await
-        .expect("select wave 1");
+        diesel::sql_query("UPDATE waves SET state = 'selected', selected_at = now() WHERE id = 1")
+            .execute(&mut conn)
+            .await
+            .expect("select wave 1");
         for (rank, (who, decision)) in (1..).zip(decided) {
             let reason = (*decision == "rejected").then_some("kk_cap_reached");
             diesel::sql_query(
@@ -58,8 +56,12 @@ async fn a_page_of_decisions_tells_each_applicant_on_it_their_own_news_once() {
     let siti = app.applicant(1, Language::Id, None).await;
     let john = app.applicant(2, Language::En, None).await;
     let budi = app.applicant(3, Language::Id, None).await;
-    app.decide(&[(&siti, "selected"), (&john, "waitlisted"), (&budi, "rejected")])
-        .await;
+    app.decide(&[
+        (&siti, "selected"),
+        (&john, "waitlisted"),
+        (&budi, "rejected"),
+    ])
+    .await;
 
     // The whole page, the same page again, and a page overlapping it.
     app.publish_page(1, 3).await;
@@ -79,7 +81,9 @@ async fn a_page_of_decisions_tells_each_applicant_on_it_their_own_news_once() {
     assert!(text(app.emails_to(&siti.email).await).contains("peringkat 1"));
     assert!(text(app.emails_to(&john.email).await).contains("at rank 2"));
     assert_eq!(
-        app.state_of(&budi, "rejected.kk_cap_reached", "email").await.as_deref(),
+        app.state_of(&budi, "rejected.kk_cap_reached", "email")
+            .await
+            .as_deref(),
         Some("sent")
     );
 }

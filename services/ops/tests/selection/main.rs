@@ -195,7 +195,10 @@ async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_
         (8, 2, false, 8)
     );
     assert_eq!((rest.published, rest.events, rest.finished), (4, 1, true));
-    assert_eq!((again.published, again.events, again.finished), (0, 0, true));
+    assert_eq!(
+        (again.published, again.events, again.finished),
+        (0, 0, true)
+    );
     // Ranks 1–4, 5–8, 9–12: one `selection.decided` each.
     let notifier = bus.topology().queue(WorkQueue::Notifier);
     assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 3);
