@@ -67,6 +67,12 @@ impl Metrics {
             "Time to check one photo (HEAD, reads, the kept copy)",
             metrics.duration.clone(),
         );
+        // Shown from the first scrape (a dashboard's rate over nothing yet
+        // is 0, not "no data").
+        metrics.checked.get_or_create(&CheckLabels {
+            result: "accepted",
+            reason: "none",
+        });
         metrics
     }
 
