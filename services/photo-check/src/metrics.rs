@@ -69,7 +69,7 @@ impl Metrics {
         );
         // Shown from the first scrape (a dashboard's rate over nothing yet
         // is 0, not "no data").
-        metrics.checked.get_or_create(&CheckLabels {
+        let _ = metrics.checked.get_or_create(&CheckLabels {
             result: "accepted",
             reason: "none",
         });
