@@ -123,7 +123,13 @@ sampler=
 peak=$(cat "$out/peak")
 top=$(cat "$out/top" 2>/dev/null || echo 0)
 
-published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notify.email" '$1 == q {print $2}')
+# The broker's queue counts trail its publishes by a few seconds.
+events=$(sed -n 's/.*(\([0-9]*\) event(s)).*/\1/p' "$out/select.log")
+for _ in $(seq 20); do
+  published=$(rabbitmqctl -q list_queues name messages | awk -v q="${prefix}notify.email" '$1 == q {print $2}')
+  [ "${published:-0}" -ge "${events:-0}" ] && break
+  sleep 1
+done
 psql -qtA "$url" -c "SELECT decision, count(*) FROM selection_decisions GROUP BY 1 ORDER BY 1" >"$out/counts"
 decide=$(sed -n 's/.* selected in \([0-9.]*\) s:.*/\1/p' "$out/select.log")
 echo "applicants ${COUNT}, quota ${QUOTA}"
