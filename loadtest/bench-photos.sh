@@ -47,11 +47,15 @@ export LONJAK_WORKER__BATCH_SIZE=$BATCH_SIZE LONJAK_WORKER__CONCURRENCY=$CONCURR
 # One load generator on 127.0.0.1 stands for every applicant.
 export LONJAK_PHOTO_UPLOAD__CLIENT_PER_SEC=100000 LONJAK_PHOTO_UPLOAD__CLIENT_BURST=100000
 export LONJAK_PHOTO_UPLOAD__GLOBAL_PER_SEC=100000 LONJAK_PHOTO_UPLOAD__GLOBAL_BURST=100000
+# Confirms share the per-client status limit (2/s): every simulated
+# applicant comes from 127.0.0.1 here, so it is lifted too.
+export LONJAK_ADMISSION__STATUS_PER_SEC=100000 LONJAK_ADMISSION__STATUS_BURST=100000
 export LONJAK_HTTP__ADDR=127.0.0.1:18080
 export RUST_LOG=${RUST_LOG:-warn}
 bin=target/release
 out="loadtest/results/photos-${stamp}"
-samples="$out/samples"
+# Absolute: k6 opens files relative to the scenario, not the working directory.
+samples="$PWD/$out/samples"
 mkdir -p "$samples"
 
 pids=()

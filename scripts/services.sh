@@ -129,7 +129,7 @@ else
   data="${TMPDIR:-/tmp}/lonjak-seaweedfs"
   mkdir -p "$data"
   detached nohup weed server -dir="$data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-    -master.port=9333 -master.volumeSizeLimitMB=64 -volume.port=8334 -volume.max=20 \
+    -master.port=9333 -master.volumeSizeLimitMB=64 -volume.port=8334 -volume.max=200 \
     -filer -filer.port=8888 -s3 -s3.port=8333 -s3.config="$PWD/$seaweed/s3.json" \
     -s3.port.iceberg=0 -s3.port.lance=0 \
     >"${TMPDIR:-/tmp}/lonjak-seaweedfs.log" 2>&1 &
