@@ -25,7 +25,8 @@ db_name=${LONJAK_DATABASE__URL##*/}
 if [ "$(psql "$admin_url" -Atqc "select 1 from pg_database where datname = '$db_name'")" != 1 ]; then
   psql "$admin_url" -qc "create database $db_name" >/dev/null
 fi
-cargo build --workspace --bins --quiet
+# LONJAK_PREBUILT=1: the binaries are built already (as scripts/up.sh).
+[ "${LONJAK_PREBUILT:-}" = 1 ] || cargo build --workspace --bins --quiet
 target/debug/lonjak-ops migrate >/dev/null
 wave=$(( $(date +%s) % 1000000 ))
 psql "$LONJAK_DATABASE__URL" -Atqc "insert into waves (id, name, opens_at) values ($wave, 'page check', now() - interval '1 minute')"

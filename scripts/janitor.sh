@@ -14,3 +14,18 @@ deleted=$(timeout 300 rabbitmqctl -q eval '
   [catch rabbit_amqqueue:delete(Q, false, false, <<"janitor">>) || Q <- Qs],
   length(Qs).' 2>/dev/null || echo "?")
 echo "[janitor] deleted $deleted leftover test queue(s)"
+
+# The local mail server (maildev) keeps every message in memory and its API
+# answers with all of them: after a few load tests (tens of thousands of
+# messages) each look-up by address takes seconds and the notifier's tests
+# run out of patience. Past MAIL_KEEP messages, the mailbox is emptied
+# (tests and load tests send to made-up addresses of their own).
+MAIL_KEEP=${MAIL_KEEP:-2000}
+mail_api=${LONJAK_TEST_MAILDEV_URL:-http://127.0.0.1:1080}
+if held=$(curl -fsS --max-time 60 "$mail_api/email" 2>/dev/null |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null); then
+  if [ "$held" -gt "$MAIL_KEEP" ]; then
+    curl -fsS --max-time 60 -X DELETE "$mail_api/email/all" >/dev/null &&
+      echo "[janitor] emptied the local mailbox ($held messages, over $MAIL_KEEP)"
+  fi
+fi

@@ -296,22 +296,24 @@ impl TestApp {
 
     /// Mail the SMTP server received for `address`.
     pub async fn emails_to(&self, address: &str) -> Vec<Value> {
-        let all: Vec<Value> = self
-            .http
+        self.all_emails()
+            .await
+            .into_iter()
+            .filter(|mail| sent_to(mail, address))
+            .collect()
+    }
+
+    /// Every message the SMTP server holds (one request: for counting
+    /// several addresses' mail at once).
+    pub async fn all_emails(&self) -> Vec<Value> {
+        self.http
             .get(format!("{}/email", maildev()))
             .send()
             .await
             .expect("the SMTP server's HTTP API (scripts/services.sh starts it)")
             .json()
             .await
-            .expect("mail as JSON");
-        all.into_iter()
-            .filter(|mail| {
-                mail["envelope"]["to"]
-                    .as_array()
-                    .is_some_and(|to| to.iter().any(|t| t["address"] == address))
-            })
-            .collect()
+            .expect("mail as JSON")
     }
 
     /// Waits until `check` holds.
@@ -390,4 +392,11 @@ impl Drop for TestApp {
             eprintln!("could not delete this test's queues; scripts/janitor.sh removes them");
         }
     }
+}
+
+/// Whether `mail` (as the SMTP server's API shows it) went to `address`.
+pub fn sent_to(mail: &Value, address: &str) -> bool {
+    mail["envelope"]["to"]
+        .as_array()
+        .is_some_and(|to| to.iter().any(|t| t["address"] == address))
 }
