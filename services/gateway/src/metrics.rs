@@ -38,6 +38,7 @@ pub enum StatusOutcome {
     found,
     queued,
     not_found,
+    invalid,
     rate_limited,
     unavailable,
 }

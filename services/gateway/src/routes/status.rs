@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::metrics::StatusOutcome;
-use crate::problem::Problem;
+use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -104,6 +104,7 @@ async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<Pho
     responses(
         (status = 200, description = "Current status", body = StatusBody),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `queue_mark` that is not one a receipt gives", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many look-ups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Status store unavailable", body = Problem, content_type = "application/problem+json"),
     )
@@ -114,18 +115,50 @@ pub async fn status(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (outcome, response) = look_up(&path, queue_mark(req.query_string()), &state).await;
+    let (outcome, response) = match queue_mark(req.query_string()) {
+        Ok(mark) => look_up(&path, mark, &state).await,
+        Err(InvalidMark) => (StatusOutcome::invalid, invalid_mark()),
+    };
     state.metrics.count_status(outcome);
     response
 }
 
-/// `?queue_mark=` from the receipt; a malformed one is ignored (the
-/// estimate then counts the whole queue), as is anything else in the query.
-fn queue_mark(query: &str) -> Option<u64> {
-    query
+/// A `queue_mark` no receipt gives.
+#[derive(Debug, PartialEq, Eq)]
+struct InvalidMark;
+
+/// `?queue_mark=` from the receipt: absent, or a whole number a receipt can
+/// give (0 to `i64::MAX`, as the API document says); anything else is a 422
+/// naming the parameter. Other query parameters are ignored.
+fn queue_mark(query: &str) -> Result<Option<u64>, InvalidMark> {
+    let Some(value) = query
         .split('&')
         .find_map(|pair| pair.strip_prefix("queue_mark="))
-        .and_then(|v| v.parse().ok())
+    else {
+        return Ok(None);
+    };
+    match value.parse::<u64>() {
+        Ok(mark) if i64::try_from(mark).is_ok() => Ok(Some(mark)),
+        _ => Err(InvalidMark),
+    }
+}
+
+fn invalid_mark() -> HttpResponse {
+    Problem::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-query",
+        "The query has an invalid parameter",
+        "1 parameter failed validation; see `errors`.",
+    )
+    .with_errors(vec![FieldProblem {
+        field: "queue_mark".to_owned(),
+        rule: "range".to_owned(),
+        message: format!(
+            "must be a whole number from 0 to {}: the receipt's queue_mark",
+            i64::MAX
+        ),
+    }])
+    .into_response()
 }
 
 async fn look_up(
@@ -180,4 +213,27 @@ async fn look_up(
         }
     };
     (StatusOutcome::found, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InvalidMark, queue_mark};
+
+    #[test]
+    fn a_queue_mark_is_absent_or_a_whole_number_within_i64() {
+        assert_eq!(queue_mark(""), Ok(None));
+        assert_eq!(queue_mark("other=1"), Ok(None));
+        assert_eq!(queue_mark("queue_mark=42"), Ok(Some(42)));
+        assert_eq!(
+            queue_mark("x=1&queue_mark=9223372036854775807"),
+            Ok(Some(9_223_372_036_854_775_807))
+        );
+        for bad in ["9223372036854775808", "-1", "1.5", "abc", ""] {
+            assert_eq!(
+                queue_mark(&format!("queue_mark={bad}")),
+                Err(InvalidMark),
+                "{bad}"
+            );
+        }
+    }
 }

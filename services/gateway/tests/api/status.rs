@@ -111,5 +111,21 @@ async fn an_issued_id_not_yet_recorded_is_queued_and_a_made_up_one_is_404() {
         "application/problem+json"
     );
     assert_eq!(malformed.status(), 404);
+
+    // The receipt's queue mark narrows the estimate; one no receipt gives is
+    // a 422 naming the parameter, not silently ignored.
+    let marked = app
+        .get(&format!("/v1/registrations/{issued}?queue_mark=0"))
+        .await;
+    assert_eq!(marked.status(), 200);
+    let beyond = app
+        .get(&format!(
+            "/v1/registrations/{issued}?queue_mark=9223372036854775808"
+        ))
+        .await;
+    assert_eq!(beyond.status(), 422);
+    let problem: Value = beyond.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "queue_mark");
+    assert_eq!(problem["errors"][0]["rule"], "range");
     app.cleanup().await;
 }

@@ -215,7 +215,9 @@ async function submit(ev) {
     notice("");
     localStorage.setItem("registration-" + wave, r.data.registration_id);
     // Lets a status check count only who is still ahead of this receipt.
-    localStorage.setItem("queue-mark-" + r.data.registration_id, String(r.data.queue_mark));
+    if (typeof r.data.queue_mark === "number") {
+      localStorage.setItem("queue-mark-" + r.data.registration_id, String(r.data.queue_mark));
+    }
     $("register").hidden = true;
     $("queue").hidden = true;
     $("receipt-id").textContent = r.data.registration_id;
