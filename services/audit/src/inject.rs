@@ -5,6 +5,12 @@
 //!
 //! Both publish through the bus crate's confirmed publisher, so every
 //! injected message is on the queue when the command reports it.
+//!
+//! The duplicate tap consumes a work queue with lapin directly, not through
+//! `crates/worker`, on purpose: it is not a service but a competing
+//! consumer that must see raw deliveries (undecoded, whatever their schema)
+//! and publish each one twice before acking it, which the runtime's
+//! decode-handle-settle loop exists to prevent.
 
 use std::time::Duration;
 
