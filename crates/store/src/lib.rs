@@ -17,6 +17,7 @@ mod personal;
 mod photos;
 mod registrations;
 mod rejoin;
+mod retention;
 mod rotate;
 mod schema;
 mod scoring;
@@ -48,6 +49,7 @@ pub use model::{
 pub use notifications::{Channel, Claim, Contact, NotificationKey, Settlement};
 pub use photos::{PhotoCheck, PhotoRecorded, PhotoView};
 pub use rejoin::Rejoin;
+pub use retention::{ErasedCounts, PhotoToDelete, WaveRetention};
 pub use rotate::RotatedBatch;
 pub use scoring::{ScoreRecord, ScoringInput};
 pub use selection::{SelectionCounts, SelectionOutcome};

@@ -155,7 +155,8 @@ type ContactRow = (
 );
 
 impl Store {
-    /// The contact details of `ids` that are recorded (the others are absent).
+    /// The contact details of `ids` that are recorded and not erased (the
+    /// others are absent).
     pub async fn contacts(
         &self,
         ids: &[RegistrationId],
@@ -169,6 +170,8 @@ impl Store {
                 Box::pin(async move {
                     Ok(registrations::table
                         .filter(registrations::id.eq_any(keys))
+                        // Erased (retention): nobody left to write to.
+                        .filter(crate::retention::not_erased())
                         .select((
                             registrations::id,
                             registrations::wave_id,

@@ -119,14 +119,17 @@ impl Store {
 
     /// The clear NIK of a stored registration, decrypted with the data key.
     /// For the rare paths that must show or re-send it; never log the result.
+    /// `None` for an unknown or erased registration.
     pub async fn decrypt_nik(&self, id: &RegistrationId) -> Result<Option<String>, StoreError> {
         let id = id.to_string();
         let key = id.clone();
         let stored: Option<StoredPersonal> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
+                    // An erased row has nothing left to decrypt.
                     Ok(registrations::table
                         .find(key)
+                        .filter(crate::retention::not_erased())
                         .select(StoredPersonal::as_select())
                         .first(conn)
                         .await

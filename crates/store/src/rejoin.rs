@@ -28,13 +28,16 @@ pub enum Rejoin {
     NoOpenWave,
     /// They registered in that wave themselves.
     AlreadyInWave(u32),
+    /// Their personal data was erased (retention): they register anew.
+    Erased,
 }
 
 /// The applicant's state as selection left it (a waitlisted row stays
 /// `scored` in a selected wave), its row locked.
 static LOCK: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT {EFFECTIVE_STATUS} AS status, r.wave_id, r.rejoined_from, r.nik_hash
+        "SELECT {EFFECTIVE_STATUS} AS status, r.wave_id, r.rejoined_from, r.nik_hash,
+                (r.erased_at IS NOT NULL) AS erased
            FROM registrations r JOIN waves w ON w.id = r.wave_id
           WHERE r.id = $1 FOR UPDATE OF r"
     )
@@ -50,6 +53,8 @@ struct Row {
     rejoined_from: Option<i32>,
     #[diesel(sql_type = Bytea)]
     nik_hash: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    erased: bool,
 }
 
 #[derive(QueryableByName)]
@@ -77,6 +82,9 @@ async fn rejoin_in(conn: &mut AsyncPgConnection, key: &str) -> Result<Rejoin, St
         return Ok(Rejoin::NotFound);
     };
     let status = parse_status(&row.status)?;
+    if row.erased {
+        return Ok(Rejoin::Erased);
+    }
     if row.rejoined_from.is_some() {
         return Ok(Rejoin::AlreadyRejoined);
     }

@@ -59,6 +59,7 @@ impl Store {
                             .is_null()
                             .or(registrations::key_version.ne(current)),
                     )
+                    .filter(crate::retention::not_erased())
                     .count()
                     .get_result(conn)
                     .await?)
@@ -90,6 +91,8 @@ async fn rotate_batch(
                 .is_null()
                 .or(registrations::key_version.ne(current)),
         )
+        // Erased rows have nothing left to seal.
+        .filter(crate::retention::not_erased())
         .order(registrations::id)
         .limit(limit)
         .select((

@@ -17,6 +17,8 @@ diesel::table! {
         selected_count -> Int4,
         waitlisted_count -> Int4,
         kk_rejected_count -> Int4,
+        announced_at -> Nullable<Timestamptz>,
+        retention_days -> Nullable<Int4>,
     }
 }
 
@@ -56,6 +58,10 @@ diesel::table! {
         phone_hash -> Nullable<Bytea>,
     }
 }
+
+// `registrations.erased_at` (migration 2026-12-13-000001_retention) is
+// queried with SQL text (`retention.rs`, and `not_erased()` where the DSL
+// filters): a 33rd column here would need diesel's 64-column tables.
 
 diesel::table! {
     verification_checks (id) {

@@ -22,6 +22,12 @@ pub struct Settings {
     pub bus: BusSettings,
     #[serde(default)]
     pub database: DatabaseSettings,
+    /// The retention period and the erasure's batch size.
+    #[serde(default)]
+    pub retention: lonjak_ops::retention::RetentionSettings,
+    /// Where applicants' photos are, to delete those of erased applicants.
+    #[serde(default)]
+    pub object_store: lonjak_photos::ObjectStoreSettings,
 }
 
 /// `admin.*`.

@@ -38,7 +38,10 @@ impl Modify for BearerAuth {
         crate::routes::selection::announcement,
         crate::routes::registrations::lookup,
         crate::routes::registrations::explanation,
-        crate::routes::registrations::rejoin
+        crate::routes::registrations::rejoin,
+        crate::routes::retention::retention_plan,
+        crate::routes::retention::erasure,
+        crate::routes::retention::set_period
     ),
     components(schemas(
         lonjak_ops::wire::WaveBody,
@@ -54,7 +57,12 @@ impl Modify for BearerAuth {
         lonjak_ops::wire::LookupBody,
         lonjak_ops::wire::RejoinBody,
         lonjak_ops::wire::ProblemBody,
-        lonjak_ops::wire::FieldProblem
+        lonjak_ops::wire::FieldProblem,
+        lonjak_ops::retention::RetentionPlanBody,
+        lonjak_ops::retention::WaveRetentionBody,
+        lonjak_ops::retention::ErasureBody,
+        lonjak_ops::retention::WaveErasedBody,
+        crate::routes::retention::WavePeriodBody
     ))
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use lonjak_photos::ObjectStore;
 use lonjak_store::Store;
 use lonjak_telemetry::ops::{self, OpsState};
 use prometheus_client::registry::Registry;
@@ -20,7 +21,7 @@ use crate::auth::Tokens;
 use crate::config::Settings;
 use crate::metrics::AdminMetrics;
 use crate::problem::{AdminError, method_not_allowed, not_found};
-use crate::routes::{registrations, selection, waves};
+use crate::routes::{registrations, retention, selection, waves};
 use crate::state::AdminState;
 
 /// A bound admin API, ready to run.
@@ -86,6 +87,21 @@ fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(method_not_allowed("POST")),
     )
     .service(
+        resource("/v1/waves/{wave}/retention")
+            .route(web::put().to(retention::set_period))
+            .default_service(method_not_allowed("PUT")),
+    )
+    .service(
+        resource("/v1/retention")
+            .route(web::get().to(retention::retention_plan))
+            .default_service(method_not_allowed("GET")),
+    )
+    .service(
+        resource("/v1/retention/erasure")
+            .route(web::post().to(retention::erasure))
+            .default_service(method_not_allowed("POST")),
+    )
+    .service(
         resource("/v1/registrations/{id}")
             .route(web::get().to(registrations::lookup))
             .default_service(method_not_allowed("GET")),
@@ -136,6 +152,12 @@ impl Application {
             work_mem: settings.admin.work_mem.clone(),
             announce_page: settings.admin.announce_page.max(1),
             announcing: Mutex::new(()),
+            retention: settings.retention.clone(),
+            objects: if settings.object_store.is_enabled() {
+                Some(ObjectStore::new(&settings.object_store).context("object_store settings")?)
+            } else {
+                None
+            },
         });
         let ops_state = OpsState::new(Arc::new(registry), move || {
             let store = store.clone();

@@ -23,4 +23,9 @@ pub struct AdminState {
     /// same pages twice (harmless to consumers, which de-duplicate, but
     /// wasted).
     pub announcing: Mutex<()>,
+    /// `retention.*`: the default period and the erasure's batch size.
+    pub retention: lonjak_ops::retention::RetentionSettings,
+    /// Where erased applicants' photos are deleted; `None` without
+    /// `object_store.endpoint` (the erasure then leaves them pending).
+    pub objects: Option<lonjak_photos::ObjectStore>,
 }

@@ -77,7 +77,7 @@ impl AdminClient {
         Self::new(base, &token)
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

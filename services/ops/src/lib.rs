@@ -7,4 +7,6 @@ pub mod announce;
 pub mod client;
 pub mod keys;
 pub mod report;
+pub mod retention;
+pub mod retention_cmd;
 pub mod wire;

@@ -97,6 +97,10 @@ enum Command {
     /// Data keys at rest (docs/operations.md).
     #[command(subcommand)]
     Keys(lonjak_ops::keys::KeysCommand),
+    /// Personal data of rejected and waitlisted applicants, a period after
+    /// their wave's announcement: what would be erased, and the erasure.
+    #[command(subcommand)]
+    Retention(lonjak_ops::retention_cmd::RetentionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +242,16 @@ async fn main() -> anyhow::Result<()> {
         // (which holds no data key).
         Command::Keys(ref command) => {
             lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
+        }
+        Command::Retention(ref command) => {
+            let direct = cli.direct_database.then_some(cli.database_url.as_str());
+            lonjak_ops::retention_cmd::run(
+                command,
+                &cli.admin_url,
+                direct,
+                direct::OPS_QUERY_TIMEOUT,
+            )
+            .await?
         }
         ref command if !cli.direct_database => via_admin::run(&cli, command).await?,
         Command::Wave(ref command) => direct::wave_command(&cli, command).await?,

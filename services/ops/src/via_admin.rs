@@ -97,7 +97,11 @@ pub(crate) async fn run(cli: &Cli, command: &Command) -> anyhow::Result<()> {
                 moved.registration_id, moved.from, moved.to
             );
         }
-        Command::Migrate | Command::Topology | Command::Dlq(_) | Command::Keys(_) => {
+        Command::Migrate
+        | Command::Topology
+        | Command::Dlq(_)
+        | Command::Keys(_)
+        | Command::Retention(_) => {
             anyhow::bail!("this command acts on the database or broker directly")
         }
     }

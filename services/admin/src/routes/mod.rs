@@ -3,6 +3,7 @@
 //! checked before anything else of it is read.
 
 pub mod registrations;
+pub mod retention;
 pub mod selection;
 pub mod waves;
 

@@ -81,7 +81,7 @@ pub async fn explanation(
         (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such registration", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "Not waitlisted, already re-joined, or no open wave", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "Not waitlisted, already re-joined, no open wave, or personal data erased", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Not a registration id", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -126,6 +126,12 @@ pub async fn rejoin(
             "wave",
             "unique",
             format!("They registered in wave {wave} themselves."),
+        )),
+        Rejoin::Erased => Err(conflict(
+            "registration_id",
+            "retained",
+            "This applicant's personal data was erased (retention); they may register anew."
+                .to_owned(),
         )),
     }
 }
