@@ -63,6 +63,8 @@ pub async fn spawn_app() -> TestApp {
             max_connections: 2,
             ..DatabaseSettings::default()
         },
+        retention: Default::default(),
+        object_store: Default::default(),
     };
     let shutdown = CancellationToken::new();
     let app = Application::build(settings, shutdown.clone())

@@ -7,5 +7,6 @@
 mod auth;
 mod helpers;
 mod registrations;
+mod retention;
 mod selection;
 mod waves;
