@@ -14,8 +14,8 @@ pub use lonjak_ops::retention::{RetentionSettings, erase, plan};
 pub use lonjak_photos::{ObjectStore, ObjectStoreSettings};
 pub use lonjak_store::testing::TestDatabase;
 pub use lonjak_store::{
-    CheckRecord, DataKey, NewRegistration, NewWave, OutboxEvent, Rejoin, Store, StoreConfig,
-    Verification,
+    CheckRecord, DataKey, KeyRing, NewRegistration, NewWave, OutboxEvent, Rejoin, Store,
+    StoreConfig, Verification,
 };
 pub use secrecy::SecretString;
 pub use time::OffsetDateTime;

@@ -254,3 +254,41 @@ async fn a_wave_with_its_own_period_is_due_on_its_own_date() {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[tokio::test]
+async fn a_key_rotation_after_an_erasure_leaves_erased_rows_alone() {
+    let env = env().await;
+    let w1 = env.open_wave(1, 1).await;
+    let regs = env.register(w1, 0, 1, 2).await;
+    env.announce(w1).await;
+    env.announced_days_ago(w1, 91).await;
+    erase(&env.store, None, &settings(90, 500), None, None)
+        .await
+        .unwrap();
+    let ring = KeyRing::new(
+        2,
+        DataKey::from_bytes(&[2; 32]).unwrap(),
+        vec![(1, DataKey::from_bytes(&[42; 32]).unwrap())],
+    )
+    .unwrap();
+    let rotating = Store::connect(StoreConfig::new(env.db.url.clone(), ring))
+        .await
+        .unwrap();
+
+    let before = rotating.rows_to_rotate().await.unwrap();
+    let batch = rotating.rotate_keys_batch(None, 100, None).await.unwrap();
+
+    // Only the selected applicant is left to re-seal.
+    assert_eq!(before, 1);
+    assert_eq!(batch.rotated, 1);
+    assert_eq!(rotating.rows_to_rotate().await.unwrap(), 0);
+    let selected = env.ids_in(w1, "selected").await;
+    let reg = regs
+        .iter()
+        .find(|r| r.id.to_string() == selected[0])
+        .unwrap();
+    assert_eq!(
+        rotating.decrypt_nik(&reg.id).await.unwrap(),
+        Some(reg.nik.clone())
+    );
+}
