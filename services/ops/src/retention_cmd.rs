@@ -109,6 +109,14 @@ pub async fn run(
             let store = Store::connect(config)
                 .await
                 .context("connecting to the database")?;
+            if let RetentionCommand::Plan { wave: Some(w) }
+            | RetentionCommand::Erase { wave: Some(w), .. } = *command
+            {
+                let number = Wave::new(w).map_err(|e| anyhow::anyhow!("wave {w}: {e}"))?;
+                if store.wave(number).await?.is_none() {
+                    anyhow::bail!("wave {w} does not exist");
+                }
+            }
             match *command {
                 RetentionCommand::Plan { wave: w } => {
                     let plan = retention::plan(&store, &settings.retention, wave(w)?).await?;

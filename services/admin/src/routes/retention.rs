@@ -20,8 +20,21 @@ pub struct PlanQuery {
     wave: Option<String>,
 }
 
-fn wave_of(raw: Option<&str>) -> Result<Option<lonjak_domain::Wave>, AdminError> {
-    raw.map(wave_from_path).transpose()
+/// The `wave` query parameter: 422 if it is not a wave number, 404 if
+/// there is no such wave.
+async fn wave_of(
+    state: &AdminState,
+    raw: Option<&str>,
+) -> Result<Option<lonjak_domain::Wave>, AdminError> {
+    let Some(wave) = raw.map(wave_from_path).transpose()? else {
+        return Ok(None);
+    };
+    state
+        .store
+        .wave(wave)
+        .await?
+        .ok_or(lonjak_store::WaveChangeError::NotFound(wave))?;
+    Ok(Some(wave))
 }
 
 /// `GET /v1/retention`: per wave, its state, announcement, period, due
@@ -34,6 +47,7 @@ fn wave_of(raw: Option<&str>) -> Result<Option<lonjak_domain::Wave>, AdminError>
         (status = 200, description = "What an erasure would take, per wave", body = RetentionPlanBody),
         (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Not a wave number", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -42,7 +56,7 @@ pub async fn retention_plan(
     query: web::Query<PlanQuery>,
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
-    let wave = wave_of(query.wave.as_deref())?;
+    let wave = wave_of(&state, query.wave.as_deref()).await?;
     let body = plan(&state.batch_store, &state.retention, wave).await?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -71,6 +85,7 @@ pub struct EraseQuery {
         (status = 200, description = "What this call erased", body = ErasureBody),
         (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "The role does not allow it", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such wave", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Not a wave number, or a limit of 0", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
@@ -80,7 +95,7 @@ pub async fn erasure(
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let query = query.into_inner();
-    let wave = wave_of(query.wave.as_deref())?;
+    let wave = wave_of(&state, query.wave.as_deref()).await?;
     if query.limit == Some(0) {
         return Err(AdminError::invalid_field(
             "limit",

@@ -142,10 +142,14 @@ async fn retention_is_refused_to_agents_and_to_bad_parameters() {
     let limit = app
         .send(Method::POST, "/v1/retention/erasure?limit=0", operator)
         .await;
+    let unknown = app
+        .send(Method::POST, "/v1/retention/erasure?wave=7", operator)
+        .await;
 
     problem(agent, 403).await;
     assert_eq!(problem(wave, 422).await.errors[0].field, "wave");
     assert_eq!(problem(limit, 422).await.errors[0].field, "limit");
+    problem(unknown, 404).await;
     let doc: serde_json::Value = app
         .send(Method::GET, "/openapi.json", None)
         .await
