@@ -68,24 +68,10 @@ pub async fn run(
             let api = AdminClient::from_env(admin_url)?;
             match *command {
                 RetentionCommand::Plan { wave: w } => {
-                    let path = match wave(w)? {
-                        Some(w) => format!("/v1/retention?wave={w}"),
-                        None => "/v1/retention".to_owned(),
-                    };
-                    let plan: RetentionPlanBody = api.call(Method::GET, &path, None::<&()>).await?;
-                    print!("{}", plan_report(&plan));
+                    print!("{}", plan_report(&api.retention_plan(wave(w)?).await?));
                 }
                 RetentionCommand::Erase { wave: w, limit } => {
-                    let mut query = Vec::new();
-                    if let Some(w) = wave(w)? {
-                        query.push(format!("wave={w}"));
-                    }
-                    if let Some(limit) = limit {
-                        query.push(format!("limit={limit}"));
-                    }
-                    let path = format!("/v1/retention/erasure?{}", query.join("&"));
-                    let done: ErasureBody = api.call(Method::POST, &path, None::<&()>).await?;
-                    print!("{}", erasure_report(&done));
+                    print!("{}", erasure_report(&api.erase(wave(w)?, limit).await?));
                 }
                 RetentionCommand::Period {
                     wave: w,
@@ -93,10 +79,9 @@ pub async fn run(
                     default,
                 } => {
                     let w = Wave::new(w).map_err(|e| anyhow::anyhow!("wave {w}: {e}"))?;
-                    let path = format!("/v1/waves/{w}/retention");
-                    let body = serde_json::json!({ "period_days": days.filter(|_| !default) });
-                    let _: serde_json::Value = api.call(Method::PUT, &path, Some(&body)).await?;
-                    println!("{}", period_report(w, days.filter(|_| !default)));
+                    let days = days.filter(|_| !default);
+                    api.set_retention(w, days).await?;
+                    println!("{}", period_report(w, days));
                 }
             }
         }
@@ -154,6 +139,42 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+impl AdminClient {
+    /// `GET /v1/retention[?wave=N]`.
+    pub async fn retention_plan(&self, wave: Option<Wave>) -> anyhow::Result<RetentionPlanBody> {
+        let path = match wave {
+            Some(w) => format!("/v1/retention?wave={w}"),
+            None => "/v1/retention".to_owned(),
+        };
+        self.call(Method::GET, &path, None::<&()>).await
+    }
+
+    /// `POST /v1/retention/erasure[?wave=N][&limit=M]`.
+    pub async fn erase(
+        &self,
+        wave: Option<Wave>,
+        limit: Option<u64>,
+    ) -> anyhow::Result<ErasureBody> {
+        let mut query = Vec::new();
+        if let Some(w) = wave {
+            query.push(format!("wave={w}"));
+        }
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
+        }
+        let path = format!("/v1/retention/erasure?{}", query.join("&"));
+        self.call(Method::POST, &path, None::<&()>).await
+    }
+
+    /// `PUT /v1/waves/{n}/retention`: `None` follows the default again.
+    pub async fn set_retention(&self, wave: Wave, period_days: Option<u32>) -> anyhow::Result<()> {
+        let path = format!("/v1/waves/{wave}/retention");
+        let body = serde_json::json!({ "period_days": period_days });
+        let _: serde_json::Value = self.call(Method::PUT, &path, Some(&body)).await?;
+        Ok(())
+    }
 }
 
 fn period_report(wave: Wave, days: Option<u32>) -> String {

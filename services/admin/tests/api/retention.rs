@@ -83,27 +83,20 @@ async fn an_operator_sees_the_plan_and_erases_what_it_said() {
 #[tokio::test]
 async fn a_wave_period_set_through_the_api_moves_its_due_date() {
     let app = spawn_app().await;
-    announced_wave(&app, 91).await;
-    let token = Some(app.operator_token.as_str());
+    let wave = announced_wave(&app, 91).await;
 
-    let set = app
-        .http
-        .put(app.url("/v1/waves/1/retention"))
-        .bearer_auth(&app.operator_token)
-        .json(&serde_json::json!({"period_days": 365}))
-        .send()
-        .await
-        .unwrap();
-    let plan: RetentionPlanBody = app
-        .send(Method::GET, "/v1/retention?wave=1", token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    // The command's client, as `lonjak-ops retention period|plan|erase`.
+    app.operator.set_retention(wave, Some(365)).await.unwrap();
+    let plan = app.operator.retention_plan(Some(wave)).await.unwrap();
+    let erased = app.operator.erase(None, None).await.unwrap();
+    app.operator.set_retention(wave, None).await.unwrap();
+    let back = app.operator.retention_plan(None).await.unwrap();
 
-    assert_eq!(set.status().as_u16(), 200);
     assert_eq!(plan.waves[0].period_days, 365);
     assert!(!plan.waves[0].due);
+    assert!(erased.waves.is_empty(), "not due under its own period");
+    assert_eq!(back.waves[0].period_days, 90);
+    assert!(back.waves[0].due);
     let unknown = app
         .http
         .put(app.url("/v1/waves/9/retention"))
