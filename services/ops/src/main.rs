@@ -1,6 +1,6 @@
 //! `lonjak-ops`: migrations, topology, dead-letter replay, waves, selection
 //! and explanations for operators. Waves, selection, explanations, the
-//! funnel and re-joining go through the admin API with a bearer token
+//! funnel, re-joining and retention go through the admin API with a bearer token
 //! (`via_admin`); `--direct-database` acts on the database instead
 //! (`direct`: bootstrapping, benchmarks). Migrations, topology and dead
 //! letters act on the database and broker directly.
