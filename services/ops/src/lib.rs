@@ -7,4 +7,6 @@ pub mod announce;
 pub mod client;
 pub mod keys;
 pub mod report;
+pub mod support_client;
+pub mod support_wire;
 pub mod wire;
