@@ -97,6 +97,11 @@ enum Command {
     /// Data keys at rest (docs/operations.md).
     #[command(subcommand)]
     Keys(lonjak_ops::keys::KeysCommand),
+    /// The support desk's access log, newest first (operators).
+    AccessLog(support_cli::AccessLogArgs),
+    /// The support desk's replay requests (operators).
+    #[command(subcommand)]
+    Support(support_cli::SupportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,6 +180,7 @@ impl From<Queue> for WorkQueue {
 }
 
 mod direct;
+mod support_cli;
 mod via_admin;
 
 #[cfg(test)]
@@ -239,6 +245,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(ref command) => {
             lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
         }
+        // The desk lives in the admin API: no direct-database mode.
+        Command::AccessLog(ref args) => support_cli::access_log(&cli, args).await?,
+        Command::Support(ref command) => support_cli::run(&cli, command).await?,
         ref command if !cli.direct_database => via_admin::run(&cli, command).await?,
         Command::Wave(ref command) => direct::wave_command(&cli, command).await?,
         Command::Select {

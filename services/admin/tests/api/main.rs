@@ -8,4 +8,7 @@ mod auth;
 mod helpers;
 mod registrations;
 mod selection;
+mod support;
+mod support_actions;
+mod support_seed;
 mod waves;
