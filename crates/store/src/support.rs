@@ -316,17 +316,34 @@ mod tests {
 
     #[test]
     fn a_registry_answer_becomes_its_verdict_and_nothing_more() {
-        let identity = serde_json::json!({"found": true, "name_match": false, "birth_date_match": true});
-        assert_eq!(verdict("dukcapil", "answered", identity), "identity_mismatch");
+        let identity =
+            serde_json::json!({"found": true, "name_match": false, "birth_date_match": true});
+        assert_eq!(
+            verdict("dukcapil", "answered", identity),
+            "identity_mismatch"
+        );
         let confirmed = serde_json::json!({"found": true, "name_match": true, "birth_date_match": true, "occupation": "unemployed"});
-        assert_eq!(verdict("dukcapil", "answered", confirmed), "identity_confirmed");
-        let unknown = serde_json::json!({"found": false, "name_match": false, "birth_date_match": false});
-        assert_eq!(verdict("dukcapil", "answered", unknown), "identity_not_found");
+        assert_eq!(
+            verdict("dukcapil", "answered", confirmed),
+            "identity_confirmed"
+        );
+        let unknown =
+            serde_json::json!({"found": false, "name_match": false, "birth_date_match": false});
+        assert_eq!(
+            verdict("dukcapil", "answered", unknown),
+            "identity_not_found"
+        );
         let aid = serde_json::json!({"recipient": true, "programme": "pkh"});
         assert_eq!(verdict("dtks", "answered", aid), "receives_social_aid");
         let school = serde_json::json!({"enrolled": false});
         assert_eq!(verdict("dapodik", "answered", school), "not_enrolled");
-        assert_eq!(verdict("dtks", "skipped", serde_json::json!({})), "not_checked");
-        assert_eq!(verdict("dapodik", "answered", serde_json::json!(7)), "answered");
+        assert_eq!(
+            verdict("dtks", "skipped", serde_json::json!({})),
+            "not_checked"
+        );
+        assert_eq!(
+            verdict("dapodik", "answered", serde_json::json!(7)),
+            "answered"
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! same transaction: re-send the email-verification link, re-send a
 //! notification, and file a replay request for an operator.
 
-use diesel::{OptionalExtension, QueryableByName};
 use diesel::sql_types::{Bool, Date as SqlDate, Int4, Integer, Jsonb, Nullable, Text, Timestamptz};
+use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lonjak_domain::{RegistrationId, Wave};
 use time::{Date, OffsetDateTime};
@@ -55,7 +55,10 @@ pub enum LinkResend {
     /// Counted: publish `email.verification_requested` with this sequence
     /// (the applicant's own requests share the numbering, so the notifier
     /// sends each once); `count` is the agents' count for the day.
-    Send { sequence: u32, count: u32 },
+    Send {
+        sequence: u32,
+        count: u32,
+    },
     AlreadyVerified,
     Unknown,
     LimitReached,
@@ -436,8 +439,7 @@ async fn resend_source(
                 .ok_or_else(|| StoreError::Decode(format!("wave {}", row.wave_id)))?;
             return Ok(Some(ResendSource::Decision {
                 wave,
-                rank: u32::try_from(row.rank)
-                    .map_err(|_| StoreError::Decode("rank".to_owned()))?,
+                rank: u32::try_from(row.rank).map_err(|_| StoreError::Decode("rank".to_owned()))?,
                 decided_at: row.decided_at,
             }));
         }

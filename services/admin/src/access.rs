@@ -34,7 +34,9 @@ pub async fn record_refusals(
         let ids = request
             .match_info()
             .get("id")
-            .filter(|_| route.starts_with("/v1/registrations/") || route.contains("/support/registrations/"))
+            .filter(|_| {
+                route.starts_with("/v1/registrations/") || route.contains("/support/registrations/")
+            })
             .filter(|id| lonjak_domain::RegistrationId::parse(id).is_ok())
             .map(|id| vec![id.to_owned()])
             .unwrap_or_default();
@@ -50,7 +52,10 @@ pub async fn record_refusals(
             ..AccessEntry::default()
         };
         if let Err(error) = state.store.log_access(&entry).await {
-            tracing::warn!(error = &error as &dyn std::error::Error, "recording a refusal in the access log failed");
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "recording a refusal in the access log failed"
+            );
         }
     }
     Ok(response)
@@ -87,7 +92,10 @@ impl<'a> Desk<'a> {
     /// returns `error` for the handler to answer.
     pub async fn refuse(&self, entry: AccessEntry, error: AdminError) -> AdminError {
         if let Err(e) = self.state.store.log_access(&entry).await {
-            tracing::warn!(error = &e as &dyn std::error::Error, "recording a refusal in the access log failed");
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "recording a refusal in the access log failed"
+            );
         }
         error
     }
@@ -127,7 +135,10 @@ impl<'a> Desk<'a> {
         let reason = raw.map(str::trim).unwrap_or_default();
         let count = reason.chars().count();
         let rule = if count == 0 {
-            Some(("required", "A reason is required for every look-up and action."))
+            Some((
+                "required",
+                "A reason is required for every look-up and action.",
+            ))
         } else if count < MIN_REASON_CHARS {
             Some(("length", "A reason has at least 3 characters."))
         } else if count > MAX_REASON_CHARS {

@@ -10,7 +10,11 @@ pub fn name(full: &str) -> String {
     full.split_whitespace()
         .enumerate()
         .map(|(i, word)| {
-            let keep = if i == 0 && word.chars().count() > 2 { 2 } else { 1 };
+            let keep = if i == 0 && word.chars().count() > 2 {
+                2
+            } else {
+                1
+            };
             format!("{}***", word.chars().take(keep).collect::<String>())
         })
         .collect::<Vec<_>>()

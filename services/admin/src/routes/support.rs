@@ -76,7 +76,12 @@ pub async fn lookup(
             .iter()
             .map(|r| r.status.registration_id.to_string())
             .collect(),
-        outcome: if records.is_empty() { "not_found" } else { "ok" }.to_owned(),
+        outcome: if records.is_empty() {
+            "not_found"
+        } else {
+            "ok"
+        }
+        .to_owned(),
         detail: Some(format!("{} registration(s)", records.len())),
         ..base
     };

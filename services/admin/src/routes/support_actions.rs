@@ -11,9 +11,7 @@ use lonjak_ops::support_wire::{
     ActionBody, ActionRequest, NotificationResendRequest, ReplayRequestBody,
 };
 use lonjak_ops::wire::ProblemBody;
-use lonjak_store::{
-    AccessEntry, LinkResend, NotificationResend, ReplayFiled, ResendSource,
-};
+use lonjak_store::{AccessEntry, LinkResend, NotificationResend, ReplayFiled, ResendSource};
 use time::OffsetDateTime;
 
 use super::id_from_path;
@@ -28,7 +26,9 @@ fn limited(action: &str, limit: u32) -> AdminError {
         slug: "support-limit",
         field: "registration_id",
         rule: "daily_limit",
-        detail: format!("{action} is allowed {limit} time(s) a day per registration; try again tomorrow (WIB)."),
+        detail: format!(
+            "{action} is allowed {limit} time(s) a day per registration; try again tomorrow (WIB)."
+        ),
     }
 }
 
@@ -76,7 +76,9 @@ async fn parse_common<T: serde::de::DeserializeOwned>(
     };
     base.registration_ids = vec![id.to_string()];
     let request: T = desk.body(body, base.clone()).await?;
-    let reason = desk.reason(reason_of(&request).as_deref(), base.clone()).await?;
+    let reason = desk
+        .reason(reason_of(&request).as_deref(), base.clone())
+        .await?;
     base.reason = Some(reason);
     base.outcome = "ok".to_owned();
     Ok((id, request, base))
@@ -91,7 +93,12 @@ async fn failed(desk: &Desk<'_>, entry: &AccessEntry, error: AdminError) -> Admi
     desk.refuse(entry, error).await
 }
 
-async fn refused(desk: &Desk<'_>, entry: &AccessEntry, outcome: &str, error: AdminError) -> AdminError {
+async fn refused(
+    desk: &Desk<'_>,
+    entry: &AccessEntry,
+    outcome: &str,
+    error: AdminError,
+) -> AdminError {
     let entry = AccessEntry {
         outcome: outcome.to_owned(),
         ..entry.clone()
@@ -132,12 +139,21 @@ pub async fn resend_link(
     let (sequence, count) = match counted {
         LinkResend::Send { sequence, count } => (sequence, count),
         LinkResend::AlreadyVerified => {
-            let e = conflict("unverified", "The address is verified already: nothing to send.");
+            let e = conflict(
+                "unverified",
+                "The address is verified already: nothing to send.",
+            );
             return Err(refused(&desk, &entry, "conflict", e).await);
         }
         LinkResend::Unknown => return Err(refused(&desk, &entry, "not_found", no_such(&id)).await),
         LinkResend::LimitReached => {
-            return Err(refused(&desk, &entry, "limited", limited("Re-sending the link", limit)).await);
+            return Err(refused(
+                &desk,
+                &entry,
+                "limited",
+                limited("Re-sending the link", limit),
+            )
+            .await);
         }
     };
     // The applicant's own re-send publishes the same event (the gateway);
@@ -150,7 +166,11 @@ pub async fn resend_link(
             sequence,
         },
     );
-    if let Err(e) = publish(&state, async |bus| bus.publisher().publish_event(&envelope, None).await).await {
+    if let Err(e) = publish(&state, async |bus| {
+        bus.publisher().publish_event(&envelope, None).await
+    })
+    .await
+    {
         return Err(failed(&desk, &entry, e).await);
     }
     tracing::info!(registration.id = %id, caller.name = %caller.name, "support: verification link re-sent");
@@ -184,15 +204,17 @@ pub async fn resend_notification(
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let desk = Desk::new(&state, &caller, "resend_notification");
-    let (id, request, mut entry) = parse_common(
-        &desk,
-        &path,
-        &body,
-        |r: &NotificationResendRequest| r.reason.clone(),
-    )
-    .await?;
+    let (id, request, mut entry) =
+        parse_common(&desk, &path, &body, |r: &NotificationResendRequest| {
+            r.reason.clone()
+        })
+        .await?;
     let event = request.event.as_deref().map(str::trim).unwrap_or_default();
-    let channel = request.channel.as_deref().map(str::trim).unwrap_or_default();
+    let channel = request
+        .channel
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
     let queue = match channel {
         "email" => WorkQueue::NotifyEmail,
         "sms" => WorkQueue::NotifySms,
@@ -202,7 +224,11 @@ pub async fn resend_notification(
         }
     };
     if event.is_empty() || event.len() > 100 {
-        let e = AdminError::invalid_field("event", "required", "The notification's event, as the look-up lists it.");
+        let e = AdminError::invalid_field(
+            "event",
+            "required",
+            "The notification's event, as the look-up lists it.",
+        );
         return Err(refused(&desk, &entry, "invalid", e).await);
     }
     entry.detail = Some(format!("{event} by {channel}"));
@@ -226,15 +252,27 @@ pub async fn resend_notification(
             return Err(refused(&desk, &entry, "conflict", e).await);
         }
         NotificationResend::VerificationLink => {
-            let e = conflict("not_a_link", "A verification link is re-sent as a new link: use verification-email.");
+            let e = conflict(
+                "not_a_link",
+                "A verification link is re-sent as a new link: use verification-email.",
+            );
             return Err(refused(&desk, &entry, "conflict", e).await);
         }
         NotificationResend::NoSource => {
-            let e = conflict("rebuildable", "Nothing is left to rebuild this notification from.");
+            let e = conflict(
+                "rebuildable",
+                "Nothing is left to rebuild this notification from.",
+            );
             return Err(refused(&desk, &entry, "conflict", e).await);
         }
         NotificationResend::LimitReached => {
-            return Err(refused(&desk, &entry, "limited", limited("Re-sending a notification", limit)).await);
+            return Err(refused(
+                &desk,
+                &entry,
+                "limited",
+                limited("Re-sending a notification", limit),
+            )
+            .await);
         }
     };
     // Straight to this channel's queue: the other channel and the other
@@ -247,7 +285,12 @@ pub async fn resend_notification(
             payload,
         } => {
             let envelope = Envelope::new(&routing_key, correlation, payload);
-            publish(&state, async |bus| bus.publisher().publish_to_queue(&queue_name, &envelope, None).await).await
+            publish(&state, async |bus| {
+                bus.publisher()
+                    .publish_to_queue(&queue_name, &envelope, None)
+                    .await
+            })
+            .await
         }
         ResendSource::Decision {
             wave,
@@ -261,7 +304,12 @@ pub async fn resend_notification(
                 decided_at,
             };
             let envelope = Envelope::new(SelectionDecided::ROUTING_KEY, correlation, page);
-            publish(&state, async |bus| bus.publisher().publish_to_queue(&queue_name, &envelope, None).await).await
+            publish(&state, async |bus| {
+                bus.publisher()
+                    .publish_to_queue(&queue_name, &envelope, None)
+                    .await
+            })
+            .await
         }
     };
     if let Err(e) = sent {
@@ -330,12 +378,19 @@ pub async fn request_replay(
             desk.record(&entry).await?;
             Ok(HttpResponse::Ok().json(replay_body(&request)))
         }
-        Ok(ReplayFiled::LimitReached) => {
-            Err(refused(&desk, &entry, "limited", limited("Requesting a replay", limit)).await)
-        }
+        Ok(ReplayFiled::LimitReached) => Err(refused(
+            &desk,
+            &entry,
+            "limited",
+            limited("Requesting a replay", limit),
+        )
+        .await),
         // Two agents at once: the other's request is the open one.
         Err(lonjak_store::StoreError::Conflict) => {
-            let e = conflict("one_open", "Another replay request for it was filed just now.");
+            let e = conflict(
+                "one_open",
+                "Another replay request for it was filed just now.",
+            );
             Err(refused(&desk, &entry, "conflict", e).await)
         }
         Err(e) => Err(e.into()),

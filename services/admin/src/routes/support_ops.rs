@@ -174,9 +174,9 @@ pub async fn close_replay_request(
     state: web::Data<AdminState>,
 ) -> Result<HttpResponse, AdminError> {
     let desk = Desk::new(&state, &caller, "replay_request_close");
-    let request = path
-        .parse::<i64>()
-        .map_err(|_| AdminError::invalid_field("id", "format", "A replay request's id (a number)."))?;
+    let request = path.parse::<i64>().map_err(|_| {
+        AdminError::invalid_field("id", "format", "A replay request's id (a number).")
+    })?;
     let close: CloseReplayRequest = desk.body(&body, desk.entry("invalid")).await?;
     let closing = close.state.as_deref().unwrap_or_default();
     if !matches!(closing, "replayed" | "declined") {
@@ -186,7 +186,10 @@ pub async fn close_replay_request(
             "replayed or declined",
         ));
     }
-    let note = close.note.as_deref().map(|n| n.chars().take(500).collect::<String>());
+    let note = close
+        .note
+        .as_deref()
+        .map(|n| n.chars().take(500).collect::<String>());
     let entry = AccessEntry {
         detail: Some(format!("request {request} {closing}")),
         reason: note.clone(),

@@ -13,9 +13,21 @@ fn by(kind: &str, value: &str) -> LookupRequest {
     let value = Some(value.to_owned());
     let reason = Some("ticket 4711: caller asks about her registration".to_owned());
     match kind {
-        "nik" => LookupRequest { nik: value, reason, ..LookupRequest::default() },
-        "email" => LookupRequest { email: value, reason, ..LookupRequest::default() },
-        _ => LookupRequest { phone: value, reason, ..LookupRequest::default() },
+        "nik" => LookupRequest {
+            nik: value,
+            reason,
+            ..LookupRequest::default()
+        },
+        "email" => LookupRequest {
+            email: value,
+            reason,
+            ..LookupRequest::default()
+        },
+        _ => LookupRequest {
+            phone: value,
+            reason,
+            ..LookupRequest::default()
+        },
     }
 }
 
@@ -41,20 +53,45 @@ async fn a_lookup_by_nik_email_or_phone_finds_every_wave_of_that_person_masked_f
     }
 
     for answer in &answers {
-        let ids: Vec<&str> = answer.registrations.iter().map(|r| r.registration_id.as_str()).collect();
-        assert_eq!(ids, [first.id.to_string(), second.id.to_string()], "{}", answer.lookup_kind);
+        let ids: Vec<&str> = answer
+            .registrations
+            .iter()
+            .map(|r| r.registration_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            [first.id.to_string(), second.id.to_string()],
+            "{}",
+            answer.lookup_kind
+        );
         assert!(answer.masked);
         let text = serde_json::to_string(answer).unwrap();
-        for clear in [nik, email, phone, reg.full_name().as_str(), reg.kk_number().as_str()] {
-            assert!(!text.contains(clear), "a clear personal field in the agent's answer");
+        for clear in [
+            nik,
+            email,
+            phone,
+            reg.full_name().as_str(),
+            reg.kk_number().as_str(),
+        ] {
+            assert!(
+                !text.contains(clear),
+                "a clear personal field in the agent's answer"
+            );
         }
         assert!(!text.contains(&other.id.to_string()));
-        assert!(!text.contains("name_match") && !text.contains("pkh"), "a registry's raw answer");
+        assert!(
+            !text.contains("name_match") && !text.contains("pkh"),
+            "a registry's raw answer"
+        );
     }
     let one = &answers[0].registrations[0];
     let personal = one.personal.as_ref().unwrap();
     assert_eq!(personal.nik, format!("************{}", &nik[12..]));
-    assert!(personal.email.ends_with(&format!("@{}", email.split_once('@').unwrap().1)));
+    assert!(
+        personal
+            .email
+            .ends_with(&format!("@{}", email.split_once('@').unwrap().1))
+    );
     assert!(personal.email.contains("***@"));
     assert_eq!(personal.birth_date, "****-**-**");
     assert_eq!(one.status, "verified");
@@ -66,10 +103,20 @@ async fn a_lookup_by_nik_email_or_phone_finds_every_wave_of_that_person_masked_f
         .collect();
     assert_eq!(
         verdicts,
-        [("dukcapil", "identity_confirmed"), ("dapodik", "not_enrolled"), ("dtks", "receives_social_aid")]
+        [
+            ("dukcapil", "identity_confirmed"),
+            ("dapodik", "not_enrolled"),
+            ("dtks", "receives_social_aid")
+        ]
     );
     assert_eq!(one.notifications.len(), 1);
-    assert_eq!((one.notifications[0].event.as_str(), one.notifications[0].state.as_str()), ("verified", "sent"));
+    assert_eq!(
+        (
+            one.notifications[0].event.as_str(),
+            one.notifications[0].state.as_str()
+        ),
+        ("verified", "sent")
+    );
     assert_eq!(answers[0].registrations[1].wave, 2);
     let logged = app.access_rows().await;
     let ids = format!("{},{}", first.id, second.id);
@@ -78,7 +125,9 @@ async fn a_lookup_by_nik_email_or_phone_finds_every_wave_of_that_person_masked_f
         ["nik", "email", "phone"]
             .map(|kind| format!("budi|lookup|ok|{kind}|{ids}|2 registration(s)"))
     );
-    let log = app.count("SELECT count(*) AS n FROM access_log WHERE reason LIKE 'ticket 4711%'").await;
+    let log = app
+        .count("SELECT count(*) AS n FROM access_log WHERE reason LIKE 'ticket 4711%'")
+        .await;
     assert_eq!(log, 3);
 }
 
@@ -105,7 +154,10 @@ async fn a_lookup_without_a_reason_is_refused_with_422_naming_reason_and_the_ref
 
     for answer in &answers {
         assert_eq!(
-            (answer.errors[0].field.as_str(), answer.errors[0].rule.as_str()),
+            (
+                answer.errors[0].field.as_str(),
+                answer.errors[0].rule.as_str()
+            ),
             ("reason", "required")
         );
     }
@@ -149,7 +201,12 @@ async fn an_agent_sees_no_unmasked_field_nor_any_operator_endpoint_and_every_ref
     ] {
         problem(app.send(Method::GET, &path, agent).await, 403).await;
     }
-    problem(app.send(Method::GET, "/v1/access-log", Some("not-a-token-at-all")).await, 401).await;
+    problem(
+        app.send(Method::GET, "/v1/access-log", Some("not-a-token-at-all"))
+            .await,
+        401,
+    )
+    .await;
     let operator: SupportLookupBody = app.operator.support_lookup(&unmasked).await.unwrap();
 
     assert_eq!(refused.errors[0].rule, "role");
@@ -160,7 +217,10 @@ async fn an_agent_sees_no_unmasked_field_nor_any_operator_endpoint_and_every_ref
             "budi|lookup|forbidden|nik||unmasked: operators only".to_owned(),
             "budi|GET /v1/access-log|forbidden|-||-".to_owned(),
             "budi|GET /v1/support/replay-requests|forbidden|-||-".to_owned(),
-            format!("budi|GET /v1/registrations/{{id}}/explanation|forbidden|-|{}|-", person.id),
+            format!(
+                "budi|GET /v1/registrations/{{id}}/explanation|forbidden|-|{}|-",
+                person.id
+            ),
             "-|GET /v1/access-log|unauthenticated|-||-".to_owned(),
             format!("ana|lookup_unmasked|ok|nik|{}|1 registration(s)", person.id),
         ]
@@ -176,8 +236,14 @@ async fn operators_read_the_access_log_with_filters_and_the_database_refuses_to_
     let app = spawn_app().await;
     let person = app.record(330, 1).await;
     let agent = AdminClient::new(&app.base, &app.agent_token).unwrap();
-    agent.support_lookup(&by("nik", person.reg.nik().as_str())).await.unwrap();
-    agent.support_lookup(&by("phone", "+6281299990000")).await.unwrap();
+    agent
+        .support_lookup(&by("nik", person.reg.nik().as_str()))
+        .await
+        .unwrap();
+    agent
+        .support_lookup(&by("phone", "+6281299990000"))
+        .await
+        .unwrap();
 
     let mine = app
         .operator
@@ -211,5 +277,9 @@ async fn operators_read_the_access_log_with_filters_and_the_database_refuses_to_
         let message = refused.expect_err(sql).to_string();
         assert!(message.contains("append-only"), "{sql}: {message}");
     }
-    assert_eq!(app.count("SELECT count(*) AS n FROM access_log WHERE action LIKE 'lookup%'").await, 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM access_log WHERE action LIKE 'lookup%'")
+            .await,
+        2
+    );
 }

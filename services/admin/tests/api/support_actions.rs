@@ -28,7 +28,8 @@ async fn resending_the_link_goes_through_the_notifier_and_stops_at_the_daily_lim
     let person = app.record(400, 1).await;
     let agent = AdminClient::new(&app.base, &app.agent_token).unwrap();
 
-    let tries = (0..5).map(|_| agent.resend_verification_email(&person.id, "caller never got the email"));
+    let tries =
+        (0..5).map(|_| agent.resend_verification_email(&person.id, "caller never got the email"));
     let answers = futures::future::join_all(tries).await;
 
     let allowed = answers.iter().filter(|a| a.is_ok()).count();
@@ -46,10 +47,22 @@ async fn resending_the_link_goes_through_the_notifier_and_stops_at_the_daily_lim
         .await;
     assert_eq!(sequences, 2, "numbered with the applicant's own re-sends");
     let rows = app.access_rows().await;
-    assert_eq!(rows.iter().filter(|r| r.contains("|resend_verification_email|ok|")).count(), 2);
-    assert_eq!(rows.iter().filter(|r| r.contains("|resend_verification_email|limited|")).count(), 3);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.contains("|resend_verification_email|ok|"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.contains("|resend_verification_email|limited|"))
+            .count(),
+        3
+    );
     bus.close().await;
-    lonjak_bus::delete_topology(&app.bus.to_config()).await.unwrap();
+    lonjak_bus::delete_topology(&app.bus.to_config())
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,11 +79,19 @@ async fn a_sent_notification_is_sent_again_on_its_own_channel_only() {
         reason: Some("caller deleted the email".to_owned()),
     };
 
-    let resent = agent.resend_notification(&person.id, &request("verified")).await.unwrap();
-    let unknown = agent.resend_notification(&person.id, &request("selected")).await;
+    let resent = agent
+        .resend_notification(&person.id, &request("verified"))
+        .await
+        .unwrap();
+    let unknown = agent
+        .resend_notification(&person.id, &request("selected"))
+        .await;
     let no_reason = app
         .http
-        .post(app.url(&format!("/v1/support/registrations/{}/notifications/resend", person.id)))
+        .post(app.url(&format!(
+            "/v1/support/registrations/{}/notifications/resend",
+            person.id
+        )))
         .bearer_auth(&app.agent_token)
         .json(&serde_json::json!({"event": "verified", "channel": "email"}))
         .send()
@@ -82,7 +103,11 @@ async fn a_sent_notification_is_sent_again_on_its_own_channel_only() {
     assert_eq!(problem(no_reason, 422).await.errors[0].field, "reason");
     assert_eq!(depth(&bus, WorkQueue::NotifyEmail).await, 1);
     assert_eq!(depth(&bus, WorkQueue::NotifySms).await, 0);
-    assert_eq!(depth(&bus, WorkQueue::Eligibility).await, 0, "eligibility saw the event again");
+    assert_eq!(
+        depth(&bus, WorkQueue::Eligibility).await,
+        0,
+        "eligibility saw the event again"
+    );
     let states = app
         .count(&format!(
             "SELECT count(*) AS n FROM notifications
@@ -93,7 +118,9 @@ async fn a_sent_notification_is_sent_again_on_its_own_channel_only() {
         .await;
     assert_eq!(states, 2, "the email is claimable again, the SMS untouched");
     bus.close().await;
-    lonjak_bus::delete_topology(&app.bus.to_config()).await.unwrap();
+    lonjak_bus::delete_topology(&app.bus.to_config())
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,20 +136,36 @@ async fn a_replay_request_reaches_an_operator_who_replays_that_registrations_dea
             "dead",
             serde_json::json!({"registration_id": id.to_string(), "wave": 1}),
         );
-        bus.publisher().publish_to_queue(&dlq, &letter, None).await.unwrap();
+        bus.publisher()
+            .publish_to_queue(&dlq, &letter, None)
+            .await
+            .unwrap();
     }
     let agent = AdminClient::new(&app.base, &app.agent_token).unwrap();
 
-    let filed = agent.request_replay(&person.id, "stuck since Monday").await.unwrap();
-    let again = agent.request_replay(&person.id, "caller called again").await.unwrap();
+    let filed = agent
+        .request_replay(&person.id, "stuck since Monday")
+        .await
+        .unwrap();
+    let again = agent
+        .request_replay(&person.id, "caller called again")
+        .await
+        .unwrap();
     let listed = app.operator.replay_requests(Some("open")).await.unwrap();
     let agent_list = app
-        .send(Method::GET, "/v1/support/replay-requests", Some(&app.agent_token))
+        .send(
+            Method::GET,
+            "/v1/support/replay-requests",
+            Some(&app.agent_token),
+        )
         .await;
-    let replayed =
-        lonjak_bus::dlq_pick::replay_registration(&bus, WorkQueue::Eligibility, &person.id.to_string())
-            .await
-            .unwrap();
+    let replayed = lonjak_bus::dlq_pick::replay_registration(
+        &bus,
+        WorkQueue::Eligibility,
+        &person.id.to_string(),
+    )
+    .await
+    .unwrap();
     let closed = app
         .operator
         .close_replay_request(
@@ -138,18 +181,44 @@ async fn a_replay_request_reaches_an_operator_who_replays_that_registrations_dea
     assert_eq!(again.id, filed.id, "one open request per registration");
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        (listed[0].registration_id.as_str(), listed[0].requested_by.as_str(), listed[0].reason.as_str()),
+        (
+            listed[0].registration_id.as_str(),
+            listed[0].requested_by.as_str(),
+            listed[0].reason.as_str()
+        ),
         (person.id.to_string().as_str(), "budi", "stuck since Monday")
     );
     problem(agent_list, 403).await;
     assert_eq!((replayed.moved, replayed.seen), (1, 2));
     assert_eq!(depth(&bus, WorkQueue::Eligibility).await, 1);
-    assert_eq!(bus.queue_depth(&dlq).await.unwrap().messages, 1, "the other's dead letter stays");
-    assert_eq!((closed.state.as_str(), closed.handled_by.as_deref()), ("replayed", Some("ana")));
-    assert!(app.operator.replay_requests(Some("open")).await.unwrap().is_empty());
+    assert_eq!(
+        bus.queue_depth(&dlq).await.unwrap().messages,
+        1,
+        "the other's dead letter stays"
+    );
+    assert_eq!(
+        (closed.state.as_str(), closed.handled_by.as_deref()),
+        ("replayed", Some("ana"))
+    );
+    assert!(
+        app.operator
+            .replay_requests(Some("open"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let rows = app.access_rows().await;
-    assert!(rows.contains(&format!("budi|replay_request|ok|-|{}|-", person.id)), "{rows:?}");
-    assert!(rows.iter().any(|r| r.starts_with("ana|replay_request_close|ok|")), "{rows:?}");
+    assert!(
+        rows.contains(&format!("budi|replay_request|ok|-|{}|-", person.id)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("ana|replay_request_close|ok|")),
+        "{rows:?}"
+    );
     bus.close().await;
-    lonjak_bus::delete_topology(&app.bus.to_config()).await.unwrap();
+    lonjak_bus::delete_topology(&app.bus.to_config())
+        .await
+        .unwrap();
 }

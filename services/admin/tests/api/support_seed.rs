@@ -31,7 +31,8 @@ impl TestApp {
         let reg = sample_registration(n, SAMPLE_TODAY);
         let wave = Wave::new(wave).unwrap();
         let id = RegistrationId::derive(&identity_key(), reg.nik(), wave);
-        let mut new = NewRegistration::from_domain(&reg, id, &identity_key(), OffsetDateTime::now_utc());
+        let mut new =
+            NewRegistration::from_domain(&reg, id, &identity_key(), OffsetDateTime::now_utc());
         new.wave = wave;
         let answered = |registry, detail| CheckRecord {
             registry,
