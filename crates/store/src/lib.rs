@@ -26,6 +26,7 @@ mod settings;
 mod store;
 mod support;
 mod support_actions;
+mod support_replay;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
@@ -58,9 +59,8 @@ pub use selection::{SelectionCounts, SelectionOutcome};
 pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
 pub use support::{LookupKey, NotificationView, SupportPersonal, SupportRecord, VerificationView};
-pub use support_actions::{
-    LinkResend, NotificationResend, ReplayClosed, ReplayFiled, ReplayRequest, ResendSource,
-};
+pub use support_actions::{LinkResend, NotificationResend, ResendSource};
+pub use support_replay::{ReplayClosed, ReplayFiled, ReplayRequest};
 pub use transitions::{Change, apply_transitions};
 pub use waitroom::{Joined, TicketState, UseRefused};
 pub use waitroom_tick::{TickClaim, TickResult};

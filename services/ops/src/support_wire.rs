@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 /// `POST /v1/support/lookup`. Exactly one of `nik`, `email` and `phone`;
 /// the value travels in the body, never in a URL or an access-log line.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,6 +24,18 @@ pub struct LookupRequest {
     /// Personal fields in clear: operators only (an agent is refused 403).
     #[serde(default)]
     pub unmasked: bool,
+}
+
+// The looked-up value is personal data: `Debug` names which field is set.
+impl std::fmt::Debug for LookupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LookupRequest")
+            .field("nik", &self.nik.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email.as_ref().map(|_| "<redacted>"))
+            .field("phone", &self.phone.as_ref().map(|_| "<redacted>"))
+            .field("unmasked", &self.unmasked)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The answer of a look-up: every registration found, every wave.
