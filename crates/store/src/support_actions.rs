@@ -83,8 +83,12 @@ pub enum ResendSource {
 /// What an agent's request to re-send a notification found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NotificationResend {
-    /// Counted and reopened: publish the source to the channel's queue.
-    Send(ResendSource),
+    /// Counted (the day's `count`th) and reopened: publish the source to
+    /// the channel's queue.
+    Send {
+        source: ResendSource,
+        count: u32,
+    },
     /// No such notification of this registration.
     Unknown,
     /// A notifier holds it now.
@@ -216,12 +220,11 @@ impl Store {
                 let Some(source) = resend_source(conn, &key, event).await? else {
                     return Ok(NotificationResend::NoSource);
                 };
-                if count_action(conn, &key, "resend_notification", day, limit)
-                    .await?
-                    .is_none()
-                {
+                let Some(count) =
+                    count_action(conn, &key, "resend_notification", day, limit).await?
+                else {
                     return Ok(NotificationResend::LimitReached);
-                }
+                };
                 // The notifier claims only what is pending: this one send
                 // more is the desk's, counted and logged here.
                 diesel::sql_query(
@@ -234,7 +237,7 @@ impl Store {
                 .execute(conn)
                 .await?;
                 append_access(conn, entry).await?;
-                Ok(NotificationResend::Send(source))
+                Ok(NotificationResend::Send { source, count })
             })
         })
         .await

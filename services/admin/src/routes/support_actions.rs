@@ -238,8 +238,8 @@ pub async fn resend_notification(
         .store
         .support_resend_notification(&id, event, channel, submission_date(now), limit, &entry)
         .await?;
-    let source = match found {
-        NotificationResend::Send(source) => source,
+    let (source, count) = match found {
+        NotificationResend::Send { source, count } => (source, count),
         NotificationResend::Unknown => {
             let e = AdminError::NotFound {
                 field: "event",
@@ -320,7 +320,7 @@ pub async fn resend_notification(
         registration_id: id.to_string(),
         action: "resend_notification".to_owned(),
         status: "sending".to_owned(),
-        left_today: 0,
+        left_today: limit.saturating_sub(count),
     }))
 }
 

@@ -16,6 +16,30 @@ async fn depth(bus: &Bus, queue: WorkQueue) -> u32 {
         .messages
 }
 
+/// Takes one message off `queue`: its routing-key header and its body.
+async fn take_one(app: &TestApp, queue: &str) -> (String, serde_json::Value) {
+    use lonjak_bus::lapin::options::BasicGetOptions;
+    use lonjak_bus::lapin::types::AMQPValue;
+    use lonjak_bus::lapin::{Connection, ConnectionProperties};
+    let connection = Connection::connect(&app.bus.to_config().url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let message = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+        .expect("a message");
+    let headers = message.delivery.properties.headers().clone().unwrap();
+    let routing_key = match headers.inner().get(lonjak_bus::headers::ROUTING_KEY) {
+        Some(AMQPValue::LongString(s)) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        other => panic!("routing key header: {other:?}"),
+    };
+    let body = serde_json::from_slice(&message.delivery.data).unwrap();
+    let _ = connection.close(200, "done".into()).await;
+    (routing_key, body)
+}
+
 async fn bus_of(app: &TestApp) -> Bus {
     Bus::connect(app.bus.to_config()).await.unwrap()
 }
@@ -98,7 +122,7 @@ async fn a_sent_notification_is_sent_again_on_its_own_channel_only() {
         .await
         .unwrap();
 
-    assert_eq!(resent.status, "sending");
+    assert_eq!((resent.status.as_str(), resent.left_today), ("sending", 1));
     assert!(unknown.unwrap_err().to_string().starts_with("404"));
     assert_eq!(problem(no_reason, 422).await.errors[0].field, "reason");
     assert_eq!(depth(&bus, WorkQueue::NotifyEmail).await, 1);
@@ -117,6 +141,10 @@ async fn a_sent_notification_is_sent_again_on_its_own_channel_only() {
         ))
         .await;
     assert_eq!(states, 2, "the email is claimable again, the SMS untouched");
+    // What the notifier will read: the event under its own routing key.
+    let (routing_key, body) = take_one(&app, &bus.topology().queue(WorkQueue::NotifyEmail)).await;
+    assert_eq!(routing_key, "registration.verified");
+    assert_eq!(body["payload"]["registration_id"], person.id.to_string());
     bus.close().await;
     lonjak_bus::delete_topology(&app.bus.to_config())
         .await
