@@ -241,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
             bus.close().await;
         }
         // Keys are the database's own business: never through the admin API
-        // (which holds no data key).
+        // (whose data key serves the support desk's masked look-ups only).
         Command::Keys(ref command) => {
             lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
         }
