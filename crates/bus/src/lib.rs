@@ -5,6 +5,7 @@ mod config;
 mod consumer;
 mod delivery;
 pub mod dlq;
+pub mod dlq_pick;
 mod envelope;
 mod error;
 pub mod headers;

@@ -22,7 +22,7 @@ struct Counted {
 }
 
 /// One more request for the day, unless the limit is reached (then no row).
-const COUNT_RESEND_SQL: &str = "
+pub(crate) const COUNT_RESEND_SQL: &str = "
 INSERT INTO email_verification_resends (registration_id, day, count) VALUES ($1, $2, 1)
 ON CONFLICT (registration_id, day) DO UPDATE
    SET count = email_verification_resends.count + 1

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod access_log;
 mod announce;
 mod config;
 mod crypto;
@@ -24,6 +25,9 @@ mod scoring;
 mod selection;
 mod settings;
 mod store;
+mod support;
+mod support_actions;
+mod support_replay;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
@@ -33,6 +37,7 @@ mod waitroom;
 mod waitroom_tick;
 mod waves;
 
+pub use access_log::{AccessEntry, AccessFilter, AccessRecord, append_access};
 pub use announce::Decision;
 pub use config::StoreConfig;
 pub use crypto::{DataKey, KeyRing};
@@ -55,6 +60,9 @@ pub use scoring::{ScoreRecord, ScoringInput};
 pub use selection::{SelectionCounts, SelectionOutcome};
 pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
+pub use support::{LookupKey, NotificationView, SupportPersonal, SupportRecord, VerificationView};
+pub use support_actions::{LinkResend, NotificationResend, ResendSource};
+pub use support_replay::{ReplayClosed, ReplayFiled, ReplayRequest};
 pub use transitions::{Change, apply_transitions};
 pub use waitroom::{Joined, TicketState, UseRefused};
 pub use waitroom_tick::{TickClaim, TickResult};

@@ -183,3 +183,45 @@ diesel::table! {
 }
 
 diesel::joinable!(waitroom_tickets -> waitroom_waves (wave_id));
+
+// The support desk (migration 2026-12-14-000001_support_desk). Queried with
+// SQL text in `access_log.rs` and `support*.rs`; declared here to keep the
+// schema in one place.
+
+diesel::table! {
+    access_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor -> Text,
+        role -> Nullable<Text>,
+        action -> Text,
+        lookup_kind -> Nullable<Text>,
+        registration_ids -> Array<Text>,
+        reason -> Nullable<Text>,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    support_action_counts (registration_id, action, day) {
+        registration_id -> Text,
+        action -> Text,
+        day -> Date,
+        count -> Int4,
+    }
+}
+
+diesel::table! {
+    replay_requests (id) {
+        id -> Int8,
+        registration_id -> Text,
+        requested_by -> Text,
+        reason -> Text,
+        requested_at -> Timestamptz,
+        state -> Text,
+        handled_by -> Nullable<Text>,
+        handled_at -> Nullable<Timestamptz>,
+        note -> Nullable<Text>,
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::future::{Ready, ready};
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -166,9 +166,21 @@ pub struct Caller {
     pub role: Role,
 }
 
+/// A refusal of [`authorize`], left in the request's extensions for the
+/// access log (`crate::access`), which records it once the answer is out.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub caller: Option<Caller>,
+    /// `unauthenticated` or `forbidden`.
+    pub outcome: &'static str,
+}
+
 /// Authenticates the request and checks that its role allows `needed`:
 /// 401 without a valid bearer token, 403 when the role does not allow it.
-fn authorize(req: &HttpRequest, needed: Role) -> Result<Caller, AdminError> {
+pub(crate) fn authorize(req: &HttpRequest, needed: Role) -> Result<Caller, AdminError> {
+    let refused = |caller: Option<Caller>, outcome| {
+        req.extensions_mut().insert(Refused { caller, outcome });
+    };
     let state = req
         .app_data::<web::Data<AdminState>>()
         .ok_or_else(|| AdminError::internal_message("admin state missing"))?;
@@ -186,11 +198,13 @@ fn authorize(req: &HttpRequest, needed: Role) -> Result<Caller, AdminError> {
     let Some(presented) = presented else {
         state.metrics.refused("missing");
         tracing::warn!(http.route = %route, reason = "missing", "admin request without a bearer token");
+        refused(None, "unauthenticated");
         return Err(AdminError::Unauthenticated("A bearer token is required."));
     };
     let Some(caller) = state.tokens.identify(presented) else {
         state.metrics.refused("invalid");
         tracing::warn!(http.route = %route, reason = "invalid", "admin request with an unknown token");
+        refused(None, "unauthenticated");
         return Err(AdminError::Unauthenticated(
             "The bearer token is not valid.",
         ));
@@ -204,6 +218,7 @@ fn authorize(req: &HttpRequest, needed: Role) -> Result<Caller, AdminError> {
             needed = needed.as_str(),
             "admin request refused: role does not allow it"
         );
+        refused(Some(caller.clone()), "forbidden");
         return Err(AdminError::Forbidden {
             role: caller.role,
             needed,

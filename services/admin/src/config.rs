@@ -6,11 +6,13 @@
 use std::time::Duration;
 
 use lonjak_bus::BusSettings;
+use lonjak_domain::IdentitySettings;
 use lonjak_store::DatabaseSettings;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::Tokens;
+use crate::support_config::SupportSettings;
 
 /// Everything the admin API needs to run.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +30,13 @@ pub struct Settings {
     /// Where applicants' photos are, to delete those of erased applicants.
     #[serde(default)]
     pub object_store: lonjak_photos::ObjectStoreSettings,
+    /// The identity key (`LONJAK_IDENTITY__KEY`): the support desk's
+    /// look-ups by NIK, email and phone need it.
+    #[serde(default)]
+    pub identity: Option<IdentitySettings>,
+    /// Limits of the support desk's actions.
+    #[serde(default)]
+    pub support: SupportSettings,
 }
 
 /// `admin.*`.

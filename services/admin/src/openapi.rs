@@ -23,7 +23,9 @@ impl Modify for BearerAuth {
     info(
         title = "lonjak admin API",
         description = "Waves, selection, announcement, funnel, explanations and the support \
-                       desk's look-up. Roles: `operator` (everything), `agent` (look-ups)."
+                       desk (look-ups by NIK, email or phone, agents' actions, replay requests, \
+                       the access log). Roles: `operator` (everything), `agent` (look-ups with \
+                       masked personal fields, and the desk's actions)."
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -41,7 +43,14 @@ impl Modify for BearerAuth {
         crate::routes::registrations::rejoin,
         crate::routes::retention::retention_plan,
         crate::routes::retention::erasure,
-        crate::routes::retention::set_period
+        crate::routes::retention::set_period,
+        crate::routes::support::lookup,
+        crate::routes::support_actions::resend_link,
+        crate::routes::support_actions::resend_notification,
+        crate::routes::support_actions::request_replay,
+        crate::routes::support_ops::replay_requests,
+        crate::routes::support_ops::close_replay_request,
+        crate::routes::support_ops::access_log
     ),
     components(schemas(
         lonjak_ops::wire::WaveBody,
@@ -62,7 +71,22 @@ impl Modify for BearerAuth {
         lonjak_ops::retention::WaveRetentionBody,
         lonjak_ops::retention::ErasureBody,
         lonjak_ops::retention::WaveErasedBody,
-        crate::routes::retention::WavePeriodBody
+        crate::routes::retention::WavePeriodBody,
+        lonjak_ops::support_wire::LookupRequest,
+        lonjak_ops::support_wire::SupportLookupBody,
+        lonjak_ops::support_wire::SupportRegistrationBody,
+        lonjak_ops::support_wire::SupportHistoryBody,
+        lonjak_ops::support_wire::SupportVerificationBody,
+        lonjak_ops::support_wire::SupportNotificationBody,
+        lonjak_ops::support_wire::SupportPhotoBody,
+        lonjak_ops::support_wire::RejoinEligibilityBody,
+        lonjak_ops::support_wire::PersonalBody,
+        lonjak_ops::support_wire::ActionRequest,
+        lonjak_ops::support_wire::NotificationResendRequest,
+        lonjak_ops::support_wire::ActionBody,
+        lonjak_ops::support_wire::ReplayRequestBody,
+        lonjak_ops::support_wire::CloseReplayRequest,
+        lonjak_ops::support_wire::AccessLogBody
     ))
 )]
 pub struct ApiDoc;

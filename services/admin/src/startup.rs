@@ -132,12 +132,13 @@ impl Application {
         let tokens = Tokens::from_settings(&settings.admin)?;
         let mut registry = Registry::default();
         let metrics = AdminMetrics::register(&mut registry);
-        // The admin API reads no personal data: no data key.
+        // Only the support desk's look-up opens personal data (to mask it):
+        // the data key, when configured, is the look-up store's alone.
         let mut config = settings.database.to_config().context("database settings")?;
-        config.data_key = None;
         let store = Store::connect(config.clone())
             .await
             .context("connecting to the database")?;
+        config.data_key = None;
         config.query_timeout = settings.admin.batch_query_timeout();
         config.max_connections = 2;
         let batch_store = Store::connect(config)
@@ -158,6 +159,8 @@ impl Application {
             } else {
                 None
             },
+            identity: settings.identity.as_ref().map(|i| i.key.clone()),
+            support: settings.support.clone(),
         });
         let ops_state = OpsState::new(Arc::new(registry), move || {
             let store = store.clone();
@@ -170,8 +173,10 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(query_errors.clone())
+                .wrap(from_fn(crate::access::record_refusals))
                 .wrap(from_fn(count))
                 .configure(routes)
+                .configure(crate::routes::desk::routes)
                 .configure(|cfg| ops::configure(cfg, ops_state.clone()))
                 .default_service(web::to(not_found))
         })

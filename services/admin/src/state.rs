@@ -1,11 +1,13 @@
 //! What every handler shares.
 
 use lonjak_bus::BusConfig;
+use lonjak_domain::IdentityKey;
 use lonjak_store::Store;
 use tokio::sync::Mutex;
 
 use crate::auth::Tokens;
 use crate::metrics::AdminMetrics;
+use crate::support_config::SupportSettings;
 
 pub struct AdminState {
     pub tokens: Tokens,
@@ -28,4 +30,8 @@ pub struct AdminState {
     /// Where erased applicants' photos are deleted; `None` without
     /// `object_store.endpoint` (the erasure then leaves them pending).
     pub objects: Option<lonjak_photos::ObjectStore>,
+    /// The support desk's look-ups hash NIK, email and phone with it;
+    /// `None`: look-ups are refused (500) until it is configured.
+    pub identity: Option<IdentityKey>,
+    pub support: SupportSettings,
 }

@@ -157,7 +157,7 @@ impl AdminClient {
 
 /// Percent-encodes a query value (work_mem is digits and unit letters; the
 /// rest is escaped so nothing else can be smuggled into the query).
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| {

@@ -9,4 +9,6 @@ pub mod keys;
 pub mod report;
 pub mod retention;
 pub mod retention_cmd;
+pub mod support_client;
+pub mod support_wire;
 pub mod wire;

@@ -101,6 +101,11 @@ enum Command {
     /// their wave's announcement: what would be erased, and the erasure.
     #[command(subcommand)]
     Retention(lonjak_ops::retention_cmd::RetentionCommand),
+    /// The support desk's access log, newest first (operators).
+    AccessLog(support_cli::AccessLogArgs),
+    /// The support desk's replay requests (operators).
+    #[command(subcommand)]
+    Support(support_cli::SupportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +184,7 @@ impl From<Queue> for WorkQueue {
 }
 
 mod direct;
+mod support_cli;
 mod via_admin;
 
 #[cfg(test)]
@@ -239,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
             bus.close().await;
         }
         // Keys are the database's own business: never through the admin API
-        // (which holds no data key).
+        // (whose data key serves the support desk's masked look-ups only).
         Command::Keys(ref command) => {
             lonjak_ops::keys::run(command, &cli.database_url, direct::OPS_QUERY_TIMEOUT).await?
         }
@@ -253,6 +259,9 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?
         }
+        // The desk lives in the admin API: no direct-database mode.
+        Command::AccessLog(ref args) => support_cli::access_log(&cli, args).await?,
+        Command::Support(ref command) => support_cli::run(&cli, command).await?,
         ref command if !cli.direct_database => via_admin::run(&cli, command).await?,
         Command::Wave(ref command) => direct::wave_command(&cli, command).await?,
         Command::Select {

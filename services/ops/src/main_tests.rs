@@ -80,3 +80,37 @@ fn commands_go_through_the_admin_api_unless_told_to_use_the_database() {
             .0
     );
 }
+
+#[test]
+fn the_support_desk_commands_parse_their_filters_and_request_ids() {
+    let cli = Cli::try_parse_from([
+        "lonjak-ops",
+        "access-log",
+        "--actor",
+        "budi",
+        "--outcome",
+        "forbidden",
+    ])
+    .unwrap();
+    assert!(matches!(cli.command, Command::AccessLog(_)));
+    let cli = Cli::try_parse_from([
+        "lonjak-ops",
+        "support",
+        "replay",
+        "7",
+        "--queue",
+        "verifier",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Support(support_cli::SupportCommand::Replay {
+            request: 7,
+            queue: Some(Queue::Verifier)
+        })
+    ));
+    assert!(
+        Cli::try_parse_from(["lonjak-ops", "support", "decline", "7"]).is_err(),
+        "a note is required"
+    );
+}

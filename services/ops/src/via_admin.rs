@@ -104,6 +104,9 @@ pub(crate) async fn run(cli: &Cli, command: &Command) -> anyhow::Result<()> {
         | Command::Retention(_) => {
             anyhow::bail!("this command acts on the database or broker directly")
         }
+        Command::AccessLog(_) | Command::Support(_) => {
+            anyhow::bail!("the support desk's commands are handled before the admin commands")
+        }
     }
     Ok(())
 }

@@ -2,9 +2,13 @@
 //! [`crate::auth::Staff`] first, so a request is authenticated and its role
 //! checked before anything else of it is read.
 
+pub mod desk;
 pub mod registrations;
 pub mod retention;
 pub mod selection;
+pub mod support;
+pub mod support_actions;
+pub mod support_ops;
 pub mod waves;
 
 use lonjak_domain::{RegistrationId, Wave};

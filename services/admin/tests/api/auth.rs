@@ -129,6 +129,13 @@ async fn the_openapi_document_lists_every_operation_behind_a_bearer_scheme() {
         "/v1/waves/{wave}/funnel",
         "/v1/registrations/{id}",
         "/v1/registrations/{id}/explanation",
+        "/v1/support/lookup",
+        "/v1/support/registrations/{id}/verification-email",
+        "/v1/support/registrations/{id}/notifications/resend",
+        "/v1/support/registrations/{id}/replay-request",
+        "/v1/support/replay-requests",
+        "/v1/support/replay-requests/{id}/close",
+        "/v1/access-log",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }

@@ -4,10 +4,11 @@
 use diesel::sql_types::{Array, BigInt, Bytea, Int4, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lonjak_admin::config::AdminSettings;
+use lonjak_admin::support_config::SupportSettings;
 use lonjak_admin::{Application, Settings};
 use lonjak_bus::BusSettings;
 use lonjak_domain::eligibility::{RankKey, rank_order};
-use lonjak_domain::{RegistrationId, Wave};
+use lonjak_domain::{IdentitySettings, RegistrationId, Wave};
 use lonjak_ops::client::AdminClient;
 use lonjak_ops::wire::ProblemBody;
 use lonjak_store::DatabaseSettings;
@@ -32,6 +33,13 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The data key personal fields are sealed under in these tests.
+pub const DATA_KEY: [u8; 32] = [7; 32];
+
+fn hex_key(bytes: [u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn token() -> String {
@@ -61,10 +69,15 @@ pub async fn spawn_app() -> TestApp {
         database: DatabaseSettings {
             url: SecretString::from(db.url.clone()),
             max_connections: 2,
+            data_key: Some(SecretString::from(hex_key(DATA_KEY))),
             ..DatabaseSettings::default()
         },
         retention: Default::default(),
         object_store: Default::default(),
+        identity: Some(IdentitySettings {
+            key: lonjak_domain::testing::identity_key(),
+        }),
+        support: SupportSettings::default(),
     };
     let shutdown = CancellationToken::new();
     let app = Application::build(settings, shutdown.clone())

@@ -9,4 +9,7 @@ mod helpers;
 mod registrations;
 mod retention;
 mod selection;
+mod support;
+mod support_actions;
+mod support_seed;
 mod waves;
