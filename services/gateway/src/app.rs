@@ -93,6 +93,7 @@ impl Application {
         let state = web::Data::new(AppState {
             bus: bus.clone(),
             identity,
+            seal: settings.seal.public_key.clone(),
             waves,
             max_body_bytes: settings.http.max_body_bytes,
             body_timeout: Duration::from_millis(settings.http.body_timeout_ms),

@@ -23,6 +23,8 @@ pub struct Verifier {
     pub(crate) store: Store,
     pub(crate) registries: Registries,
     pub(crate) identity_key: IdentityKey,
+    /// Opens the sealed applicants (current and previous private key).
+    pub(crate) opening_keys: lonjak_seal::OpeningKeys,
     pub(crate) deadline: Duration,
 }
 
@@ -42,7 +44,7 @@ impl Handler for Verifier {
         let mut submissions = Vec::with_capacity(batch.len());
         for (index, item) in batch.iter().enumerate() {
             let submitted = &item.envelope.payload;
-            match parse_applicant(submitted, &self.identity_key) {
+            match parse_applicant(submitted, &self.opening_keys, &self.identity_key) {
                 Ok(registration) => submissions.push(Submission {
                     index,
                     id: submitted.registration_id,

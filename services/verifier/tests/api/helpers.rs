@@ -134,6 +134,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         identity: IdentitySettings {
             key: IdentityKey::from_hex(&identity_key_hex).expect("identity key"),
         },
+        seal: lonjak_seal::OpeningSettings {
+            private_key: lonjak_seal::SealPrivateKey::from_base64(
+                lonjak_seal::DEVELOPMENT_PRIVATE_KEY,
+            )
+            .expect("the development key"),
+            previous_private_key: None,
+        },
         registries: RegistriesSettings {
             dukcapil: registry(0),
             dapodik: registry(1),
@@ -200,12 +207,14 @@ impl TestApp {
                 .expect("a parseable applicant");
             RegistrationId::derive(&self.identity_key, reg.nik(), wave)
         };
-        let payload = RegistrationSubmitted {
-            registration_id: reg_id,
+        let payload = lonjak_seal::seal_request(
+            &seal_public_key(),
+            reg_id,
             wave,
             submitted_at,
-            applicant: request.clone(),
-        };
+            request,
+        )
+        .expect("sealed");
         Submission {
             id: reg_id,
             envelope: Envelope::event(format!("test-{reg_id}"), payload),
@@ -248,6 +257,10 @@ impl TestApp {
             ),
             ("LONJAK_DATABASE__DATA_KEY", data_key),
             ("LONJAK_IDENTITY__KEY", self.identity_key_hex.clone()),
+            (
+                "LONJAK_SEAL__PRIVATE_KEY",
+                lonjak_seal::DEVELOPMENT_PRIVATE_KEY.to_owned(),
+            ),
             (
                 "LONJAK_WORKER__CONCURRENCY",
                 s.worker.concurrency.to_string(),
@@ -304,4 +317,20 @@ impl TestApp {
 /// Deletes every queue and exchange of the bus's topology, best effort.
 async fn delete_topology(bus: &Bus, _url: &str) {
     let _ = lonjak_bus::delete_topology(bus.config()).await;
+}
+
+/// The public key the test submissions are sealed to (the development pair).
+pub fn seal_public_key() -> lonjak_seal::SealPublicKey {
+    lonjak_seal::SealPublicKey::from_base64(lonjak_seal::DEVELOPMENT_PUBLIC_KEY)
+        .expect("the development key")
+}
+
+/// Opens a test submission with the development key.
+pub fn open(
+    payload: &lonjak_domain::events::RegistrationSubmitted,
+) -> lonjak_domain::RegistrationRequest {
+    let key = lonjak_seal::SealPrivateKey::from_base64(lonjak_seal::DEVELOPMENT_PRIVATE_KEY)
+        .expect("the development key");
+    lonjak_seal::open_submitted(&lonjak_seal::OpeningKeys::new(vec![key]), payload)
+        .expect("opens")
 }

@@ -11,5 +11,6 @@ mod ops;
 mod outcomes;
 mod places;
 mod retries;
+mod sealed;
 mod sealed_at_rest;
 mod shutdown;
