@@ -67,7 +67,9 @@ photo_check_ops=${LONJAK_PHOTO_CHECK_OPS_ADDR:-127.0.0.1:9104}
 gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
-start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops"
+# The verifier alone gets the key that opens sealed applicants.
+start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops" \
+  LONJAK_SEAL__PRIVATE_KEY="$seal_private_key"
 wait_ready verifier "http://$verifier_ops/readyz"
 start eligibility lonjak-eligibility "$worker_nice" LONJAK_OPS__ADDR="$eligibility_ops"
 wait_ready eligibility "http://$eligibility_ops/readyz"

@@ -2,6 +2,7 @@
 //! and the in-process registry simulator.
 
 mod applicants;
+mod broker_privacy;
 mod crash;
 mod helpers;
 mod idempotency;
