@@ -60,8 +60,8 @@ fn a_submitted_event_round_trips_with_only_ids_wave_and_time_in_clear() {
 #[test]
 fn a_submitted_event_with_a_clear_applicant_is_refused() {
     let (id, reg) = id_and_registration();
-    let mut json = serde_json::to_value(submitted(id, datetime!(2020-04-11 03:00:00 UTC)))
-        .expect("json");
+    let mut json =
+        serde_json::to_value(submitted(id, datetime!(2020-04-11 03:00:00 UTC))).expect("json");
     json["applicant"] = serde_json::to_value(reg.to_request()).expect("json");
     assert!(serde_json::from_value::<RegistrationSubmitted>(json).is_err());
 }

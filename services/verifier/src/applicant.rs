@@ -25,8 +25,8 @@ pub fn parse_applicant(
     key: &IdentityKey,
 ) -> Result<Registration, &'static str> {
     let applicant = open_submitted(opening_keys, submitted).map_err(OpenError::reason)?;
-    let registration = Registration::parse_submitted(&applicant, submitted.wave)
-        .map_err(|_| INVALID_APPLICANT)?;
+    let registration =
+        Registration::parse_submitted(&applicant, submitted.wave).map_err(|_| INVALID_APPLICANT)?;
     let derived = RegistrationId::derive(key, registration.nik(), registration.wave());
     if registration.wave() != submitted.wave || derived != submitted.registration_id {
         return Err(ID_MISMATCH);

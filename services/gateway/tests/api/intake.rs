@@ -28,7 +28,14 @@ async fn accepted_registration_is_on_the_queue_with_envelope_and_headers() {
     assert_eq!(envelope["event_type"], "registration.submitted");
     assert_eq!(envelope["payload"]["registration_id"], id.as_str());
     let raw = String::from_utf8_lossy(&msg.data);
-    for field in ["nik", "kk_number", "full_name", "birth_date", "email", "phone"] {
+    for field in [
+        "nik",
+        "kk_number",
+        "full_name",
+        "birth_date",
+        "email",
+        "phone",
+    ] {
         let value = body[field].as_str().expect("a string field");
         assert!(!raw.contains(value), "{field} in clear on the queue");
     }

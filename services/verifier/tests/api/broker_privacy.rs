@@ -120,8 +120,7 @@ async fn no_personal_field_is_in_clear_in_any_queue_dead_letters_included() {
     let mut requests = applicants(Profile::Clean, 0, 6);
     requests.extend(applicants(Profile::NotFound, 0, 3));
     requests.extend(applicants(Profile::NameMismatch, 0, 2));
-    let submissions: Vec<Submission> =
-        requests.iter().map(|r| app.submission_at(r, now)).collect();
+    let submissions: Vec<Submission> = requests.iter().map(|r| app.submission_at(r, now)).collect();
     // Two altered ones, dead-lettered: a body moved onto another
     // registration, and the registration it came from resubmitted.
     let mut moved = app.submission_at(&requests[1], now);

@@ -207,14 +207,9 @@ impl TestApp {
                 .expect("a parseable applicant");
             RegistrationId::derive(&self.identity_key, reg.nik(), wave)
         };
-        let payload = lonjak_seal::seal_request(
-            &seal_public_key(),
-            reg_id,
-            wave,
-            submitted_at,
-            request,
-        )
-        .expect("sealed");
+        let payload =
+            lonjak_seal::seal_request(&seal_public_key(), reg_id, wave, submitted_at, request)
+                .expect("sealed");
         Submission {
             id: reg_id,
             envelope: Envelope::event(format!("test-{reg_id}"), payload),
@@ -331,6 +326,5 @@ pub fn open(
 ) -> lonjak_domain::RegistrationRequest {
     let key = lonjak_seal::SealPrivateKey::from_base64(lonjak_seal::DEVELOPMENT_PRIVATE_KEY)
         .expect("the development key");
-    lonjak_seal::open_submitted(&lonjak_seal::OpeningKeys::new(vec![key]), payload)
-        .expect("opens")
+    lonjak_seal::open_submitted(&lonjak_seal::OpeningKeys::new(vec![key]), payload).expect("opens")
 }
