@@ -12,6 +12,9 @@ export LONJAK_SEAL__PUBLIC_KEY=${LONJAK_SEAL__PUBLIC_KEY:-L2Hd8oPnVFm1va9MwxlzPk
 seal_private_key=${LONJAK_SEAL__PRIVATE_KEY:-bG9uamFrLWxvY2FsLXNlYWwta2V5LW5vdC1zZWNyZXQ}
 unset LONJAK_SEAL__PRIVATE_KEY
 export LONJAK_IDENTITY__KEY=${LONJAK_IDENTITY__KEY:-6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265}
+# The stored look-up hashes' key: the workers and lonjak-ops only
+# (scripts/up.sh starts the gateway without it).
+export LONJAK_IDENTITY__LOOKUP_KEY=${LONJAK_IDENTITY__LOOKUP_KEY:-6c6f6e6a616b2d6c6f63616c2d6c6f6f6b75702d6b65792d6e6f742d73656372}
 # Gateway: any wave from 1 up is open locally, so each load-test run can tag
 # its registrations with a wave of its own.
 export LONJAK_HTTP__ADDR=${LONJAK_HTTP__ADDR:-127.0.0.1:8080}

@@ -58,7 +58,10 @@ pub async fn run(
     let store = Store::connect(config)
         .await
         .context("connecting to the database")?;
-    let identity = settings.identity.as_ref().map(|s| &s.key);
+    let identity = settings
+        .identity
+        .as_ref()
+        .map(lonjak_domain::IdentitySettings::lookup_key);
     let done = rotate(&store, identity, batch, |n| {
         if n % 50_000 < u64::from(batch) {
             println!("{n} row(s) re-sealed so far");

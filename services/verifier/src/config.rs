@@ -162,6 +162,26 @@ mod tests {
     }
 
     #[test]
+    fn the_lookup_key_is_the_identity_key_unless_set_apart() {
+        use lonjak_domain::{Nik, NikHash};
+        let nik = Nik::parse(&lonjak_domain::testing::valid_nik(1)).expect("valid");
+        let same = load(&[]).expect("settings");
+        assert_eq!(
+            NikHash::derive(same.identity.lookup_key(), &nik),
+            NikHash::derive(&same.identity.key, &nik)
+        );
+        let apart = load(&[(
+            "LONJAK_IDENTITY__LOOKUP_KEY",
+            "1111111111111111111111111111111111111111111111111111111111111111",
+        )])
+        .expect("settings");
+        assert_ne!(
+            NikHash::derive(apart.identity.lookup_key(), &nik),
+            NikHash::derive(&apart.identity.key, &nik)
+        );
+    }
+
+    #[test]
     fn a_zero_rate_is_refused() {
         assert!(load(&[("LONJAK_REGISTRIES__DTKS__RATE_PER_SEC", "0")]).is_err());
     }

@@ -56,6 +56,7 @@ impl Application {
             store: store.clone(),
             registries,
             identity_key: settings.identity.key.clone(),
+            lookup_key: settings.identity.lookup_key().clone(),
             opening_keys: settings.seal.ring(),
             deadline: settings.verifier.deadline(),
         };

@@ -35,6 +35,8 @@ pub fn test_settings() -> Settings {
     let mut s = Settings::with_defaults(
         IdentitySettings {
             key: IdentityKey::from_hex(DEVELOPMENT_IDENTITY_KEY).expect("a valid key"),
+            // The gateway never holds the look-up key.
+            lookup_key: None,
         },
         lonjak_seal::SealingSettings {
             public_key: lonjak_seal::SealPublicKey::from_base64(

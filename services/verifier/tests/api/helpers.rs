@@ -70,6 +70,8 @@ pub struct TestApp {
     pub identity_key: IdentityKey,
     /// The same key as hex, for the environment of a verifier binary.
     pub identity_key_hex: String,
+    /// The key of the stored look-up hashes (not the id key).
+    pub lookup_key_hex: String,
     pub metrics: Option<WorkerMetrics>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -115,6 +117,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings
     };
     let identity_key_hex = random_hex(32);
+    let lookup_key_hex = random_hex(32);
     let settings = Settings {
         bus: BusSettings {
             prefix: format!("test-{}-", random_hex(6)),
@@ -133,6 +136,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         },
         identity: IdentitySettings {
             key: IdentityKey::from_hex(&identity_key_hex).expect("identity key"),
+            lookup_key: Some(IdentityKey::from_hex(&lookup_key_hex).expect("look-up key")),
         },
         seal: lonjak_seal::OpeningSettings {
             private_key: lonjak_seal::SealPrivateKey::from_base64(
@@ -177,6 +181,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         store,
         identity_key,
         identity_key_hex,
+        lookup_key_hex,
         metrics,
         shutdown,
         task,
@@ -252,6 +257,7 @@ impl TestApp {
             ),
             ("LONJAK_DATABASE__DATA_KEY", data_key),
             ("LONJAK_IDENTITY__KEY", self.identity_key_hex.clone()),
+            ("LONJAK_IDENTITY__LOOKUP_KEY", self.lookup_key_hex.clone()),
             (
                 "LONJAK_SEAL__PRIVATE_KEY",
                 lonjak_seal::DEVELOPMENT_PRIVATE_KEY.to_owned(),
