@@ -36,6 +36,7 @@ fn submitted(id: RegistrationId, at: OffsetDateTime) -> RegistrationSubmitted {
         applicant: SealedApplicant {
             key_id: "0a1b2c3d".into(),
             enc: "ZW5j".into(),
+            salt: "c2FsdA".into(),
             ct: "Y3Q".into(),
         },
     }
@@ -51,7 +52,7 @@ fn a_submitted_event_round_trips_with_only_ids_wave_and_time_in_clear() {
     assert_eq!(json["submitted_at"], "2020-04-11T03:00:00Z");
     assert_eq!(
         json["applicant"],
-        serde_json::json!({"key_id": "0a1b2c3d", "enc": "ZW5j", "ct": "Y3Q"})
+        serde_json::json!({"key_id": "0a1b2c3d", "enc": "ZW5j", "salt": "c2FsdA", "ct": "Y3Q"})
     );
     let back: RegistrationSubmitted = serde_json::from_value(json).expect("parse");
     assert_eq!(back, event);

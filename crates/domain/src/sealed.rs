@@ -14,8 +14,13 @@ pub struct SealedApplicant {
     /// Which recipient key it was sealed to (8 hex digits derived from the
     /// public key), so that the recipient key can rotate.
     pub key_id: String,
-    /// The HPKE encapsulated key, base64url without padding.
+    /// The HPKE encapsulated key of the sender's context, base64url without
+    /// padding (shared by the registrations one gateway seals in a few
+    /// seconds: `lonjak-seal`).
     pub enc: String,
+    /// 16 random bytes, base64url without padding: with the clear envelope,
+    /// they make this registration's key, exported from the context.
+    pub salt: String,
     /// The AEAD ciphertext and tag, base64url without padding.
     pub ct: String,
 }

@@ -8,7 +8,7 @@
 
 use lonjak_domain::testing::{SAMPLE_TODAY, identity_key, sample_registration};
 use lonjak_domain::{Registration, RegistrationId};
-use lonjak_seal::{OpeningKeys, SealPrivateKey, open_submitted, seal_submitted};
+use lonjak_seal::{OpeningKeys, SealPrivateKey, SealPublicKey, open_submitted, seal_submitted};
 use time::OffsetDateTime;
 
 /// CPU time this thread has run, in ns.
@@ -73,6 +73,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sink += usize::from(opened.is_some());
     });
 
+    // The first registration of a window: a new encapsulation (a fresh
+    // copy of the public key has no context yet), and on the worker the
+    // first message of a context (a fresh ring has none opened).
+    let public_text = key.public().to_base64();
+    let seal_new_window_us = per_op_us(n / 10, |i| {
+        let (id, reg) = &regs[i % regs.len()];
+        let fresh = SealPublicKey::from_base64(&public_text).ok();
+        let event = fresh.and_then(|k| seal_submitted(&k, *id, reg, at).ok());
+        sink += event.map_or(0, |e| e.applicant.ct.len());
+    });
+    let open_new_context_us = per_op_us(n / 10, |i| {
+        let event = &sealed[i % sealed.len()];
+        let fresh = OpeningKeys::new(vec![key.clone()]);
+        sink += usize::from(open_submitted(&fresh, event).is_ok());
+    });
     // The key agreement alone: what each side cannot avoid per message.
     let point = x25519_dalek::X25519_BASEPOINT_BYTES;
     let dh_us = per_op_us(n, |i| {
@@ -84,9 +99,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sealed_len = serde_json::to_vec(&sealed[0].applicant)?.len();
     println!("operations per measurement: {n} (thread CPU time, /proc/thread-self/schedstat)");
     println!("gateway, clear applicant to JSON (before):   {clear_us:7.2} µs");
-    println!("gateway, seal_submitted (HPKE seal):         {seal_us:7.2} µs");
+    println!("gateway, seal_submitted (within a window):   {seal_us:7.2} µs");
+    println!("gateway, the first of a window (encapsulate):{seal_new_window_us:7.2} µs");
     println!("gateway, seal_submitted + event to JSON:     {seal_json_us:7.2} µs");
     println!("verifier, open_submitted + parse:            {open_us:7.2} µs");
+    println!("verifier, the first of a context (no parse): {open_new_context_us:7.2} µs");
     println!("of which one X25519 scalar multiplication:   {dh_us:7.2} µs");
     println!("applicant in the message: clear {clear_len} bytes, sealed {sealed_len} bytes");
     std::hint::black_box(sink);

@@ -1,10 +1,24 @@
 //! Sealing a registration's applicant at the gateway and opening it in a
-//! worker: HPKE base mode (RFC 9180), DHKEM(X25519, HKDF-SHA256),
-//! HKDF-SHA256, ChaCha20-Poly1305. One X25519 key agreement per
-//! registration on each side.
+//! worker: HPKE (RFC 9180) base mode, DHKEM(X25519, HKDF-SHA256),
+//! HKDF-SHA256, used through its secret export (§5.3), then
+//! ChaCha20-Poly1305 under the exported key.
+//!
+//! One X25519 encapsulation serves every registration a gateway seals in
+//! [`WINDOW`]: each registration gets its own key, exported from that
+//! context with its clear envelope and 16 random bytes as the exporter
+//! context, so a registration costs one HMAC and one AEAD instead of two
+//! scalar multiplications. The verifier opens each context once (one key
+//! agreement per gateway replica and window) and keeps it in a bounded
+//! cache. What a gateway compromise gains from the context's secret in its
+//! memory: the window's registrations, which passed through it in clear.
+
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use lonjak_domain::events::RegistrationSubmitted;
 use lonjak_domain::{Registration, RegistrationId, RegistrationRequest, SealedApplicant, Wave};
@@ -12,14 +26,28 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::keys::Kem;
-use crate::{OpeningKeys, SealPublicKey};
+use crate::{OpeningKeys, SealPrivateKey, SealPublicKey};
 
 type Kdf = hpke::kdf::HkdfSha256;
-type Aead = hpke::aead::ChaCha20Poly1305;
+/// The context is used for its exporter only.
+type ExportOnly = hpke::aead::ExportOnlyAead;
 type EncappedKey = <Kem as hpke::Kem>::EncappedKey;
+pub(crate) type ReceiverContext = hpke::aead::AeadCtxR<ExportOnly, Kdf, Kem>;
 
 /// HPKE `info`: what the key schedule is for, and its version.
 const INFO: &[u8] = b"lonjak registration.submitted applicant v1";
+/// How long one sender context (one encapsulation) serves a gateway.
+pub const WINDOW: Duration = Duration::from_secs(10);
+/// Opened contexts a worker keeps (one per gateway replica and window).
+const MAX_CONTEXTS: usize = 4_096;
+const SALT_BYTES: usize = 16;
+
+/// A sender context and its encapsulated key, shared while it is fresh.
+pub(crate) struct SenderWindow {
+    enc: String,
+    context: hpke::aead::AeadCtxS<ExportOnly, Kdf, Kem>,
+    started: Instant,
+}
 
 /// Why a registration could not be sealed (it cannot happen with a valid
 /// public key; kept as an error, not a panic, on the intake path).
@@ -102,25 +130,72 @@ pub fn seal_request(
     request: &RegistrationRequest,
 ) -> Result<RegistrationSubmitted, SealError> {
     let plaintext = Zeroizing::new(serde_json::to_vec(request).map_err(SealError::Encode)?);
-    let (enc, ct) = hpke::single_shot_seal::<Aead, Kdf, Kem, _>(
-        &OpModeS::Base,
-        &key.key,
-        INFO,
-        &plaintext,
-        &aad(registration_id, wave, submitted_at),
-        &mut rand::rng(),
-    )
-    .map_err(|_| SealError::Hpke)?;
+    let window = current_window(key)?;
+    let aad = aad(registration_id, wave, submitted_at);
+    let salt: [u8; SALT_BYTES] = rand::random();
+    let message_key = message_key(&aad, &salt, |context, out| {
+        window.context.export(context, out)
+    })
+    .ok_or(SealError::Hpke)?;
+    let ct = ChaCha20Poly1305::new((&*message_key).into())
+        .encrypt(
+            &Nonce::default(),
+            Payload {
+                msg: &plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| SealError::Hpke)?;
     Ok(RegistrationSubmitted {
         registration_id,
         wave,
         submitted_at,
         applicant: SealedApplicant {
             key_id: key.key_id().to_string(),
-            enc: URL_SAFE_NO_PAD.encode(enc.to_bytes()),
+            enc: window.enc.clone(),
+            salt: URL_SAFE_NO_PAD.encode(salt),
             ct: URL_SAFE_NO_PAD.encode(ct),
         },
     })
+}
+
+/// The sender context of `key` now: the shared one while it is fresh, else
+/// a new encapsulation (once per [`WINDOW`]).
+fn current_window(key: &SealPublicKey) -> Result<Arc<SenderWindow>, SealError> {
+    let mut slot = key.window.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(window) = slot.as_ref().filter(|w| w.started.elapsed() < WINDOW) {
+        return Ok(window.clone());
+    }
+    let (enc, context) = hpke::setup_sender::<ExportOnly, Kdf, Kem, _>(
+        &OpModeS::Base,
+        &key.key,
+        INFO,
+        &mut rand::rng(),
+    )
+    .map_err(|_| SealError::Hpke)?;
+    let window = Arc::new(SenderWindow {
+        enc: URL_SAFE_NO_PAD.encode(enc.to_bytes()),
+        context,
+        started: Instant::now(),
+    });
+    *slot = Some(window.clone());
+    Ok(window)
+}
+
+/// One registration's key: exported with its clear envelope and salt, so
+/// that no two registrations share a key (the nonce can then be fixed).
+fn message_key(
+    aad: &[u8],
+    salt: &[u8],
+    export: impl FnOnce(&[u8], &mut [u8]) -> Result<(), hpke::HpkeError>,
+) -> Option<Zeroizing<[u8; 32]>> {
+    let mut context = Vec::with_capacity(aad.len() + salt.len() + 24);
+    context.extend_from_slice(b"lonjak.applicant-key\0");
+    context.extend_from_slice(aad);
+    context.extend_from_slice(salt);
+    let mut key = Zeroizing::new([0u8; 32]);
+    export(&context, &mut *key).ok()?;
+    Some(key)
 }
 
 /// Opens the applicant of `event` with the ring's key its `key_id` names,
@@ -131,25 +206,67 @@ pub fn open_submitted(
 ) -> Result<RegistrationRequest, OpenError> {
     let sealed = &event.applicant;
     let key = keys.find(&sealed.key_id).ok_or(OpenError::UnknownKey)?;
+    let decode = |text: &str| {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| OpenError::Malformed)
+    };
+    let salt = decode(&sealed.salt)?;
+    if salt.len() != SALT_BYTES {
+        return Err(OpenError::Malformed);
+    }
+    let ct = decode(&sealed.ct)?;
+    let context = receiver_context(keys, key, sealed)?;
+    let aad = aad(event.registration_id, event.wave, event.submitted_at);
+    let message_key =
+        message_key(&aad, &salt, |c, out| context.export(c, out)).ok_or(OpenError::Refused)?;
+    let plaintext = Zeroizing::new(
+        ChaCha20Poly1305::new((&*message_key).into())
+            .decrypt(
+                &Nonce::default(),
+                Payload {
+                    msg: &ct,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| OpenError::Refused)?,
+    );
+    serde_json::from_slice(&plaintext).map_err(|_| OpenError::NotAnApplicant)
+}
+
+/// The opened context of `sealed`'s encapsulated key: from the cache, or
+/// one key agreement. A bogus encapsulated key opens to a context whose
+/// keys authenticate nothing; the cache is bounded, so such keys cannot
+/// grow it.
+fn receiver_context(
+    keys: &OpeningKeys,
+    key: &SealPrivateKey,
+    sealed: &SealedApplicant,
+) -> Result<Arc<ReceiverContext>, OpenError> {
+    let slot = (sealed.key_id.clone(), sealed.enc.clone());
+    let cached = keys
+        .contexts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&slot)
+        .cloned();
+    if let Some(context) = cached {
+        return Ok(context);
+    }
     let enc = URL_SAFE_NO_PAD
         .decode(&sealed.enc)
         .map_err(|_| OpenError::Malformed)?;
     let enc = EncappedKey::from_bytes(&enc).map_err(|_| OpenError::Malformed)?;
-    let ct = URL_SAFE_NO_PAD
-        .decode(&sealed.ct)
-        .map_err(|_| OpenError::Malformed)?;
-    let plaintext = Zeroizing::new(
-        hpke::single_shot_open::<Aead, Kdf, Kem>(
-            &OpModeR::Base,
-            &key.key,
-            &enc,
-            INFO,
-            &ct,
-            &aad(event.registration_id, event.wave, event.submitted_at),
-        )
-        .map_err(|_| OpenError::Refused)?,
+    let context = Arc::new(
+        hpke::setup_receiver::<ExportOnly, Kdf, Kem>(&OpModeR::Base, &key.key, &enc, INFO)
+            .map_err(|_| OpenError::Refused)?,
     );
-    serde_json::from_slice(&plaintext).map_err(|_| OpenError::NotAnApplicant)
+    let mut contexts = keys.contexts.lock().unwrap_or_else(PoisonError::into_inner);
+    if contexts.len() >= MAX_CONTEXTS {
+        contexts.clear();
+    }
+    contexts.insert(slot, context.clone());
+    Ok(context)
 }
 
 #[cfg(test)]

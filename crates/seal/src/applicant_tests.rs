@@ -40,12 +40,23 @@ fn a_sealed_applicant_opens_to_the_same_registration_and_shows_no_field() {
 }
 
 #[test]
-fn sealing_twice_gives_different_ciphertexts() {
+fn one_window_shares_its_encapsulation_but_no_key_salt_or_ciphertext() {
     let key = SealPrivateKey::generate();
     let (_, a) = sealed(key.public(), 7);
     let (_, b) = sealed(key.public(), 7);
-    assert_ne!(a.applicant.enc, b.applicant.enc);
+    assert_eq!(a.applicant.enc, b.applicant.enc, "one context per window");
+    assert_ne!(a.applicant.salt, b.applicant.salt);
     assert_ne!(a.applicant.ct, b.applicant.ct);
+    let keys = ring(&[&key]);
+    assert!(open_submitted(&keys, &a).is_ok());
+    assert!(open_submitted(&keys, &b).is_ok());
+
+    // Another gateway (another copy of the key from configuration) has a
+    // context of its own; the worker opens both.
+    let other_gateway = SealPublicKey::from_base64(&key.public().to_base64()).expect("key");
+    let (_, c) = sealed(&other_gateway, 7);
+    assert_ne!(a.applicant.enc, c.applicant.enc);
+    assert!(open_submitted(&keys, &c).is_ok());
 }
 
 #[test]
@@ -73,9 +84,26 @@ fn a_changed_envelope_or_ciphertext_is_refused() {
     flipped.applicant.ct = URL_SAFE_NO_PAD.encode(ct);
     assert_eq!(open_submitted(&keys, &flipped), Err(OpenError::Refused));
 
+    let mut resalted = event.clone();
+    resalted.applicant.salt = other.applicant.salt.clone();
+    assert_eq!(open_submitted(&keys, &resalted), Err(OpenError::Refused));
+
+    // Another context's encapsulated key: a different key agreement.
+    let other_gateway = SealPublicKey::from_base64(&key.public().to_base64()).expect("key");
+    let (_, foreign) = sealed(&other_gateway, 7);
+    let mut reencapped = event.clone();
+    reencapped.applicant.enc = foreign.applicant.enc.clone();
+    assert_eq!(open_submitted(&keys, &reencapped), Err(OpenError::Refused));
+
     let mut garbled = event.clone();
     garbled.applicant.enc = "not base64!".into();
     assert_eq!(open_submitted(&keys, &garbled), Err(OpenError::Malformed));
+    let mut short_salt = event.clone();
+    short_salt.applicant.salt = "c2FsdA".into();
+    assert_eq!(
+        open_submitted(&keys, &short_salt),
+        Err(OpenError::Malformed)
+    );
 }
 
 #[test]

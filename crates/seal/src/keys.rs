@@ -9,6 +9,11 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::applicant::{ReceiverContext, SenderWindow};
+
 /// DHKEM(X25519, HKDF-SHA256), RFC 9180 §7.1.
 pub(crate) type Kem = hpke::kem::X25519HkdfSha256;
 type PublicKey = <Kem as hpke::Kem>::PublicKey;
@@ -67,10 +72,12 @@ fn decode_32(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 }
 
 /// The public key registrations are sealed to (the gateway's `seal.public_key`).
+/// Clones share the sender's current context ([`crate::applicant`]).
 #[derive(Clone)]
 pub struct SealPublicKey {
     pub(crate) key: PublicKey,
     id: KeyId,
+    pub(crate) window: Arc<Mutex<Option<Arc<SenderWindow>>>>,
 }
 
 impl SealPublicKey {
@@ -83,7 +90,11 @@ impl SealPublicKey {
 
     fn from_key(key: PublicKey) -> Self {
         let id = KeyId::of(&key);
-        Self { key, id }
+        Self {
+            key,
+            id,
+            window: Arc::default(),
+        }
     }
 
     pub fn key_id(&self) -> KeyId {
@@ -164,24 +175,40 @@ impl<'de> Deserialize<'de> for SealPrivateKey {
     }
 }
 
+/// Opened sender contexts by (key id, encapsulated key).
+pub(crate) type ContextCache = HashMap<(String, String), Arc<ReceiverContext>>;
+
 /// The private keys a worker opens with: the current one and, during a
-/// rotation, the previous one, found by the key id a message names.
-#[derive(Clone, Debug)]
-pub struct OpeningKeys(Vec<SealPrivateKey>);
+/// rotation, the previous one, found by the key id a message names. Clones
+/// share the cache of opened sender contexts.
+#[derive(Clone)]
+pub struct OpeningKeys {
+    keys: Vec<SealPrivateKey>,
+    pub(crate) contexts: Arc<Mutex<ContextCache>>,
+}
 
 impl OpeningKeys {
     /// The ring of `keys`, current first.
     pub fn new(keys: Vec<SealPrivateKey>) -> Self {
-        Self(keys)
+        Self {
+            keys,
+            contexts: Arc::default(),
+        }
     }
 
     pub(crate) fn find(&self, key_id: &str) -> Option<&SealPrivateKey> {
-        self.0.iter().find(|k| k.key_id().to_string() == key_id)
+        self.keys.iter().find(|k| k.key_id().to_string() == key_id)
     }
 
     /// The ids of the keys held, current first (logged at start).
     pub fn key_ids(&self) -> Vec<KeyId> {
-        self.0.iter().map(SealPrivateKey::key_id).collect()
+        self.keys.iter().map(SealPrivateKey::key_id).collect()
+    }
+}
+
+impl std::fmt::Debug for OpeningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("OpeningKeys").field(&self.keys).finish()
     }
 }
 
