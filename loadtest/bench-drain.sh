@@ -100,7 +100,7 @@ before=$(stats)
 pg0=$(ticks postgres); mq0=$(ticks beam.smp); sim0=$(pid_ticks "$sim_pid")
 idle0=$(awk '/^cpu /{print $5 + $6}' /proc/stat); all0=$(awk '/^cpu /{s=0; for (i=2;i<=NF;i++) s+=$i; print s}' /proc/stat)
 t0=$(date +%s.%N)
-nohup "$bin/lonjak-verifier" >"$out/verifier.log" 2>&1 &
+LONJAK_SEAL__PRIVATE_KEY="$seal_private_key" nohup "$bin/lonjak-verifier" >"$out/verifier.log" 2>&1 &
 verifier_pid=$!; pids+=("$verifier_pid")
 say "verifier started; waiting for $COUNT final states"
 

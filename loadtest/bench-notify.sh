@@ -99,7 +99,7 @@ pid_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
 
 t0=$(date +%s.%N)
-start verifier lonjak-verifier LONJAK_OPS__ADDR=127.0.0.1:19101
+start verifier lonjak-verifier LONJAK_OPS__ADDR=127.0.0.1:19101 LONJAK_SEAL__PRIVATE_KEY="$seal_private_key"
 start notifier lonjak-notifier LONJAK_OPS__ADDR=127.0.0.1:19103
 notifier_pid=${pids[-1]}
 say "verifier and notifier started; waiting for $COUNT emails and $COUNT SMS"

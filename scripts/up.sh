@@ -39,7 +39,7 @@ fi
 echo "[up] applying migrations"
 "$bin/lonjak-ops" migrate >"$run/logs/migrate.log" 2>&1 || { cat "$run/logs/migrate.log"; exit 1; }
 
-start() { # name binary niceness [VAR=value ...]: settings for this process only
+start() { # name binary niceness [-u VAR] [VAR=value ...]: settings for this process only
   local name=$1 binary=$2 niceness=$3
   shift 3
   nohup env "$@" nice -n "$niceness" "$bin/$binary" >"$run/logs/$name.log" 2>&1 &
@@ -67,7 +67,9 @@ photo_check_ops=${LONJAK_PHOTO_CHECK_OPS_ADDR:-127.0.0.1:9104}
 gateway_ops=${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}
 start registry-sim lonjak-registry-sim "$worker_nice"
 wait_ready registry-sim "http://$LONJAK_SIM__LISTEN/healthz"
-start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops"
+# The verifier alone gets the key that opens sealed applicants.
+start verifier lonjak-verifier "$worker_nice" LONJAK_OPS__ADDR="$verifier_ops" \
+  LONJAK_SEAL__PRIVATE_KEY="$seal_private_key"
 wait_ready verifier "http://$verifier_ops/readyz"
 start eligibility lonjak-eligibility "$worker_nice" LONJAK_OPS__ADDR="$eligibility_ops"
 wait_ready eligibility "http://$eligibility_ops/readyz"
@@ -82,7 +84,8 @@ wait_ready photo-check "http://$photo_check_ops/readyz"
 start admin lonjak-admin 0
 wait_ready admin "http://$LONJAK_ADMIN__ADDR/readyz"
 # No load balancer in front locally: no drain delay unless asked for.
-start gateway lonjak-gateway 0 LONJAK_OPS__ADDR="$gateway_ops" \
+# The gateway derives ids only: it is not given the look-up hashes' key.
+start gateway lonjak-gateway 0 -u LONJAK_IDENTITY__LOOKUP_KEY LONJAK_OPS__ADDR="$gateway_ops" \
   LONJAK_HTTP__DRAIN_DELAY_MS="${LONJAK_HTTP__DRAIN_DELAY_MS:-0}"
 wait_ready gateway "http://$gateway_ops/readyz"
 

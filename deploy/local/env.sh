@@ -5,7 +5,16 @@ export LONJAK_BUS__URL=${LONJAK_BUS__URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 export LONJAK_BUS__INTAKE_MAX_LENGTH=${LONJAK_BUS__INTAKE_MAX_LENGTH:-500000}
 export LONJAK_DATABASE__URL=${LONJAK_DATABASE__URL:-postgres://postgres:postgres@127.0.0.1:5432/lonjak}
 export LONJAK_DATABASE__DATA_KEY=${LONJAK_DATABASE__DATA_KEY:-6c6f6e6a616b2d6c6f63616c2d646174612d6b65792d6e6f742d736563726574}
+# Sealing at the edge: the gateway seals to the public key. The private key
+# is not exported: scripts/up.sh hands it to the verifier alone.
+export LONJAK_SEAL__PUBLIC_KEY=${LONJAK_SEAL__PUBLIC_KEY:-L2Hd8oPnVFm1va9MwxlzPkyJR8vJNBKmUqKB1Snt6zU}
+# shellcheck disable=SC2034 # read by scripts/up.sh
+seal_private_key=${LONJAK_SEAL__PRIVATE_KEY:-bG9uamFrLWxvY2FsLXNlYWwta2V5LW5vdC1zZWNyZXQ}
+unset LONJAK_SEAL__PRIVATE_KEY
 export LONJAK_IDENTITY__KEY=${LONJAK_IDENTITY__KEY:-6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265}
+# The stored look-up hashes' key: the workers and lonjak-ops only
+# (scripts/up.sh starts the gateway without it).
+export LONJAK_IDENTITY__LOOKUP_KEY=${LONJAK_IDENTITY__LOOKUP_KEY:-6c6f6e6a616b2d6c6f63616c2d6c6f6f6b75702d6b65792d6e6f742d73656372}
 # Gateway: any wave from 1 up is open locally, so each load-test run can tag
 # its registrations with a wave of its own.
 export LONJAK_HTTP__ADDR=${LONJAK_HTTP__ADDR:-127.0.0.1:8080}

@@ -7,9 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{
-    EmploymentStatus, Registration, RegistrationId, RegistrationRequest, RejectionReason, Wave,
-};
+use crate::{EmploymentStatus, RegistrationId, RejectionReason, SealedApplicant, Wave};
 
 /// A payload that travels on the bus under its own routing key.
 pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -76,33 +74,22 @@ impl Event for EmailVerificationRequested {
     }
 }
 
-/// A registration accepted by the gateway. `applicant` is the normalised wire
-/// form ([`Registration::to_request`]); consumers parse it again with the
-/// submission date. `Debug` does not print the applicant's personal data.
+/// A registration accepted by the gateway. Only what routing, ordering and
+/// de-duplication need is in clear; the applicant's fields (the normalised
+/// wire form, [`crate::Registration::to_request`]) are sealed to the
+/// workers' public key, bound to this id, wave and time (`lonjak-seal`).
+/// Consumers that need them open and parse them again with the submission
+/// date.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegistrationSubmitted {
     pub registration_id: RegistrationId,
     pub wave: Wave,
     #[serde(with = "time::serde::rfc3339")]
     pub submitted_at: OffsetDateTime,
-    pub applicant: RegistrationRequest,
+    pub applicant: SealedApplicant,
 }
 
 impl RegistrationSubmitted {
-    /// The event for `registration`, accepted at `submitted_at` under `id`.
-    pub fn new(
-        registration_id: RegistrationId,
-        registration: &Registration,
-        submitted_at: OffsetDateTime,
-    ) -> Self {
-        Self {
-            registration_id,
-            wave: registration.wave(),
-            submitted_at,
-            applicant: registration.to_request(),
-        }
-    }
-
     /// The submission date ([`crate::submission_date`]), the `today` of
     /// every age rule.
     pub fn submitted_on(&self) -> time::Date {

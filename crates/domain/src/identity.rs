@@ -66,12 +66,25 @@ impl<'de> Deserialize<'de> for IdentityKey {
     }
 }
 
-/// `identity.*`: the deployment-wide key of every keyed hash. The same in
-/// every service that derives ids or hashes.
+/// `identity.*`: the deployment-wide keys of ids and keyed hashes.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdentitySettings {
-    /// At least 32 bytes, as hex (`LONJAK_IDENTITY__KEY`).
+    /// Derives registration ids (`LONJAK_IDENTITY__KEY`), at least 32 bytes
+    /// as hex. The gateway holds it: it derives each id at intake.
     pub key: IdentityKey,
+    /// Derives the stored look-up hashes (NIK, KK, email, phone,
+    /// submission) in the workers (`LONJAK_IDENTITY__LOOKUP_KEY`), never
+    /// given to the gateway, so that the gateway's key does not invert
+    /// them. Without it, `key` derives them too (as before it existed).
+    #[serde(default)]
+    pub lookup_key: Option<IdentityKey>,
+}
+
+impl IdentitySettings {
+    /// The key of the stored look-up hashes: `lookup_key`, else `key`.
+    pub fn lookup_key(&self) -> &IdentityKey {
+        self.lookup_key.as_ref().unwrap_or(&self.key)
+    }
 }
 
 impl std::fmt::Debug for IdentityKey {

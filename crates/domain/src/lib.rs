@@ -12,6 +12,7 @@ mod parser_props;
 pub mod photo;
 mod registration;
 mod request;
+mod sealed;
 pub mod status;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -34,6 +35,7 @@ pub use identity::{
 pub use photo::{PhotoKey, PhotoKind, PhotoLimits, PhotoRejection, PhotoState};
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;
+pub use sealed::SealedApplicant;
 pub use status::{InvalidTransition, RegistrationStatus, RejectionReason, Transition};
 pub use verification::{
     CheckOutcome, Decision, EducationCheck, IdentityCheck, Occupation, Registry, WelfareCheck,

@@ -30,8 +30,10 @@ pub struct Settings {
     /// Where applicants' photos are, to delete those of erased applicants.
     #[serde(default)]
     pub object_store: lonjak_photos::ObjectStoreSettings,
-    /// The identity key (`LONJAK_IDENTITY__KEY`): the support desk's
-    /// look-ups by NIK, email and phone need it.
+    /// The identity keys (`LONJAK_IDENTITY__KEY`, and
+    /// `LONJAK_IDENTITY__LOOKUP_KEY` where the deployment keeps the stored
+    /// hashes under a key of their own): the support desk's look-ups by
+    /// NIK, email and phone hash with the stored hashes' key.
     #[serde(default)]
     pub identity: Option<IdentitySettings>,
     /// Limits of the support desk's actions.

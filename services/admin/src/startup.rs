@@ -159,7 +159,8 @@ impl Application {
             } else {
                 None
             },
-            identity: settings.identity.as_ref().map(|i| i.key.clone()),
+            // The stored hashes' key (`identity.lookup_key`, else `identity.key`).
+            identity: settings.identity.as_ref().map(|i| i.lookup_key().clone()),
             support: settings.support.clone(),
         });
         let ops_state = OpsState::new(Arc::new(registry), move || {

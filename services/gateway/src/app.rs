@@ -54,6 +54,10 @@ impl Application {
         challenge: Option<Arc<dyn waitroom::ChallengeProvider>>,
     ) -> anyhow::Result<Self> {
         let identity = settings.identity.key.clone();
+        tracing::info!(
+            seal.key_id = %settings.seal.public_key.key_id(),
+            "sealing applicants to this key"
+        );
         let default_wave = Wave::new(settings.intake.default_wave)
             .map_err(|e| anyhow::anyhow!("intake.default_wave: {e}"))?;
         let trusted_proxies = settings.trusted_proxies()?;
@@ -93,6 +97,7 @@ impl Application {
         let state = web::Data::new(AppState {
             bus: bus.clone(),
             identity,
+            seal: settings.seal.public_key.clone(),
             waves,
             max_body_bytes: settings.http.max_body_bytes,
             body_timeout: Duration::from_millis(settings.http.body_timeout_ms),

@@ -24,6 +24,8 @@ pub struct Settings {
     #[serde(default)]
     pub database: DatabaseSettings,
     pub identity: IdentitySettings,
+    /// The public key applicants are sealed to (`seal.public_key`).
+    pub seal: lonjak_seal::SealingSettings,
     #[serde(default)]
     pub intake: IntakeSettings,
     #[serde(default)]
@@ -157,13 +159,15 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Every default, with `identity` (which has none). For tests and tools.
-    pub fn with_defaults(identity: IdentitySettings) -> Self {
+    /// Every default, with `identity` and `seal` (which have none). For
+    /// tests and tools.
+    pub fn with_defaults(identity: IdentitySettings, seal: lonjak_seal::SealingSettings) -> Self {
         Self {
             http: HttpSettings::default(),
             bus: BusSettings::default(),
             database: DatabaseSettings::default(),
             identity,
+            seal,
             intake: IntakeSettings::default(),
             admission: AdmissionSettings::default(),
             ops: OpsSettings {

@@ -14,6 +14,9 @@ use crate::waves::WaveGate;
 pub struct AppState {
     pub bus: BusSlot,
     pub identity: IdentityKey,
+    /// The workers' public key: every applicant is sealed to it before it
+    /// is published. The gateway holds no key that opens it.
+    pub seal: lonjak_seal::SealPublicKey,
     /// The waves open now (followed from the waves table).
     pub waves: WaveGate,
     pub max_body_bytes: usize,

@@ -1,3 +1,6 @@
+//! `lonjak-ops keys seal-keypair`: a recipient key pair for the applicants
+//! the gateway seals (lonjak-seal).
+//!
 //! `lonjak-ops keys rotate`: re-seals every registration under the current
 //! data key version, batch after batch, while the pipeline runs.
 //!
@@ -23,6 +26,11 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 500)]
         batch: u32,
     },
+    /// Print a new key pair for sealing applicants at the gateway (HPKE,
+    /// X25519): the public key for the gateway (`seal.public_key`), the
+    /// private key for the verifier only (`seal.private_key`, a secret).
+    /// Touches nothing: the operator puts each where it belongs.
+    SealKeypair,
 }
 
 /// Runs `command` against the database at `database_url`, with the keys of
@@ -32,7 +40,13 @@ pub async fn run(
     database_url: &str,
     query_timeout: Duration,
 ) -> anyhow::Result<()> {
-    let KeysCommand::Rotate { batch } = *command;
+    let batch = match *command {
+        KeysCommand::Rotate { batch } => batch,
+        KeysCommand::SealKeypair => {
+            print!("{}", seal_keypair(&lonjak_seal::SealPrivateKey::generate()));
+            return Ok(());
+        }
+    };
     let settings: KeySettings = lonjak_settings::load(&[]).context("loading the key settings")?;
     let mut config = settings
         .database
@@ -44,7 +58,10 @@ pub async fn run(
     let store = Store::connect(config)
         .await
         .context("connecting to the database")?;
-    let identity = settings.identity.as_ref().map(|s| &s.key);
+    let identity = settings
+        .identity
+        .as_ref()
+        .map(lonjak_domain::IdentitySettings::lookup_key);
     let done = rotate(&store, identity, batch, |n| {
         if n % 50_000 < u64::from(batch) {
             println!("{n} row(s) re-sealed so far");
@@ -56,6 +73,21 @@ pub async fn run(
         done.rotated, done.version, done.batches, done.remaining
     );
     Ok(())
+}
+
+/// The `seal-keypair` output for `key`: environment lines with comments.
+pub fn seal_keypair(key: &lonjak_seal::SealPrivateKey) -> String {
+    use secrecy::ExposeSecret;
+    format!(
+        "# Sealing key pair {id} (key id). The public key goes to the gateway (not a secret):\n\
+         LONJAK_SEAL__PUBLIC_KEY={public}\n\
+         # The private key goes to the verifier only, as a secret; on rotation the\n\
+         # verifier's current key becomes LONJAK_SEAL__PREVIOUS_PRIVATE_KEY:\n\
+         LONJAK_SEAL__PRIVATE_KEY={private}\n",
+        id = key.key_id(),
+        public = key.public().to_base64(),
+        private = key.to_base64().expose_secret(),
+    )
 }
 
 /// What a pass did.

@@ -114,3 +114,27 @@ fn the_support_desk_commands_parse_their_filters_and_request_ids() {
         "a note is required"
     );
 }
+
+#[test]
+fn seal_keypair_prints_a_pair_that_parses_back() {
+    let cli = Cli::try_parse_from(["lonjak-ops", "keys", "seal-keypair"]).unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Keys(lonjak_ops::keys::KeysCommand::SealKeypair)
+    ));
+    let key = lonjak_seal::SealPrivateKey::generate();
+    let printed = lonjak_ops::keys::seal_keypair(&key);
+    let value = |name: &str| {
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .expect("the line")
+            .to_owned()
+    };
+    let private =
+        lonjak_seal::SealPrivateKey::from_base64(&value("LONJAK_SEAL__PRIVATE_KEY=")).unwrap();
+    let public =
+        lonjak_seal::SealPublicKey::from_base64(&value("LONJAK_SEAL__PUBLIC_KEY=")).unwrap();
+    assert_eq!(private.key_id(), key.key_id());
+    assert_eq!(public.key_id(), key.key_id());
+}

@@ -22,6 +22,9 @@ pub struct Settings {
     #[serde(default)]
     pub database: DatabaseSettings,
     pub identity: IdentitySettings,
+    /// The private keys that open sealed applicants (`seal.private_key`,
+    /// `seal.previous_private_key`).
+    pub seal: lonjak_seal::OpeningSettings,
     pub registries: RegistriesSettings,
     #[serde(default)]
     pub verifier: VerifierSettings,
@@ -98,16 +101,21 @@ mod tests {
         "LONJAK_IDENTITY__KEY",
         "0000000000000000000000000000000000000000000000000000000000000000",
     );
+    const SEAL: (&str, &str) = (
+        "LONJAK_SEAL__PRIVATE_KEY",
+        lonjak_seal::DEVELOPMENT_PRIVATE_KEY,
+    );
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, lonjak_settings::SettingsError> {
-        let mut all = vec![KEY];
+        let mut all = vec![KEY, SEAL];
         all.extend_from_slice(pairs);
         lonjak_settings::load_from(DEFAULTS, None, env(&all))
     }
 
     #[test]
-    fn defaults_need_only_the_identity_key() {
+    fn defaults_need_only_the_identity_and_opening_keys() {
         let settings = load(&[]).expect("settings");
+        assert_eq!(settings.seal.ring().key_ids().len(), 1);
         assert_eq!(settings.ops.addr, "127.0.0.1:9101");
         assert_eq!(settings.registries.dtks.rate_per_sec.get(), 50);
         assert_eq!(settings.registries.dtks.max_attempts, 4);
@@ -138,6 +146,39 @@ mod tests {
         let none = lonjak_settings::load_from::<Settings>(DEFAULTS, None, env(&[]));
         assert!(none.is_err());
         assert!(load(&[("LONJAK_IDENTITY__KEY", "00")]).is_err());
+    }
+
+    #[test]
+    fn a_missing_or_malformed_opening_key_is_a_configuration_error() {
+        let without = lonjak_settings::load_from::<Settings>(DEFAULTS, None, env(&[KEY]));
+        assert!(without.is_err());
+        assert!(load(&[("LONJAK_SEAL__PRIVATE_KEY", "c2hvcnQ")]).is_err());
+        let rotating = load(&[(
+            "LONJAK_SEAL__PREVIOUS_PRIVATE_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        )])
+        .expect("settings");
+        assert_eq!(rotating.seal.ring().key_ids().len(), 2);
+    }
+
+    #[test]
+    fn the_lookup_key_is_the_identity_key_unless_set_apart() {
+        use lonjak_domain::{Nik, NikHash};
+        let nik = Nik::parse(&lonjak_domain::testing::valid_nik(1)).expect("valid");
+        let same = load(&[]).expect("settings");
+        assert_eq!(
+            NikHash::derive(same.identity.lookup_key(), &nik),
+            NikHash::derive(&same.identity.key, &nik)
+        );
+        let apart = load(&[(
+            "LONJAK_IDENTITY__LOOKUP_KEY",
+            "1111111111111111111111111111111111111111111111111111111111111111",
+        )])
+        .expect("settings");
+        assert_ne!(
+            NikHash::derive(apart.identity.lookup_key(), &nik),
+            NikHash::derive(&apart.identity.key, &nik)
+        );
     }
 
     #[test]

@@ -22,7 +22,12 @@ use crate::registry::Registries;
 pub struct Verifier {
     pub(crate) store: Store,
     pub(crate) registries: Registries,
+    /// Derives registration ids (checked against each submission's).
     pub(crate) identity_key: IdentityKey,
+    /// Derives the stored look-up and submission hashes.
+    pub(crate) lookup_key: IdentityKey,
+    /// Opens the sealed applicants (current and previous private key).
+    pub(crate) opening_keys: lonjak_seal::OpeningKeys,
     pub(crate) deadline: Duration,
 }
 
@@ -42,11 +47,11 @@ impl Handler for Verifier {
         let mut submissions = Vec::with_capacity(batch.len());
         for (index, item) in batch.iter().enumerate() {
             let submitted = &item.envelope.payload;
-            match parse_applicant(submitted, &self.identity_key) {
+            match parse_applicant(submitted, &self.opening_keys, &self.identity_key) {
                 Ok(registration) => submissions.push(Submission {
                     index,
                     id: submitted.registration_id,
-                    hash: SubmissionHash::derive(&self.identity_key, &registration),
+                    hash: SubmissionHash::derive(&self.lookup_key, &registration),
                     registration,
                 }),
                 Err(label) => outcomes[index] = Some(Outcome::DeadLetter(Reason::new(label))),
@@ -109,7 +114,7 @@ impl Handler for Verifier {
                         registration: NewRegistration::from_domain(
                             &submission.registration,
                             submission.id,
-                            &self.identity_key,
+                            &self.lookup_key,
                             item.envelope.payload.submitted_at,
                         ),
                         started_at: item.received_at,

@@ -52,10 +52,21 @@ impl Application {
         )
         .await
         .context("connecting to the database")?;
+        let opening_keys = settings.seal.ring();
+        // Key ids only (derived from the public keys): what a rotation needs
+        // to see, never the keys.
+        let key_ids: Vec<String> = opening_keys
+            .key_ids()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        tracing::info!(seal.key_ids = %key_ids.join(","), "opening sealed applicants with these keys");
         let handler = Verifier {
             store: store.clone(),
             registries,
             identity_key: settings.identity.key.clone(),
+            lookup_key: settings.identity.lookup_key().clone(),
+            opening_keys,
             deadline: settings.verifier.deadline(),
         };
         let worker = Worker::new(

@@ -183,12 +183,15 @@ impl TestWorker {
     /// returns their ids.
     pub async fn publish(&self, range: std::ops::Range<u64>) -> Vec<RegistrationId> {
         let key = identity_key();
+        let seal = lonjak_seal::SealPublicKey::from_base64(lonjak_seal::DEVELOPMENT_PUBLIC_KEY)
+            .expect("the development key");
         let publisher = self.bus.publisher();
         let mut ids = Vec::new();
         for i in range {
             let reg = sample_registration(i, SAMPLE_TODAY);
             let id = RegistrationId::derive(&key, reg.nik(), reg.wave());
-            let event = RegistrationSubmitted::new(id, &reg, OffsetDateTime::now_utc());
+            let event = lonjak_seal::seal_submitted(&seal, id, &reg, OffsetDateTime::now_utc())
+                .expect("sealed");
             publisher
                 .publish_event(&Envelope::event(format!("test-{i}"), event), None)
                 .await

@@ -3,12 +3,12 @@
 //! gateway would after accepting them (ids derived with the deployment's
 //! identity key), with confirms pipelined. The drain benchmark uses it to
 //! fill the queue while no worker runs. Broker and key come from the usual
-//! settings (`LONJAK_BUS__*`, `LONJAK_IDENTITY__KEY`).
+//! settings (`LONJAK_BUS__*`, `LONJAK_IDENTITY__KEY`, and the public key
+//! the applicants are sealed to, `LONJAK_SEAL__PUBLIC_KEY`).
 
 use anyhow::Context;
 use futures::StreamExt;
 use lonjak_bus::{Bus, BusSettings, Envelope};
-use lonjak_domain::events::RegistrationSubmitted;
 use lonjak_domain::testing::sample_request;
 use lonjak_domain::{IdentitySettings, Registration, RegistrationId, Wave, submission_date};
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ struct Settings {
     #[serde(default)]
     bus: BusSettings,
     identity: IdentitySettings,
+    seal: lonjak_seal::SealingSettings,
 }
 
 /// Publishes in flight at once: enough to pipeline confirms, few enough to
@@ -42,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("connecting to the broker")?;
     let key = settings.identity.key;
+    let seal_key = settings.seal.public_key;
     let now = OffsetDateTime::now_utc();
     let today = submission_date(now);
     // Seeds spread by wave, so runs on different waves use different people.
@@ -52,13 +54,14 @@ async fn main() -> anyhow::Result<()> {
         .map(|i| {
             let publisher = publisher.clone();
             let key = key.clone();
+            let seal = seal_key.clone();
             async move {
                 let mut request = sample_request(base + i, today);
                 request.wave = Some(i64::from(wave.get()));
                 let reg = Registration::parse(&request, today, wave)
                     .map_err(|e| anyhow::anyhow!("sample {i} does not parse: {e}"))?;
                 let id = RegistrationId::derive(&key, reg.nik(), wave);
-                let event = RegistrationSubmitted::new(id, &reg, now);
+                let event = lonjak_seal::seal_submitted(&seal, id, &reg, now)?;
                 publisher
                     .publish_event(&Envelope::event(format!("preload-{i}"), event), None)
                     .await

@@ -86,7 +86,8 @@ fn body(registration: bool) -> anyhow::Result<Vec<u8>> {
     let today = time::OffsetDateTime::now_utc();
     let reg = sample_registration(7, lonjak_domain::submission_date(today));
     let id = RegistrationId::derive(&identity_key(), reg.nik(), reg.wave());
-    let event = RegistrationSubmitted::new(id, &reg, today);
+    let key = lonjak_seal::SealPublicKey::from_base64(lonjak_seal::DEVELOPMENT_PUBLIC_KEY)?;
+    let event = lonjak_seal::seal_submitted(&key, id, &reg, today)?;
     let envelope = Envelope::event(uuid_like(), event);
     Ok(serde_json::to_vec(&envelope)?)
 }

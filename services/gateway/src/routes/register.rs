@@ -10,7 +10,6 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use lonjak_bus::{Envelope, TraceContext};
 use lonjak_domain::RegistrationId;
-use lonjak_domain::events::RegistrationSubmitted;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -94,12 +93,10 @@ async fn accept(
     let id = RegistrationId::derive(&state.identity, registration.nik(), wave);
     tracing::Span::current().record("registration.id", tracing::field::display(id));
     crate::waitroom::gate(req, wave, &id).await?;
-    let event = RegistrationSubmitted {
-        registration_id: id,
-        wave,
-        submitted_at: now,
-        applicant: registration.to_request(),
-    };
+    // Sealed before anything leaves the process: the broker and its
+    // dead-letter queues never hold the personal fields in clear.
+    let event = lonjak_seal::seal_submitted(&state.seal, id, &registration, now)
+        .map_err(|e| (Outcome::internal, Problem::internal_logged(&e)))?;
     let envelope = Envelope::event(correlation_id, event);
     let trace = req
         .headers()

@@ -32,9 +32,19 @@ pub const DEVELOPMENT_IDENTITY_KEY: &str =
     "6c6f6e6a616b2d646576656c6f706d656e742d6b65792d6e6f742d7365637265";
 
 pub fn test_settings() -> Settings {
-    let mut s = Settings::with_defaults(IdentitySettings {
-        key: IdentityKey::from_hex(DEVELOPMENT_IDENTITY_KEY).expect("a valid key"),
-    });
+    let mut s = Settings::with_defaults(
+        IdentitySettings {
+            key: IdentityKey::from_hex(DEVELOPMENT_IDENTITY_KEY).expect("a valid key"),
+            // The gateway never holds the look-up key.
+            lookup_key: None,
+        },
+        lonjak_seal::SealingSettings {
+            public_key: lonjak_seal::SealPublicKey::from_base64(
+                lonjak_seal::DEVELOPMENT_PUBLIC_KEY,
+            )
+            .expect("a valid key"),
+        },
+    );
     s.http.addr = "127.0.0.1:0".to_owned();
     s.http.workers = 2;
     s.http.drain_delay_ms = 0;
@@ -239,4 +249,15 @@ impl Drop for MemoryAlarm {
             .stderr(std::process::Stdio::null())
             .status();
     }
+}
+
+/// Opens the sealed applicant of a `registration.submitted` message with the
+/// development private key, as the verifier would.
+pub fn open_applicant(data: &[u8]) -> lonjak_domain::RegistrationRequest {
+    let envelope: lonjak_bus::Envelope<lonjak_domain::events::RegistrationSubmitted> =
+        serde_json::from_slice(data).expect("a registration.submitted envelope");
+    let key = lonjak_seal::SealPrivateKey::from_base64(lonjak_seal::DEVELOPMENT_PRIVATE_KEY)
+        .expect("the development key");
+    lonjak_seal::open_submitted(&lonjak_seal::OpeningKeys::new(vec![key]), &envelope.payload)
+        .expect("opens with the development key")
 }

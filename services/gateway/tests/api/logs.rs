@@ -25,6 +25,10 @@ async fn logs_never_contain_personal_data_even_at_debug_level() {
             "LONJAK_IDENTITY__KEY",
             crate::helpers::DEVELOPMENT_IDENTITY_KEY,
         )
+        .env(
+            "LONJAK_SEAL__PUBLIC_KEY",
+            lonjak_seal::DEVELOPMENT_PUBLIC_KEY,
+        )
         .env("LONJAK_BUS__PREFIX", &prefix)
         .env("LONJAK_DATABASE__URL", "")
         .env("RUST_LOG", "debug")

@@ -40,6 +40,10 @@ impl Gateway {
                 "LONJAK_IDENTITY__KEY",
                 crate::helpers::DEVELOPMENT_IDENTITY_KEY,
             )
+            .env(
+                "LONJAK_SEAL__PUBLIC_KEY",
+                lonjak_seal::DEVELOPMENT_PUBLIC_KEY,
+            )
             .env("LONJAK_BUS__PREFIX", prefix)
             .env("LONJAK_DATABASE__URL", "")
             .env("LONJAK_ADMISSION__CLIENT_PER_SEC", "100000")

@@ -70,6 +70,8 @@ pub struct TestApp {
     pub identity_key: IdentityKey,
     /// The same key as hex, for the environment of a verifier binary.
     pub identity_key_hex: String,
+    /// The key of the stored look-up hashes (not the id key).
+    pub lookup_key_hex: String,
     pub metrics: Option<WorkerMetrics>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -115,6 +117,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         settings
     };
     let identity_key_hex = random_hex(32);
+    let lookup_key_hex = random_hex(32);
     let settings = Settings {
         bus: BusSettings {
             prefix: format!("test-{}-", random_hex(6)),
@@ -133,6 +136,14 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         },
         identity: IdentitySettings {
             key: IdentityKey::from_hex(&identity_key_hex).expect("identity key"),
+            lookup_key: Some(IdentityKey::from_hex(&lookup_key_hex).expect("look-up key")),
+        },
+        seal: lonjak_seal::OpeningSettings {
+            private_key: lonjak_seal::SealPrivateKey::from_base64(
+                lonjak_seal::DEVELOPMENT_PRIVATE_KEY,
+            )
+            .expect("the development key"),
+            previous_private_key: None,
         },
         registries: RegistriesSettings {
             dukcapil: registry(0),
@@ -170,6 +181,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         store,
         identity_key,
         identity_key_hex,
+        lookup_key_hex,
         metrics,
         shutdown,
         task,
@@ -200,12 +212,9 @@ impl TestApp {
                 .expect("a parseable applicant");
             RegistrationId::derive(&self.identity_key, reg.nik(), wave)
         };
-        let payload = RegistrationSubmitted {
-            registration_id: reg_id,
-            wave,
-            submitted_at,
-            applicant: request.clone(),
-        };
+        let payload =
+            lonjak_seal::seal_request(&seal_public_key(), reg_id, wave, submitted_at, request)
+                .expect("sealed");
         Submission {
             id: reg_id,
             envelope: Envelope::event(format!("test-{reg_id}"), payload),
@@ -248,6 +257,11 @@ impl TestApp {
             ),
             ("LONJAK_DATABASE__DATA_KEY", data_key),
             ("LONJAK_IDENTITY__KEY", self.identity_key_hex.clone()),
+            ("LONJAK_IDENTITY__LOOKUP_KEY", self.lookup_key_hex.clone()),
+            (
+                "LONJAK_SEAL__PRIVATE_KEY",
+                lonjak_seal::DEVELOPMENT_PRIVATE_KEY.to_owned(),
+            ),
             (
                 "LONJAK_WORKER__CONCURRENCY",
                 s.worker.concurrency.to_string(),
@@ -304,4 +318,19 @@ impl TestApp {
 /// Deletes every queue and exchange of the bus's topology, best effort.
 async fn delete_topology(bus: &Bus, _url: &str) {
     let _ = lonjak_bus::delete_topology(bus.config()).await;
+}
+
+/// The public key the test submissions are sealed to (the development pair).
+pub fn seal_public_key() -> lonjak_seal::SealPublicKey {
+    lonjak_seal::SealPublicKey::from_base64(lonjak_seal::DEVELOPMENT_PUBLIC_KEY)
+        .expect("the development key")
+}
+
+/// Opens a test submission with the development key.
+pub fn open(
+    payload: &lonjak_domain::events::RegistrationSubmitted,
+) -> lonjak_domain::RegistrationRequest {
+    let key = lonjak_seal::SealPrivateKey::from_base64(lonjak_seal::DEVELOPMENT_PRIVATE_KEY)
+        .expect("the development key");
+    lonjak_seal::open_submitted(&lonjak_seal::OpeningKeys::new(vec![key]), payload).expect("opens")
 }

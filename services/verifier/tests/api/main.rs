@@ -2,6 +2,7 @@
 //! and the in-process registry simulator.
 
 mod applicants;
+mod broker_privacy;
 mod crash;
 mod helpers;
 mod idempotency;
@@ -11,5 +12,6 @@ mod ops;
 mod outcomes;
 mod places;
 mod retries;
+mod sealed;
 mod sealed_at_rest;
 mod shutdown;

@@ -11,6 +11,12 @@ async fn the_ops_endpoints_report_liveness_readiness_and_metrics() {
     let submission = app.submission_at(&applicant(Profile::Clean), OffsetDateTime::now_utc());
     app.publish(&submission).await;
     app.final_status(&submission.id).await;
+    // The row is final at the commit; the delivery is counted after its
+    // event is confirmed and it is acked, a moment later.
+    app.eventually("the delivery is counted", async || {
+        app.processed("verified") == 1
+    })
+    .await;
     let base = format!("http://{}", app.settings.ops.addr);
     let client = reqwest::Client::new();
 

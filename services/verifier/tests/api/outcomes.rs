@@ -170,8 +170,18 @@ async fn age_is_left_to_eligibility_on_the_waves_closing_day() {
 #[tokio::test]
 async fn a_malformed_message_is_dead_lettered_with_its_reason() {
     let app = spawn_app().await;
-    let mut submission = app.submission_at(&applicant(Profile::Clean), OffsetDateTime::now_utc());
-    submission.envelope.payload.applicant.email = Some("not an email".to_owned());
+    let mut request = applicant(Profile::Clean);
+    let mut submission = app.submission_at(&request, OffsetDateTime::now_utc());
+    request.email = Some("not an email".to_owned());
+    let payload = &submission.envelope.payload;
+    submission.envelope.payload = lonjak_seal::seal_request(
+        &crate::helpers::seal_public_key(),
+        submission.id,
+        payload.wave,
+        payload.submitted_at,
+        &request,
+    )
+    .expect("sealed");
 
     app.publish(&submission).await;
 

@@ -83,10 +83,7 @@ async fn a_registry_down_past_the_attempt_limit_sends_the_registration_to_the_de
     assert_eq!(letters[0].attempts, 3);
     assert!(
         !reason.contains(
-            submission
-                .envelope
-                .payload
-                .applicant
+            crate::helpers::open(&submission.envelope.payload)
                 .nik
                 .as_deref()
                 .unwrap_or("-")

@@ -5,7 +5,7 @@
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use lonjak_domain::{Registration, RegistrationRequest, Wave};
+use lonjak_domain::{IdentityKey, NikHash, Registration, RegistrationRequest, Wave};
 use time::OffsetDateTime;
 
 use crate::applicants::{Profile, applicants};
@@ -116,5 +116,40 @@ async fn no_personal_field_is_in_clear_in_any_column_after_verification() {
         assert_eq!(contacts[id].email, fields[3].1);
         assert_eq!(contacts[id].full_name, fields[2].1);
     }
+    app.stop().await;
+}
+
+#[derive(QueryableByName)]
+struct Hash {
+    #[diesel(sql_type = diesel::sql_types::Bytea)]
+    nik_hash: Vec<u8>,
+}
+
+#[tokio::test]
+async fn the_stored_nik_hash_is_derived_with_the_lookup_key_not_the_gateways_id_key() {
+    let app = spawn_app().await;
+    let request = applicants(Profile::Clean, 0, 1).remove(0);
+    let submission = app.submission_at(&request, OffsetDateTime::now_utc());
+    app.publish(&submission).await;
+    app.final_status(&submission.id).await;
+
+    let mut conn = AsyncPgConnection::establish(&app.db.url)
+        .await
+        .expect("connect");
+    let stored: Hash = diesel::sql_query("SELECT nik_hash FROM registrations WHERE id = $1")
+        .bind::<Text, _>(submission.id.to_string())
+        .get_result(&mut conn)
+        .await
+        .expect("the row");
+    let nik = Registration::parse(&request, today(), Wave::FIRST)
+        .expect("valid")
+        .nik()
+        .clone();
+    let lookup = IdentityKey::from_hex(&app.lookup_key_hex).expect("key");
+    assert_eq!(stored.nik_hash, NikHash::derive(&lookup, &nik).as_bytes());
+    assert_ne!(
+        stored.nik_hash,
+        NikHash::derive(&app.identity_key, &nik).as_bytes()
+    );
     app.stop().await;
 }
