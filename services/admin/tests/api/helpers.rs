@@ -76,6 +76,9 @@ pub async fn spawn_app() -> TestApp {
         object_store: Default::default(),
         identity: Some(IdentitySettings {
             key: lonjak_domain::testing::identity_key(),
+            // Apart from the id key, as in a deployment: the desk must hash
+            // with the stored hashes' key to find anyone.
+            lookup_key: Some(crate::support_seed::lookup_key()),
         }),
         support: SupportSettings::default(),
     };

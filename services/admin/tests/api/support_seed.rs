@@ -32,7 +32,7 @@ impl TestApp {
         let wave = Wave::new(wave).unwrap();
         let id = RegistrationId::derive(&identity_key(), reg.nik(), wave);
         let mut new =
-            NewRegistration::from_domain(&reg, id, &identity_key(), OffsetDateTime::now_utc());
+            NewRegistration::from_domain(&reg, id, &lookup_key(), OffsetDateTime::now_utc());
         new.wave = wave;
         let answered = |registry, detail| CheckRecord {
             registry,
@@ -100,5 +100,14 @@ impl TestApp {
         .await
         .unwrap();
         rows.into_iter().map(|r| r.line).collect()
+    }
+}
+
+/// The stored hashes' key in these tests, apart from the id key.
+pub fn lookup_key() -> lonjak_domain::IdentityKey {
+    match lonjak_domain::IdentityKey::from_bytes(b"lonjak test look-up key, apart from the id key")
+    {
+        Ok(key) => key,
+        Err(error) => panic!("test key rejected: {error}"),
     }
 }
