@@ -16,11 +16,13 @@ mod outbox;
 mod personal;
 mod photos;
 mod registrations;
+mod ranking;
 mod rejoin;
 mod rotate;
 mod schema;
 mod scoring;
 mod selection;
+mod selection_sql;
 mod settings;
 mod store;
 #[cfg(feature = "testing")]
@@ -47,6 +49,7 @@ pub use model::{
 };
 pub use notifications::{Channel, Claim, Contact, NotificationKey, Settlement};
 pub use photos::{PhotoCheck, PhotoRecorded, PhotoView};
+pub use ranking::SelectionPlan;
 pub use rejoin::Rejoin;
 pub use rotate::RotatedBatch;
 pub use scoring::{ScoreRecord, ScoringInput};

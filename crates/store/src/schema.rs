@@ -17,6 +17,7 @@ diesel::table! {
         selected_count -> Int4,
         waitlisted_count -> Int4,
         kk_rejected_count -> Int4,
+        decided_prefix -> Nullable<Int4>,
     }
 }
 

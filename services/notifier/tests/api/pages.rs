@@ -40,6 +40,7 @@ impl TestApp {
             first_rank,
             last_rank,
             decided_at: OffsetDateTime::now_utc(),
+            ranking: None,
         };
         let envelope = Envelope::new(SelectionDecided::ROUTING_KEY, "selection-1", page);
         self.bus

@@ -30,13 +30,22 @@ async fn a_quota_smaller_than_the_pool_selects_exactly_the_expected_ids() {
     let expected: Vec<RegistrationId> = [0x0f, 0x10, 0x20, 0x30, 0x40].map(id_of).to_vec();
     assert_eq!(env.selected_ids(wave).await, expected);
     assert_eq!(expected_top(&pool(), 5), expected);
-    let ranks: Vec<i32> = env
+    // Every applicant has a rank, 1 to 12 without a gap: the five decided
+    // as rows, the waitlisted after them from the ranking.
+    let mut ranks: Vec<i32> = env
         .decisions(wave)
         .await
         .iter()
         .filter_map(|d| d.3)
         .collect();
-    assert_eq!(ranks.len(), 12);
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=12).collect::<Vec<_>>());
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM selection_decisions")
+            .await,
+        5,
+        "only the decided prefix is written"
+    );
     assert_eq!(
         env.store.wave(wave).await.unwrap().unwrap().state,
         WaveState::Selected
@@ -153,7 +162,13 @@ async fn the_kk_cap_holds_within_a_wave_and_across_waves() {
     assert_eq!(status(&d, 0x82), ("selected".to_owned(), None));
     assert_eq!(status(&d, 0x91), ("waitlisted".to_owned(), None));
     assert_eq!(
-        env.count("SELECT count(*) AS n FROM registrations WHERE status = 'selected' AND kk_hash = '\\x0707070707070707070707070707070707070707070707070707070707070707'").await,
+        env.count(
+            "SELECT count(*) AS n FROM selection_decisions d
+               JOIN registrations r ON r.id = d.registration_id
+              WHERE d.decision = 'selected'
+                AND r.kk_hash = '\\x0707070707070707070707070707070707070707070707070707070707070707'"
+        )
+        .await,
         2
     );
 }
@@ -176,6 +191,59 @@ async fn a_member_past_the_cap_below_the_quota_line_is_waitlisted_while_the_kk_h
     assert_eq!(statuses, ["selected", "waitlisted", "waitlisted"]);
 }
 
+#[tokio::test]
+async fn a_full_familys_member_ranked_past_the_quota_line_is_rejected_in_place() {
+    let env = env().await;
+    let wave = env.wave(1, 2, WaveState::Closed).await;
+    // KK 5 takes both places; its third member ranks past them, between
+    // two applicants who wait.
+    env.seed(
+        wave,
+        &[
+            s(0x01, 5, 50, 0),
+            s(0x02, 5, 45, 0),
+            s(0x03, 6, 40, 0),
+            s(0x04, 5, 30, 0),
+            s(0x05, 7, 20, 0),
+        ],
+        "scored",
+    )
+    .await;
+
+    let outcome = env.store.select_wave(wave, None).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        SelectionOutcome::Decided(SelectionCounts {
+            selected: 2,
+            waitlisted: 2,
+            rejected: 1
+        })
+    );
+    let d = env.decisions(wave).await;
+    let rows: Vec<(&str, Option<&str>, Option<i32>)> = d
+        .iter()
+        .map(|r| (r.1.as_str(), r.2.as_deref(), r.3))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("selected", None, Some(1)),
+            ("selected", None, Some(2)),
+            ("waitlisted", None, Some(3)),
+            ("rejected", Some("kk_cap_reached"), Some(4)),
+            ("waitlisted", None, Some(5)),
+        ]
+    );
+    assert_eq!(
+        env.store
+            .rejoin_next_wave(&id_of(0x04))
+            .await
+            .unwrap(),
+        Rejoin::NotWaitlisted(RegistrationStatus::Rejected)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_crash() {
     let env = env().await;
@@ -184,7 +252,8 @@ async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_
     env.seed(wave, &pool(), "scored").await;
     env.store.select_wave(wave, None).await.unwrap();
 
-    // Two pages of 4 decisions confirmed, then the command dies.
+    // The decided prefix (ranks 1–5: the quota) as pages of decision rows,
+    // 1–4 and 5, confirmed; then the command dies.
     let first = announce(&env.store, &bus, wave, 4, Some(2)).await.unwrap();
     let cursor = env.store.wave(wave).await.unwrap().unwrap().announced_rank;
     let rest = announce(&env.store, &bus, wave, 4, None).await.unwrap();
@@ -192,16 +261,17 @@ async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_
 
     assert_eq!(
         (first.published, first.events, first.finished, cursor),
-        (8, 2, false, 8)
+        (5, 2, false, 5)
     );
-    assert_eq!((rest.published, rest.events, rest.finished), (4, 1, true));
+    // The waitlist after it as pages of the ranking, 6–9 and 10–12.
+    assert_eq!((rest.published, rest.events, rest.finished), (7, 2, true));
     assert_eq!(
         (again.published, again.events, again.finished),
         (0, 0, true)
     );
-    // Ranks 1–4, 5–8, 9–12: one `selection.decided` each.
+    // Ranks 1–4, 5, 6–9, 10–12: one `selection.decided` each.
     let notifier = bus.topology().queue(WorkQueue::Notifier);
-    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 3);
+    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 4);
     let wave_now = env.store.wave(wave).await.unwrap().unwrap();
     assert_eq!(wave_now.state, WaveState::Announced);
     bus.close().await;
