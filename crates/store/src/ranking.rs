@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::announce::{Decision, explanation};
 use crate::registrations::{parse_reason, wave_db_id};
-use crate::selection_sql::KEY;
+use crate::selection_sql::{KEY, ORDER};
 use crate::{Store, StoreError};
 
 /// What an announcement of a wave covers.
@@ -81,22 +81,18 @@ fn after(select: &str, tail: &str) -> String {
             WHERE r.wave_id = $1 AND r.status = 'scored'
               AND {KEY} > (coalesce(-$2::int4, -2147483647), coalesce($3, '-infinity'),
                            coalesce($4, '') COLLATE "C")
-            ORDER BY {KEY} {tail}"#
+            ORDER BY {ORDER} {tail}"#
     )
 }
 
-/// Every `$5`-th applicant after the cursor, up to `$6` of them (the last
-/// of each page), and the last one when the ranking ends before.
+/// Every `$5`-th applicant after the cursor, up to `$6` of them: the last
+/// of each full page (numbered as the index walk streams, no sort).
 static MARKS: LazyLock<String> = LazyLock::new(|| {
-    let inner = after("r.score, r.submitted_at, r.id", "LIMIT $5 * $6");
-    format!(
-        r#"SELECT score, submitted_at, id FROM (
-               SELECT l.score, l.submitted_at, l.id,
-                      row_number() OVER (ORDER BY -l.score, l.submitted_at, l.id COLLATE "C") AS n,
-                      count(*) OVER () AS total
-                 FROM ({inner}) l) x
-          WHERE n % $5 = 0 OR n = total ORDER BY n"#
-    )
+    let inner = after(
+        &format!("r.score, r.submitted_at, r.id, row_number() OVER (ORDER BY {ORDER}) AS n"),
+        "LIMIT $5 * $6",
+    );
+    format!("SELECT score, submitted_at, id FROM ({inner}) x WHERE n % $5 = 0 ORDER BY n")
 });
 
 /// The `$5`-th applicant after the cursor.
@@ -220,8 +216,9 @@ impl Store {
         row.map(CursorRow::cursor).transpose()
     }
 
-    /// The last applicant of each of the next `pages` pages of `page`
-    /// applicants of `wave`'s ranking after `after` (one index-only range).
+    /// The last applicant of each of the next `pages` full pages of `page`
+    /// applicants of `wave`'s ranking after `after` (one index-only range);
+    /// fewer where the ranking ends.
     pub async fn ranking_marks(
         &self,
         wave: Wave,

@@ -9,8 +9,13 @@
 //! order as a row, compared with another applicant's [`KEY`] in one index
 //! range.
 
-/// The ranking key of registration `r`, as the index holds it.
+/// The ranking key of registration `r`, as the index holds it: a row, to
+/// compare with another's.
 pub(crate) const KEY: &str = r#"(-r.score, r.submitted_at, r.id COLLATE "C")"#;
+
+/// The same as an `ORDER BY` list, which the index gives without a sort (a
+/// parenthesised row there would be sorted as one value).
+pub(crate) const ORDER: &str = r#"-r.score, r.submitted_at, r.id COLLATE "C""#;
 
 /// The state of registration `r` (joined to its wave `w`): a `scored`
 /// applicant of a selected wave has the decision selection wrote for them,

@@ -72,23 +72,25 @@ fn decided_pages(
     (pages, next)
 }
 
-/// Pages of the ranking after `after` (at rank `cursor`), one per mark (the
-/// last applicant of each page).
+/// Up to `round` pages of the ranking after `after` (at rank `cursor`): the
+/// first starts after `after`, each next one after the previous page's
+/// last applicant (`marks`). Also the last applicant of the last page, when
+/// it is full (where the next round starts).
 fn ranking_pages(
     wave: Wave,
     decided_at: OffsetDateTime,
     cursor: u32,
     last: u32,
-    page: u32,
+    (page, round): (u32, u32),
     after: &Option<RankCursor>,
     marks: &[RankCursor],
-) -> (Vec<SelectionDecided>, u32) {
+) -> (Vec<SelectionDecided>, u32, Option<RankCursor>) {
     let mut pages = Vec::new();
     let mut next = cursor;
     let mut start = after.clone();
-    for mark in marks {
-        if next >= last {
-            break;
+    while next < last && pages.len() < round as usize && pages.len() <= marks.len() {
+        if let Some(i) = pages.len().checked_sub(1) {
+            start = marks.get(i).cloned();
         }
         let first_rank = next + 1;
         let last_rank = next.saturating_add(page).min(last);
@@ -97,12 +99,14 @@ fn ranking_pages(
             first_rank,
             last_rank,
             decided_at,
-            ranking: Some(RankingPage { after: start }),
+            ranking: Some(RankingPage {
+                after: start.clone(),
+            }),
         });
-        start = Some(mark.clone());
         next = last_rank;
     }
-    (pages, next)
+    let end = pages.len().checked_sub(1).and_then(|i| marks.get(i)).cloned();
+    (pages, next, end)
 }
 
 async fn publish(bus: &Bus, page: SelectionDecided) -> anyhow::Result<()> {
@@ -165,10 +169,9 @@ pub async fn announce(
                 .ranking_marks(wave, after.as_ref(), page, round)
                 .await
                 .context("reading the ranking's page boundaries")?;
-            let (pages, next) = ranking_pages(wave, decided_at, cursor, plan.last_rank, page, &after, &marks);
-            if let Some(last) = marks.last() {
-                after = Some(last.clone());
-            }
+            let (pages, next, end) =
+                ranking_pages(wave, decided_at, cursor, plan.last_rank, (page, round), &after, &marks);
+            after = end;
             (pages, next)
         };
         if pages.is_empty() {
