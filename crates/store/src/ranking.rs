@@ -102,10 +102,7 @@ static NTH: LazyLock<String> =
 /// A page of the ranking: up to `$5` applicants after the cursor, each with
 /// the decision row that rejects them, if any, in a selected wave.
 static PAGE: LazyLock<String> = LazyLock::new(|| {
-    let inner = after(
-        "r.id, r.score, r.score_parts, r.submitted_at",
-        "LIMIT $5",
-    );
+    let inner = after("r.id, r.score, r.score_parts, r.submitted_at", "LIMIT $5");
     format!(
         r#"SELECT p.id, d.reason, w.selected_at AS decided_at, p.score, p.score_parts
              FROM ({inner}) p
@@ -116,7 +113,9 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-fn cursor_binds(after: Option<&RankCursor>) -> (Option<i32>, Option<OffsetDateTime>, Option<String>) {
+fn cursor_binds(
+    after: Option<&RankCursor>,
+) -> (Option<i32>, Option<OffsetDateTime>, Option<String>) {
     match after {
         Some(c) => (Some(c.score), Some(c.submitted_at), Some(c.id.to_string())),
         None => (None, None, None),

@@ -17,9 +17,9 @@ use lonjak_domain::eligibility::KK_LIFETIME_CAP;
 use lonjak_domain::{Wave, WaveState};
 
 use crate::registrations::wave_db_id;
-use crate::selection_sql::{DECIDE, RANKED};
 #[cfg(doc)]
 use crate::selection_sql::EFFECTIVE_STATUS;
+use crate::selection_sql::{DECIDE, RANKED};
 use crate::waves::WaveChangeError;
 use crate::{Store, StoreError};
 

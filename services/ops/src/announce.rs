@@ -105,7 +105,11 @@ fn ranking_pages(
         });
         next = last_rank;
     }
-    let end = pages.len().checked_sub(1).and_then(|i| marks.get(i)).cloned();
+    let end = pages
+        .len()
+        .checked_sub(1)
+        .and_then(|i| marks.get(i))
+        .cloned();
     (pages, next, end)
 }
 
@@ -169,8 +173,15 @@ pub async fn announce(
                 .ranking_marks(wave, after.as_ref(), page, round)
                 .await
                 .context("reading the ranking's page boundaries")?;
-            let (pages, next, end) =
-                ranking_pages(wave, decided_at, cursor, plan.last_rank, (page, round), &after, &marks);
+            let (pages, next, end) = ranking_pages(
+                wave,
+                decided_at,
+                cursor,
+                plan.last_rank,
+                (page, round),
+                &after,
+                &marks,
+            );
             after = end;
             (pages, next)
         };

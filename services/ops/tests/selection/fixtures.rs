@@ -150,7 +150,12 @@ impl Env {
         for r in rows {
             let id = RegistrationId::parse(&r.id).unwrap();
             let explained = self.store.explain(&id).await.unwrap().unwrap();
-            assert_eq!(explained.status.as_str(), r.status, "explain agrees on {}", r.id);
+            assert_eq!(
+                explained.status.as_str(),
+                r.status,
+                "explain agrees on {}",
+                r.id
+            );
             let rank = explained.rank.map(|n| i32::try_from(n).unwrap());
             out.push((r.id, r.status, r.reason, rank));
         }

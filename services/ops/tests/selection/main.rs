@@ -236,10 +236,7 @@ async fn a_full_familys_member_ranked_past_the_quota_line_is_rejected_in_place()
         ]
     );
     assert_eq!(
-        env.store
-            .rejoin_next_wave(&id_of(0x04))
-            .await
-            .unwrap(),
+        env.store.rejoin_next_wave(&id_of(0x04)).await.unwrap(),
         Rejoin::NotWaitlisted(RegistrationStatus::Rejected)
     );
 }
