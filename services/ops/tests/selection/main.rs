@@ -319,3 +319,44 @@ async fn selection_waits_until_no_registration_of_the_wave_is_on_its_way_to_scor
         WaveState::Closed
     );
 }
+
+#[tokio::test]
+async fn a_prefix_too_short_for_the_quota_is_read_again_twice_as_long() {
+    let env = env().await;
+    let wave = env.wave(1, 2, WaveState::Closed).await;
+    env.run_sql("UPDATE waves SET email_verification_required = true")
+        .await;
+    // The 1,200 ranked first have not verified their email, the two ranked
+    // last have: the first prefix read (quota + quota / 4 + 1,000 = 1,002)
+    // holds nobody who can take a seat.
+    env.run_sql(
+        "INSERT INTO registrations (id, wave_id, nik_hash, kk_hash, nik_ciphertext, kk_ciphertext,
+             full_name, email, phone, birth_date, employment_status, in_education, status,
+             submitted_at, score, email_verified_at, score_parts)
+         SELECT md5(i::text), 1, sha256(('n' || i)::bytea), sha256(('k' || i)::bytea),
+                '\\x00', '\\x00', 'x', 'x', 'x', '1990-01-01', 'laid_off', false, 'scored',
+                TIMESTAMPTZ '2020-04-11 00:00+07' + i * interval '1 second',
+                CASE WHEN i > 1200 THEN 40 ELSE 50 END,
+                CASE WHEN i > 1200 THEN now() END, '[]'
+           FROM generate_series(1, 1202) AS i",
+    )
+    .await;
+
+    let outcome = env.store.select_wave(wave, None).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        SelectionOutcome::Decided(SelectionCounts {
+            selected: 2,
+            waitlisted: 1200,
+            rejected: 0
+        })
+    );
+    let plan = env.store.selection_plan(wave).await.unwrap();
+    assert_eq!((plan.decided_through, plan.last_rank), (1202, 1202));
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM selection_decisions WHERE decision = 'selected' AND rank > 1200")
+            .await,
+        2
+    );
+}
