@@ -169,11 +169,10 @@ pub struct RegistrationWaitlisted {
 
 /// A page of a wave's selection: the decisions of ranks `first_rank..=last_rank`
 /// (each selected, waitlisted, or rejected for the KK cap), taken at
-/// `decided_at`. The decisions themselves are rows of the append-only
-/// `selection_decisions` table, which consumers read as one range; the event
-/// names the range, so that announcing two million decisions costs a few
-/// thousand messages. Not an [`Event`]: it is about many registrations, and
-/// consumers fan it out into one notice per applicant.
+/// `decided_at`. The event names the range, so that announcing two million
+/// decisions costs a few thousand messages; consumers read the range in one
+/// query. Not an [`Event`]: it is about many registrations, and consumers fan
+/// it out into one notice per applicant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelectionDecided {
     pub wave: Wave,
@@ -181,6 +180,31 @@ pub struct SelectionDecided {
     pub last_rank: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub decided_at: OffsetDateTime,
+    /// Absent: the ranks are rows of the append-only `selection_decisions`
+    /// table (the decided prefix of the ranking). Present: they are the
+    /// applicants of the wave's ranking past that prefix (waitlisted, or
+    /// rejected for the KK cap where a decision row says so), read in order
+    /// after [`RankingPage::after`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<RankingPage>,
+}
+
+/// Where a page of the ranking past the decided prefix starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankingPage {
+    /// The applicant ranked just before the page (`None`: the page starts
+    /// at the top of the ranking).
+    pub after: Option<RankCursor>,
+}
+
+/// A place in a wave's ranking: the ranking key of the applicant there
+/// ([`crate::eligibility::rank_order`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankCursor {
+    pub score: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    pub id: RegistrationId,
 }
 
 impl SelectionDecided {

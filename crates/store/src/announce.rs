@@ -1,9 +1,10 @@
-//! The announcement of a selection: the ranks decided, a cursor
-//! (`waves.announced_rank`) advanced after each round of pages is confirmed
-//! by the broker, and the decisions of a page read back in rank order from
+//! The announcement of a selection: a cursor (`waves.announced_rank`)
+//! advanced after each round of pages is confirmed by the broker, and the
+//! decisions of a page of the decided prefix read back in rank order from
 //! `selection_decisions` (by the notifier, which fans a page out per
-//! applicant). The decisions table is the outbox here: two million
-//! envelopes are not copied into another table.
+//! applicant; pages past the prefix are read from the ranking,
+//! crate::ranking). The decisions table and the ranking are the outbox here:
+//! two million envelopes are not copied into another table.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Int4, Jsonb, Nullable, Text, Timestamptz};
@@ -111,31 +112,6 @@ impl Store {
             .collect()
     }
 
-    /// The last rank decided in `wave` (0 before its selection): ranks run
-    /// from 1 to it without a gap.
-    pub async fn last_decided_rank(&self, wave: Wave) -> Result<u32, StoreError> {
-        #[derive(QueryableByName)]
-        struct Last {
-            #[diesel(sql_type = Int4)]
-            rank: i32,
-        }
-        let id = wave_db_id(wave)?;
-        let last: Last = self
-            .with_conn(|conn, _| {
-                Box::pin(async move {
-                    Ok(diesel::sql_query(
-                        "SELECT coalesce(max(rank), 0) AS rank FROM selection_decisions
-                          WHERE wave_id = $1",
-                    )
-                    .bind::<Int4, _>(id)
-                    .get_result(conn)
-                    .await?)
-                })
-            })
-            .await?;
-        u32::try_from(last.rank).map_err(|_| StoreError::Decode("rank".to_owned()))
-    }
-
     /// Records that every decision of `wave` up to `rank` is confirmed
     /// published. Never moves the cursor back (two announcers at once).
     pub async fn mark_announced(&self, wave: Wave, rank: u32) -> Result<(), StoreError> {
@@ -156,8 +132,8 @@ impl Store {
         .await
     }
 
-    /// Moves `wave` from `selected` to `announced` once nothing decided is
-    /// left past its cursor; true if it is announced now.
+    /// Moves `wave` from `selected` to `announced` once its cursor has
+    /// passed every ranked applicant; true if it is announced now.
     pub async fn finish_announcement(&self, wave: Wave) -> Result<bool, StoreError> {
         let id = wave_db_id(wave)?;
         self.with_conn(|conn, _| {
@@ -165,8 +141,8 @@ impl Store {
                 diesel::sql_query(
                     "UPDATE waves w SET state = 'announced'
                       WHERE w.id = $1 AND w.state = 'selected'
-                        AND NOT EXISTS (SELECT 1 FROM selection_decisions d
-                                         WHERE d.wave_id = w.id AND d.rank > w.announced_rank)",
+                        AND w.announced_rank
+                            >= w.selected_count + w.waitlisted_count + w.kk_rejected_count",
                 )
                 .bind::<Int4, _>(id)
                 .execute(conn)

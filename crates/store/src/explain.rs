@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::announce::explanation;
 use crate::registrations::{parse_reason, parse_status, wave_db_id};
-use crate::selection::EFFECTIVE_STATUS;
+use crate::selection_sql::{DERIVED_RANK, EDGE_JOIN, EFFECTIVE_REASON, EFFECTIVE_STATUS};
 use crate::{Store, StoreError};
 
 /// One applicant's standing and why (no personal data).
@@ -68,41 +68,61 @@ struct Count {
     n: i64,
 }
 
-/// A waitlisted applicant's rank and decision time are in the wave's
-/// decisions (their registration row stays `scored`); the look-up scans the
-/// wave's decisions, fine for an operator's one applicant.
+/// Selection leaves its applicants' rows `scored`: their decision (and its
+/// rank) is a row of the wave's decisions, or they are waitlisted past the
+/// decided prefix, ranked by their place in the ranking index.
 static EXPLAIN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT r.wave_id, {EFFECTIVE_STATUS} AS status, r.reason, r.score, r.score_parts,
-                coalesce(r.rank, d.rank) AS rank, r.submitted_at,
-                coalesce(r.decided_at, CASE WHEN d.rank IS NOT NULL THEN w.selected_at END)
+        "SELECT r.wave_id, {EFFECTIVE_STATUS} AS status, {EFFECTIVE_REASON} AS reason,
+                r.score, r.score_parts,
+                coalesce(r.rank, d.rank, {DERIVED_RANK}) AS rank, r.submitted_at,
+                coalesce(r.decided_at, CASE WHEN r.status = 'scored'
+                    AND w.state IN ('selected', 'announced') THEN w.selected_at END)
                     AS decided_at,
                 r.rejoined_from
            FROM registrations r
            JOIN waves w ON w.id = r.wave_id
            LEFT JOIN selection_decisions d ON d.wave_id = r.wave_id AND d.registration_id = r.id
+           {EDGE_JOIN}
           WHERE r.id = $1"
     )
 });
-/// Transitions recorded in the history, plus the wave's waitlisting, which
-/// is recorded in its decisions rather than as two million history rows.
+/// Transitions recorded in the history, plus the selection's outcomes,
+/// which are its wave's counts rather than two million history rows (a
+/// wave selected before decision prefixes has history rows for its selected
+/// and KK-rejected: those are left out here, its counts say the same).
 const REACHED: &str = "\
-SELECT h.to_status AS name, count(DISTINCT h.registration_id) AS n
-  FROM status_history h JOIN registrations r ON r.id = h.registration_id
- WHERE r.wave_id = $1 AND h.to_status <> 'waitlisted' GROUP BY h.to_status
-UNION ALL
-SELECT 'waitlisted', count(*) FROM selection_decisions
- WHERE wave_id = $1 AND decision = 'waitlisted' HAVING count(*) > 0";
-static NOW: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT {EFFECTIVE_STATUS} AS name, count(*) AS n
-           FROM registrations r JOIN waves w ON w.id = r.wave_id
-          WHERE r.wave_id = $1 GROUP BY 1"
-    )
-});
+SELECT name, sum(n)::int8 AS n FROM (
+    SELECT h.to_status AS name, count(DISTINCT h.registration_id) AS n
+      FROM status_history h JOIN registrations r ON r.id = h.registration_id
+     WHERE r.wave_id = $1 AND h.to_status NOT IN ('selected', 'waitlisted')
+       AND NOT (h.to_status = 'rejected' AND h.reason IS NOT DISTINCT FROM 'kk_cap_reached')
+     GROUP BY h.to_status
+    UNION ALL
+    SELECT s.name, s.n FROM waves w,
+           LATERAL (VALUES ('selected', w.selected_count::int8),
+                           ('waitlisted', w.waitlisted_count::int8),
+                           ('rejected', w.kk_rejected_count::int8)) s(name, n)
+     WHERE w.id = $1 AND w.state IN ('selected', 'announced') AND s.n > 0
+) x GROUP BY name";
+/// States now: a `scored` row of a selected wave stands for its decision
+/// (one hash join with the wave's decisions), or waitlisted.
+const NOW: &str = "\
+SELECT CASE WHEN r.status = 'scored' AND w.state IN ('selected', 'announced')
+            THEN coalesce(d.decision, 'waitlisted') ELSE r.status END AS name, count(*) AS n
+  FROM registrations r JOIN waves w ON w.id = r.wave_id
+  LEFT JOIN selection_decisions d ON d.wave_id = r.wave_id AND d.registration_id = r.id
+ WHERE r.wave_id = $1 GROUP BY 1";
 const REASONS: &str = "\
-SELECT reason AS name, count(*) AS n FROM registrations
- WHERE wave_id = $1 AND status = 'rejected' AND reason IS NOT NULL GROUP BY reason";
+SELECT name, sum(n)::int8 AS n FROM (
+    SELECT reason AS name, count(*) AS n FROM registrations
+     WHERE wave_id = $1 AND status = 'rejected' AND reason IS NOT NULL GROUP BY reason
+    UNION ALL
+    SELECT d.reason, count(*) FROM selection_decisions d
+      JOIN registrations r ON r.id = d.registration_id AND r.wave_id = d.wave_id
+     WHERE d.wave_id = $1 AND d.decision = 'rejected' AND r.status = 'scored'
+     GROUP BY d.reason
+) x GROUP BY name";
 
 fn to_u32(value: i32, what: &str) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| StoreError::Decode(what.to_owned()))
@@ -150,7 +170,7 @@ impl Store {
             .with_conn(|conn, _| {
                 Box::pin(async move {
                     let mut out = Vec::new();
-                    for query in [REACHED, NOW.as_str(), REASONS] {
+                    for query in [REACHED, NOW, REASONS] {
                         let rows: Vec<Count> = diesel::sql_query(query)
                             .bind::<Int4, _>(id)
                             .load(conn)

@@ -20,9 +20,10 @@ pub struct HistoryEntry {
     pub at: OffsetDateTime,
 }
 
-/// Where a registration is filed and what happened to it. A waitlisting is
-/// recorded in the wave's decisions, not here (`Store::registration_status`
-/// gives the state as the applicant sees it).
+/// Where a registration is filed and what happened to it. A selection's
+/// decision is recorded in the wave's decisions, and shown here as the
+/// change it stands for (selected or rejected; a waitlisting is not listed:
+/// `Store::registration_status` gives the state as the applicant sees it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationHistory {
     pub wave: u32,
@@ -31,6 +32,26 @@ pub struct RegistrationHistory {
 }
 
 type Row = (Option<String>, String, Option<String>, OffsetDateTime);
+
+/// Selection's decision for a registration it left `scored` (selected or
+/// rejected; crate::selection), as the change it stands for, at the wave's
+/// selection time.
+const DECIDED: &str = "\
+SELECT d.decision AS to, d.reason, w.selected_at AS at
+  FROM registrations r JOIN waves w ON w.id = r.wave_id
+  JOIN selection_decisions d ON d.registration_id = r.id AND d.wave_id = r.wave_id
+ WHERE r.id = $1 AND r.status = 'scored' AND w.state IN ('selected', 'announced')
+   AND d.decision <> 'waitlisted'";
+
+#[derive(QueryableByName)]
+struct Decided {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    to: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    at: OffsetDateTime,
+}
 /// The registration's wave and the wave it re-joined from.
 type Filed = (i32, Option<i32>);
 
@@ -65,6 +86,15 @@ impl Store {
                         ))
                         .load(conn)
                         .await?;
+                    let mut rows = rows;
+                    rows.extend(
+                        diesel::sql_query(DECIDED)
+                            .bind::<diesel::sql_types::Text, _>(&key)
+                            .load::<Decided>(conn)
+                            .await?
+                            .into_iter()
+                            .map(|d| (Some("scored".to_owned()), d.to, d.reason, d.at)),
+                    );
                     Ok(Some((filed, rows)))
                 })
             })

@@ -2,6 +2,7 @@
 //! identifiers. Rows are written by [`Store::record_verifications`].
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 use crate::crypto::Field;
 use crate::personal::StoredPersonal;
 use crate::schema::{registrations, status_history, waves};
+use crate::selection_sql::{EFFECTIVE_REASON, EFFECTIVE_STATUS};
 use crate::{StatusView, Store, StoreError};
 
 /// One `status_history` row; only ever built from a [`Transition`] (or the
@@ -50,6 +52,33 @@ impl<'a> HistoryRow<'a> {
     }
 }
 
+/// A registration's state as the applicant sees it: selection leaves its
+/// applicants `scored` and records decisions beside them
+/// (crate::selection), as of the wave's selection time.
+static STATUS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {EFFECTIVE_STATUS} AS status, {EFFECTIVE_REASON} AS reason,
+                CASE WHEN r.status = 'scored' AND w.state IN ('selected', 'announced')
+                     THEN greatest(r.updated_at, coalesce(w.selected_at, r.updated_at))
+                     ELSE r.updated_at END AS updated_at,
+                r.email_verified_at
+           FROM registrations r JOIN waves w ON w.id = r.wave_id
+          WHERE r.id = $1"
+    )
+});
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    reason: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    updated_at: OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    email_verified_at: Option<OffsetDateTime>,
+}
+
 impl Store {
     /// Creates the wave row if it is missing. The quota stays 0 until an
     /// operator sets it, so nobody is selected from an unsized wave.
@@ -66,54 +95,26 @@ impl Store {
         id: &RegistrationId,
     ) -> Result<Option<StatusView>, StoreError> {
         let key = id.to_string();
-        type Row = (
-            String,
-            String,
-            Option<String>,
-            OffsetDateTime,
-            Option<OffsetDateTime>,
-            Option<OffsetDateTime>,
-        );
-        let row: Option<Row> = self
+        let row: Option<StatusRow> = self
             .with_conn(|conn, _| {
                 Box::pin(async move {
-                    Ok(registrations::table
-                        .inner_join(waves::table)
-                        .filter(registrations::id.eq(key))
-                        .select((
-                            registrations::status,
-                            waves::state,
-                            registrations::reason,
-                            registrations::updated_at,
-                            waves::selected_at,
-                            registrations::email_verified_at,
-                        ))
-                        .first(conn)
-                        .await
-                        .optional()?)
+                    let rows: Vec<StatusRow> = diesel::sql_query(STATUS.as_str())
+                        .bind::<diesel::sql_types::Text, _>(key)
+                        .load(conn)
+                        .await?;
+                    Ok(rows.into_iter().next())
                 })
             })
             .await?;
-        row.map(
-            |(status, wave_state, reason, updated_at, selected_at, email_verified_at)| {
-                let mut status = parse_status(&status)?;
-                let mut updated_at = updated_at;
-                // Selection leaves the waitlisted `scored` (crate::selection).
-                if status == RegistrationStatus::Scored
-                    && matches!(wave_state.as_str(), "selected" | "announced")
-                {
-                    status = RegistrationStatus::Waitlisted;
-                    updated_at = selected_at.unwrap_or(updated_at).max(updated_at);
-                }
-                Ok(StatusView {
-                    registration_id: *id,
-                    status,
-                    reason: reason.as_deref().map(parse_reason).transpose()?,
-                    updated_at,
-                    email_verified: email_verified_at.is_some(),
-                })
-            },
-        )
+        row.map(|row| {
+            Ok(StatusView {
+                registration_id: *id,
+                status: parse_status(&row.status)?,
+                reason: row.reason.as_deref().map(parse_reason).transpose()?,
+                updated_at: row.updated_at,
+                email_verified: row.email_verified_at.is_some(),
+            })
+        })
         .transpose()
     }
 

@@ -10,7 +10,7 @@ use lonjak_domain::{RegistrationId, RegistrationStatus};
 
 use crate::registrations::{HistoryRow, parse_status};
 use crate::schema::status_history;
-use crate::selection::EFFECTIVE_STATUS;
+use crate::selection_sql::EFFECTIVE_STATUS;
 use crate::{Store, StoreError};
 
 /// What a re-join request did.

@@ -97,7 +97,9 @@ struct PlanRow {
 
 /// Per wave: its period, due date, and who an erasure takes. `$1` default
 /// days, `$2` one wave or NULL for all. Waitlisted means `scored` or
-/// `waitlisted` in a wave already selected (`selection::EFFECTIVE_STATUS`).
+/// `waitlisted` in a wave already selected without a decision row saying
+/// selected or rejected (`selection_sql::EFFECTIVE_STATUS`): a selected or
+/// KK-rejected applicant keeps `scored` beside its decision row.
 const PLAN: &str = "\
 WITH w AS (
     SELECT id, state, announced_at, coalesce(retention_days, $1) AS period_days,
@@ -110,11 +112,16 @@ SELECT w.id, w.state, w.announced_at, w.period_days, w.due_at,
        coalesce(c.erased, 0) AS erased, coalesce(p.pending, 0) AS photos_pending
   FROM w
   LEFT JOIN LATERAL (
-      SELECT count(*) FILTER (WHERE r.erased_at IS NULL AND r.status = 'rejected') AS rejected,
+      SELECT count(*) FILTER (WHERE r.erased_at IS NULL AND (r.status = 'rejected'
+                                OR (r.status = 'scored' AND d.decision = 'rejected'))) AS rejected,
              count(*) FILTER (WHERE r.erased_at IS NULL AND r.status IN ('scored', 'waitlisted')
-                                AND w.state IN ('selected', 'announced')) AS waitlisted,
+                                AND w.state IN ('selected', 'announced')
+                                AND d.decision IS DISTINCT FROM 'selected'
+                                AND d.decision IS DISTINCT FROM 'rejected') AS waitlisted,
              count(*) FILTER (WHERE r.erased_at IS NOT NULL) AS erased
-        FROM registrations r WHERE r.wave_id = w.id) c ON true
+        FROM registrations r
+        LEFT JOIN selection_decisions d ON d.registration_id = r.id AND d.wave_id = r.wave_id
+       WHERE r.wave_id = w.id) c ON true
   LEFT JOIN LATERAL (
       SELECT count(*) AS pending FROM photo_checks pc
         JOIN registrations r ON r.id = pc.registration_id
@@ -139,9 +146,15 @@ WITH wave AS (
      WHERE id = $1 AND state = 'announced'
        AND announced_at + make_interval(days => coalesce(retention_days, $4)) <= now()
 ), batch AS (
-    SELECT r.id FROM registrations r
+    SELECT r.id,
+           CASE WHEN r.status = 'rejected' OR d.decision = 'rejected'
+                THEN 'rejected' ELSE 'waitlisted' END AS outcome
+      FROM registrations r
+      LEFT JOIN selection_decisions d ON d.registration_id = r.id AND d.wave_id = r.wave_id
      WHERE r.wave_id = (SELECT id FROM wave) AND r.id > $2
        AND r.erased_at IS NULL AND r.status IN ('rejected', 'scored', 'waitlisted')
+       -- A selected applicant keeps `scored` beside its decision row.
+       AND d.decision IS DISTINCT FROM 'selected'
      ORDER BY r.id LIMIT $3
      FOR UPDATE OF r SKIP LOCKED
 ), erased AS (
@@ -155,7 +168,7 @@ WITH wave AS (
            email_hash = NULL, phone_hash = NULL, submission_hash = NULL,
            key_version = NULL, erased_at = now()
       FROM batch WHERE r.id = batch.id
-    RETURNING r.id, r.status
+    RETURNING r.id, batch.outcome
 ), checks AS (
     UPDATE verification_checks v SET detail = '{}'::jsonb
       FROM erased WHERE v.registration_id = erased.id AND v.detail <> '{}'::jsonb
@@ -170,8 +183,8 @@ WITH wave AS (
     DELETE FROM email_verification_resends e USING erased WHERE e.registration_id = erased.id
 )
 SELECT (SELECT max(id) FROM batch) AS last_id,
-       count(*) FILTER (WHERE status = 'rejected') AS rejected,
-       count(*) FILTER (WHERE status <> 'rejected') AS waitlisted
+       count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+       count(*) FILTER (WHERE outcome <> 'rejected') AS waitlisted
   FROM erased";
 
 #[derive(QueryableByName)]

@@ -19,6 +19,7 @@ diesel::table! {
         kk_rejected_count -> Int4,
         announced_at -> Nullable<Timestamptz>,
         retention_days -> Nullable<Int4>,
+        decided_prefix -> Nullable<Int4>,
     }
 }
 

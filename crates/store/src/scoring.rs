@@ -70,8 +70,9 @@ struct InputRow {
     kk_selected: i64,
 }
 
-/// The latest answer of each registry; the KK count uses the partial index
-/// on selected registrations.
+/// The latest answer of each registry; the KK count looks the family up by
+/// its hash: members selected as rows (waves selected before decision
+/// prefixes) or by a decision (their row stays `scored`).
 const INPUTS: &str = "\
 SELECT r.id, r.status, r.key_version, r.birth_date, r.birth_date_ciphertext, r.employment_status, r.social_aid_programme,
        w.closes_at,
@@ -82,7 +83,12 @@ SELECT r.id, r.status, r.key_version, r.birth_date, r.birth_date_ciphertext, r.e
          WHERE c.registration_id = r.id AND c.registry = 'dapodik' AND c.outcome = 'answered'
          ORDER BY c.checked_at DESC, c.id DESC LIMIT 1) AS education,
        (SELECT count(*) FROM registrations k
-         WHERE k.kk_hash = r.kk_hash AND k.status = 'selected') AS kk_selected
+         WHERE k.kk_hash = r.kk_hash
+           AND (k.status = 'selected'
+                OR k.status = 'scored' AND EXISTS (
+                    SELECT 1 FROM selection_decisions d
+                     WHERE d.registration_id = k.id AND d.wave_id = k.wave_id
+                       AND d.decision = 'selected'))) AS kk_selected
   FROM registrations r JOIN waves w ON w.id = r.wave_id
  WHERE r.id = ANY($1)";
 

@@ -1,29 +1,27 @@
-//! Wave selection, inside PostgreSQL and set-based: one statement ranks
-//! every scored applicant of the wave with window functions, honours the KK
-//! cap and the wave's email requirement, and appends one row per applicant
-//! to `selection_decisions`; a second rewrites only the selected (and those
-//! rejected for the KK cap) in `registrations`, with their history rows. A
-//! waitlisted applicant's row stays `scored`: the wave's state (`selected`)
-//! and its decision row say waitlisted ([`EFFECTIVE_STATUS`]). All of it is
-//! one transaction with the wave's move to `selected`: a crash before the
-//! commit leaves nothing; a run on a wave already selected changes nothing.
+//! Wave selection, inside PostgreSQL and set-based: one statement walks the
+//! top of the wave's ranking (an index kept as applicants are scored),
+//! honours the KK cap and the wave's email and photo requirements, and
+//! appends a decision row for each applicant of the decided prefix (the
+//! ranks down to the quota-th seat) and for the members of full families
+//! ranked after it ([`DECIDE`]). Everyone else is waitlisted without a row.
+//! Registration rows are not rewritten: a `scored` applicant of a selected
+//! wave has their decision, or is waitlisted ([`EFFECTIVE_STATUS`]). All of
+//! it is one transaction with the wave's move to `selected`: a crash before
+//! the commit leaves nothing; a run on a wave already selected changes
+//! nothing.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Int4, Text};
+use diesel::sql_types::{BigInt, Bool, Int4, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use lonjak_domain::eligibility::KK_LIFETIME_CAP;
 use lonjak_domain::{Wave, WaveState};
 
 use crate::registrations::wave_db_id;
+#[cfg(doc)]
+use crate::selection_sql::EFFECTIVE_STATUS;
+use crate::selection_sql::{DECIDE, RANKED};
 use crate::waves::WaveChangeError;
 use crate::{Store, StoreError};
-
-/// The state a registration is in, for SQL that joins `registrations r` to
-/// `waves w`: a scored applicant of a wave already selected was waitlisted
-/// (selection decides every scored applicant of its wave, and refuses to
-/// start while any is still on its way to `scored`).
-pub(crate) const EFFECTIVE_STATUS: &str = "CASE WHEN r.status = 'scored' \
-    AND w.state IN ('selected', 'announced') THEN 'waitlisted' ELSE r.status END";
 
 /// How many applicants a selection decided, per decision.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,92 +41,6 @@ pub enum SelectionOutcome {
     AlreadyDecided(SelectionCounts),
 }
 
-/// Ranking: highest score, earliest submission, smallest id (byte order of
-/// the hex ids, hence `COLLATE "C"`), exactly
-/// `lonjak_domain::eligibility::rank_order`; one sort of the wave, whose
-/// order (`place`) every later step keeps, so that the decisions reach
-/// their primary key `(wave_id, rank)` in order (appends, not 2,000,000
-/// scattered B-tree inserts).
-///
-/// The KK cap binds only in families whose members in this wave plus those
-/// selected in other waves exceed it (`crowded`, one hash aggregate); only
-/// their members are ranked within the family, and those past the cap
-/// (counting members who can take a seat) are `barred`. Who can take a
-/// seat: verified email when the wave requires it (`$4`), both photos
-/// accepted when it requires them (`$5`). The selected are those who can,
-/// are not barred, and rank at or above `cutoff`, the place of the
-/// `quota`-th of them (a bounded top-N): a test per row, no join. A family
-/// is full when its selected members, here and elsewhere, reach the cap;
-/// its members not selected are rejected, everyone else is waitlisted.
-const DECIDE: &str = r#"
-WITH cand AS MATERIALIZED (
-    SELECT r.id, r.kk_hash,
-           (NOT $4 OR r.email_verified_at IS NOT NULL)
-           AND (NOT $5 OR (SELECT count(*) FROM photo_checks p
-                            WHERE p.registration_id = r.id AND p.state = 'accepted') = 2)
-           AS reachable,
-           row_number() OVER (ORDER BY r.score DESC, r.submitted_at, r.id COLLATE "C") AS place
-      FROM registrations r
-     WHERE r.wave_id = $1 AND r.status = 'scored'
-), prior AS (
-    SELECT kk_hash, count(*) AS n FROM registrations
-     WHERE status = 'selected' AND wave_id <> $1
-     GROUP BY kk_hash
-), crowded AS (
-    SELECT c.kk_hash, coalesce(min(p.n), 0) AS prior
-      FROM cand c LEFT JOIN prior p ON p.kk_hash = c.kk_hash
-     GROUP BY c.kk_hash
-    HAVING count(*) + coalesce(min(p.n), 0) > $3
-), barred AS (
-    SELECT m.place FROM (
-        SELECT c.place, c.reachable, k.prior,
-               row_number() OVER (PARTITION BY c.kk_hash, c.reachable ORDER BY c.place) AS in_kk
-          FROM cand c JOIN crowded k ON k.kk_hash = c.kk_hash
-    ) m
-     WHERE m.reachable AND m.in_kk + m.prior > $3
-), cutoff AS (
-    SELECT CASE WHEN $2 = 0 THEN 0 ELSE coalesce(
-           (SELECT c.place FROM cand c
-             WHERE c.reachable AND c.place NOT IN (SELECT place FROM barred)
-             ORDER BY c.place OFFSET greatest($2 - 1, 0) LIMIT 1),
-           9223372036854775807) END AS place
-), full_kk AS (
-    SELECT k.kk_hash FROM crowded k
-      LEFT JOIN (SELECT c.kk_hash, count(*) AS n
-                   FROM cand c JOIN crowded k2 ON k2.kk_hash = c.kk_hash
-                  WHERE c.reachable AND c.place <= (SELECT place FROM cutoff)
-                    AND c.place NOT IN (SELECT place FROM barred)
-                  GROUP BY c.kk_hash) s ON s.kk_hash = k.kk_hash
-     WHERE k.prior + coalesce(s.n, 0) >= $3
-), decided AS (
-    INSERT INTO selection_decisions (wave_id, rank, registration_id, decision, reason)
-    SELECT $1, c.place::int, c.id, d.decision,
-           CASE WHEN d.decision = 'rejected' THEN 'kk_cap_reached' END
-      FROM cand c,
-           LATERAL (SELECT CASE
-               WHEN c.reachable AND c.place <= (SELECT place FROM cutoff)
-                    AND c.place NOT IN (SELECT place FROM barred) THEN 'selected'
-               WHEN c.kk_hash IN (SELECT kk_hash FROM full_kk) THEN 'rejected'
-               ELSE 'waitlisted' END AS decision) d
-    RETURNING decision
-)
-SELECT decision AS status, count(*) AS n FROM decided GROUP BY decision"#;
-
-/// The selected and the rejected leave `scored` in `registrations`, with
-/// their rank and a history row each; the waitlisted are left as they are.
-const MOVE: &str = "
-WITH moved AS (
-    UPDATE registrations r
-       SET status = d.decision, reason = d.reason, rank = d.rank,
-           decided_at = now(), updated_at = now()
-      FROM selection_decisions d
-     WHERE d.wave_id = $1 AND d.decision <> 'waitlisted'
-       AND r.id = d.registration_id AND r.status = 'scored'
-    RETURNING r.id, r.status, r.reason
-)
-INSERT INTO status_history (registration_id, from_status, to_status, reason)
-SELECT id, 'scored', status, reason FROM moved";
-
 /// Registrations of the wave not yet scored (or rejected): selection would
 /// leave them out of the ranking, so it waits for them.
 const IN_FLIGHT: &str = "\
@@ -137,8 +49,12 @@ SELECT count(*) AS n FROM registrations
 
 #[derive(QueryableByName)]
 struct StatusCount {
-    #[diesel(sql_type = Text)]
-    status: String,
+    /// The last rank of the decided prefix; `NULL` when the candidates read
+    /// did not reach the quota's last seat.
+    #[diesel(sql_type = Nullable<Int4>)]
+    prefix: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    status: Option<String>,
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
@@ -174,11 +90,11 @@ enum Refused {
     InFlight(u64),
 }
 
-fn tally(rows: Vec<StatusCount>) -> SelectionCounts {
+fn tally(rows: &[StatusCount]) -> SelectionCounts {
     let mut counts = SelectionCounts::default();
     for row in rows {
         let n = u64::try_from(row.n).unwrap_or(0);
-        match row.status.as_str() {
+        match row.status.as_deref().unwrap_or_default() {
             "selected" => counts.selected += n,
             "waitlisted" => counts.waitlisted += n,
             "rejected" => counts.rejected += n,
@@ -339,22 +255,41 @@ async fn select_in(
     // Compiling this one statement took PostgreSQL's JIT 1.4 s at 500,000
     // applicants, more than the execution it was meant to speed up.
     conn.batch_execute("SET LOCAL jit = off").await?;
-    let rows: Vec<StatusCount> = diesel::sql_query(DECIDE)
+    let ranked: Count = diesel::sql_query(RANKED)
         .bind::<Int4, _>(id)
-        .bind::<BigInt, _>(i64::from(locked.quota))
-        .bind::<BigInt, _>(KK_LIFETIME_CAP)
-        .bind::<Bool, _>(locked.email_verification_required)
-        .bind::<Bool, _>(locked.photos_required)
-        .load(conn)
+        .get_result(conn)
         .await?;
-    let counts = tally(rows);
-    diesel::sql_query(MOVE)
-        .bind::<Int4, _>(id)
-        .execute(conn)
-        .await?;
+    let quota = i64::from(locked.quota);
+    // A quarter more than the quota covers the applicants who cannot take a
+    // seat (no verified email, photos missing, past the KK cap) in the runs
+    // measured; when it does not, the statement decides nothing and a
+    // longer prefix is read.
+    let mut candidates = quota + quota / 4 + 1_000;
+    let (prefix, rows) = loop {
+        let rows: Vec<StatusCount> = diesel::sql_query(DECIDE)
+            .bind::<Int4, _>(id)
+            .bind::<BigInt, _>(quota)
+            .bind::<BigInt, _>(KK_LIFETIME_CAP)
+            .bind::<Bool, _>(locked.email_verification_required)
+            .bind::<Bool, _>(locked.photos_required)
+            .bind::<BigInt, _>(candidates)
+            .load(conn)
+            .await?;
+        match <[StatusCount]>::first(&rows).and_then(|r| r.prefix) {
+            Some(prefix) => break (prefix, rows),
+            // Reading past the wave's size always finds the cutoff.
+            None if candidates <= ranked.n => candidates = candidates.saturating_mul(2),
+            None => return Err(StoreError::Decode(format!("wave {id}: no cutoff"))),
+        }
+    };
+    let mut counts = tally(&rows);
+    // Every ranked applicant without a selected or rejected row waits.
+    counts.waitlisted = u64::try_from(ranked.n)
+        .unwrap_or(0)
+        .saturating_sub(counts.selected + counts.rejected);
     let as_i32 = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
     diesel::sql_query(
-        "UPDATE waves SET state = 'selected', selected_at = now(),
+        "UPDATE waves SET state = 'selected', selected_at = now(), decided_prefix = $5,
                 selected_count = $2, waitlisted_count = $3, kk_rejected_count = $4
           WHERE id = $1",
     )
@@ -362,6 +297,7 @@ async fn select_in(
     .bind::<Int4, _>(as_i32(counts.selected))
     .bind::<Int4, _>(as_i32(counts.waitlisted))
     .bind::<Int4, _>(as_i32(counts.rejected))
+    .bind::<Int4, _>(prefix)
     .execute(conn)
     .await?;
     if stop == Stop::AbortBeforeCommit {

@@ -7,11 +7,13 @@
 use diesel::sql_types::{Bool, Date as SqlDate, Int4, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{OptionalExtension, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use lonjak_domain::events::RankCursor;
 use lonjak_domain::{RegistrationId, Wave};
 use time::{Date, OffsetDateTime};
 
 use crate::access_log::{AccessEntry, append_access};
 use crate::email_verification::COUNT_RESEND_SQL;
+use crate::selection_sql::{DERIVED_RANK, EDGE_JOIN};
 use crate::{Store, StoreError};
 
 /// One more of the day's actions, unless the limit is reached (no row).
@@ -77,6 +79,15 @@ pub enum ResendSource {
         wave: Wave,
         rank: u32,
         decided_at: OffsetDateTime,
+    },
+    /// A waitlisted applicant ranked past the wave's decided prefix (no
+    /// decision row): a one-rank page of the ranking, after the applicant
+    /// just before them (`None`: they head the ranking).
+    Ranked {
+        wave: Wave,
+        rank: u32,
+        decided_at: OffsetDateTime,
+        after: Option<RankCursor>,
     },
 }
 
@@ -281,6 +292,11 @@ async fn resend_source(
             }));
         }
     }
+    if decision == Some("waitlisted") {
+        if let Some(ranked) = ranked_source(conn, key).await? {
+            return Ok(Some(ranked));
+        }
+    }
     let routing_key = match event {
         "verified" => "registration.verified",
         e if e.starts_with("rejected.") => "registration.rejected",
@@ -299,5 +315,74 @@ async fn resend_source(
     Ok(found.map(|row| ResendSource::Event {
         routing_key: row.routing_key,
         payload: row.payload,
+    }))
+}
+
+#[derive(QueryableByName)]
+struct RankedRow {
+    #[diesel(sql_type = Int4)]
+    wave_id: i32,
+    #[diesel(sql_type = Int4)]
+    rank: i32,
+    #[diesel(sql_type = Timestamptz)]
+    decided_at: OffsetDateTime,
+    #[diesel(sql_type = Nullable<Int4>)]
+    after_score: Option<i32>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    after_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    after_id: Option<String>,
+}
+
+/// A waitlisted applicant past the decided prefix (no decision row): their
+/// derived rank and the applicant just before them in the ranking index.
+async fn ranked_source(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+) -> Result<Option<ResendSource>, StoreError> {
+    let sql = format!(
+        r#"SELECT w.id AS wave_id, {DERIVED_RANK} AS rank,
+                  coalesce(w.selected_at, now()) AS decided_at,
+                  p.score AS after_score, p.submitted_at AS after_at, p.id AS after_id
+             FROM registrations r JOIN waves w ON w.id = r.wave_id
+             {EDGE_JOIN}
+             LEFT JOIN LATERAL (
+                 SELECT q.score, q.submitted_at, q.id FROM registrations q
+                  WHERE q.wave_id = r.wave_id AND q.status = 'scored'
+                    AND (-q.score, q.submitted_at, q.id COLLATE "C")
+                        < (-r.score, r.submitted_at, r.id COLLATE "C")
+                  ORDER BY -q.score DESC, q.submitted_at DESC, q.id COLLATE "C" DESC
+                  LIMIT 1) p ON true
+            WHERE r.id = $1 AND r.status = 'scored'
+              AND w.state IN ('selected', 'announced') AND w.decided_prefix IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM selection_decisions d
+                               WHERE d.registration_id = r.id AND d.wave_id = r.wave_id)"#
+    );
+    let found: Option<RankedRow> = diesel::sql_query(sql)
+        .bind::<Text, _>(key)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let wave = u32::try_from(row.wave_id)
+        .ok()
+        .and_then(|w| Wave::new(w).ok())
+        .ok_or_else(|| StoreError::Decode(format!("wave {}", row.wave_id)))?;
+    let after = match (row.after_score, row.after_at, row.after_id) {
+        (Some(score), Some(submitted_at), Some(id)) => Some(RankCursor {
+            score,
+            submitted_at,
+            id: RegistrationId::parse(&id)
+                .map_err(|_| StoreError::Decode("registration id".to_owned()))?,
+        }),
+        _ => None,
+    };
+    Ok(Some(ResendSource::Ranked {
+        wave,
+        rank: u32::try_from(row.rank).map_err(|_| StoreError::Decode("rank".to_owned()))?,
+        decided_at: row.decided_at,
+        after,
     }))
 }

@@ -88,6 +88,7 @@ fn every_event() -> Vec<(&'static str, NotifierEvent)> {
                 first_rank: 1,
                 last_rank: 2,
                 decided_at: at,
+                ranking: None,
             }),
         ),
     ]

@@ -1,5 +1,6 @@
 //! A `selection.decided` page fanned out into one event per applicant on
-//! it: the page's decisions read from the store in one query, each turned
+//! it: the page's decisions read from the store in one query (decision rows
+//! by rank, or the ranking after the applicant the page names), each turned
 //! into the `registration.selected`, `registration.waitlisted` or
 //! `registration.rejected` it stands for, so that the rest of the notifier
 //! (news, templates, idempotency keys per registration, news and channel)
@@ -41,14 +42,17 @@ async fn read_page(store: &Store, page: &SelectionDecided) -> Result<Vec<Decisio
     if page.last_rank < page.first_rank || page.first_rank == 0 {
         return Ok(Vec::new());
     }
-    store
-        .decisions_after(
-            page.wave,
-            page.first_rank - 1,
-            page.last_rank - page.first_rank + 1,
-        )
-        .await
-        .map_err(|e| Failure::from_store("read a page of decisions", e))
+    let size = page.last_rank - page.first_rank + 1;
+    match &page.ranking {
+        None => store
+            .decisions_after(page.wave, page.first_rank - 1, size)
+            .await
+            .map_err(|e| Failure::from_store("read a page of decisions", e)),
+        Some(ranking) => store
+            .ranking_page(page.wave, ranking.after.as_ref(), page.first_rank, size)
+            .await
+            .map_err(|e| Failure::from_store("read a page of the ranking", e)),
+    }
 }
 
 /// The per-applicant event a decision stands for; `None` for a decision a

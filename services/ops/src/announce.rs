@@ -1,8 +1,9 @@
 //! Announcing a selection: its decisions, in rank order, as
 //! `selection.decided` events of `page` decisions each (ranks
 //! `first..=last`), published in rounds with pipelined confirms. The
-//! notifier reads each page's decisions from `selection_decisions` and tells
-//! every applicant on it (one notice per applicant and channel, idempotent
+//! notifier reads each page's decisions from `selection_decisions` (the
+//! decided prefix) or from the wave's ranking after the applicant the page
+//! names (the waitlist past it), and tells every applicant on it (one notice per applicant and channel, idempotent
 //! per registration, news and channel). The wave's cursor moves past a round
 //! only once the broker confirmed all of it, so a crash re-publishes at most
 //! one round, under the same event ids.
@@ -11,9 +12,10 @@ use anyhow::Context;
 use futures::future::join_all;
 use lonjak_bus::{Bus, Envelope};
 use lonjak_domain::Wave;
-use lonjak_domain::events::SelectionDecided;
+use lonjak_domain::events::{RankCursor, RankingPage, SelectionDecided};
 use lonjak_store::Store;
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Events published (and confirmed) together before the cursor moves.
@@ -42,6 +44,73 @@ pub fn event_id(page: &SelectionDecided) -> Uuid {
     let mut bytes = [0_u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Up to `round` pages of decision rows after `cursor`, up to `through`.
+fn decided_pages(
+    wave: Wave,
+    decided_at: OffsetDateTime,
+    cursor: u32,
+    through: u32,
+    page: u32,
+    round: u32,
+) -> (Vec<SelectionDecided>, u32) {
+    let mut pages = Vec::new();
+    let mut next = cursor;
+    while next < through && pages.len() < round as usize {
+        let first_rank = next + 1;
+        let last_rank = next.saturating_add(page).min(through);
+        pages.push(SelectionDecided {
+            wave,
+            first_rank,
+            last_rank,
+            decided_at,
+            ranking: None,
+        });
+        next = last_rank;
+    }
+    (pages, next)
+}
+
+/// Up to `round` pages of the ranking after `after` (at rank `cursor`): the
+/// first starts after `after`, each next one after the previous page's
+/// last applicant (`marks`). Also the last applicant of the last page, when
+/// it is full (where the next round starts).
+fn ranking_pages(
+    wave: Wave,
+    decided_at: OffsetDateTime,
+    cursor: u32,
+    last: u32,
+    (page, round): (u32, u32),
+    after: &Option<RankCursor>,
+    marks: &[RankCursor],
+) -> (Vec<SelectionDecided>, u32, Option<RankCursor>) {
+    let mut pages = Vec::new();
+    let mut next = cursor;
+    let mut start = after.clone();
+    while next < last && pages.len() < round as usize && pages.len() <= marks.len() {
+        if let Some(i) = pages.len().checked_sub(1) {
+            start = marks.get(i).cloned();
+        }
+        let first_rank = next + 1;
+        let last_rank = next.saturating_add(page).min(last);
+        pages.push(SelectionDecided {
+            wave,
+            first_rank,
+            last_rank,
+            decided_at,
+            ranking: Some(RankingPage {
+                after: start.clone(),
+            }),
+        });
+        next = last_rank;
+    }
+    let end = pages
+        .len()
+        .checked_sub(1)
+        .and_then(|i| marks.get(i))
+        .cloned();
+    (pages, next, end)
 }
 
 async fn publish(bus: &Bus, page: SelectionDecided) -> anyhow::Result<()> {
@@ -75,12 +144,21 @@ pub async fn announce(
     let decided_at = record
         .selected_at
         .with_context(|| format!("wave {wave} has not been selected"))?;
-    let last = store
-        .last_decided_rank(wave)
+    let plan = store
+        .selection_plan(wave)
         .await
-        .context("reading the last rank decided")?;
+        .context("reading what the selection decided")?;
     let mut cursor = record.announced_rank;
-    while cursor < last {
+    // Past the decided prefix, a page names the applicant just before it.
+    let mut after = if cursor >= plan.decided_through && cursor < plan.last_rank {
+        store
+            .rank_cursor(wave, plan, cursor)
+            .await
+            .context("finding where the announcement stopped")?
+    } else {
+        None
+    };
+    while cursor < plan.last_rank {
         let mut round = ROUND;
         if let Some(max) = max_pages {
             round = round.min(max.saturating_sub(u32::try_from(run.events).unwrap_or(u32::MAX)));
@@ -88,18 +166,29 @@ pub async fn announce(
         if round == 0 {
             return Ok(run);
         }
-        let mut pages = Vec::new();
-        let mut next = cursor;
-        while next < last && pages.len() < round as usize {
-            let first_rank = next + 1;
-            let last_rank = next.saturating_add(page).min(last);
-            pages.push(SelectionDecided {
+        let (pages, next) = if cursor < plan.decided_through {
+            decided_pages(wave, decided_at, cursor, plan.decided_through, page, round)
+        } else {
+            let marks = store
+                .ranking_marks(wave, after.as_ref(), page, round)
+                .await
+                .context("reading the ranking's page boundaries")?;
+            let (pages, next, end) = ranking_pages(
                 wave,
-                first_rank,
-                last_rank,
                 decided_at,
-            });
-            next = last_rank;
+                cursor,
+                plan.last_rank,
+                (page, round),
+                &after,
+                &marks,
+            );
+            after = end;
+            (pages, next)
+        };
+        if pages.is_empty() {
+            // The ranking ended before the counts said (applicants who
+            // re-joined another wave since): nothing left to tell.
+            break;
         }
         let count = pages.len() as u64;
         // A round's confirms pipeline on the bus's confirm channel.
@@ -113,6 +202,12 @@ pub async fn announce(
             .context("advancing the announcement cursor")?;
         run.published += u64::from(next - cursor);
         run.events += count;
+        if cursor < plan.decided_through && next == plan.decided_through {
+            after = store
+                .rank_cursor(wave, plan, next)
+                .await
+                .context("finding the end of the decided prefix")?;
+        }
         cursor = next;
     }
     run.finished = store

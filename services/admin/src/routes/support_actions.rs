@@ -5,7 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 use lonjak_bus::{Bus, Envelope, WorkQueue};
-use lonjak_domain::events::{EmailVerificationRequested, SelectionDecided};
+use lonjak_domain::events::{EmailVerificationRequested, RankingPage, SelectionDecided};
 use lonjak_domain::{RegistrationId, submission_date};
 use lonjak_ops::support_wire::{
     ActionBody, ActionRequest, NotificationResendRequest, ReplayRequestBody,
@@ -279,39 +279,49 @@ pub async fn resend_notification(
     // consumers of the event (eligibility) must not see it again.
     let queue_name = state_queue(&state, queue);
     let correlation = format!("support-resend-{id}");
-    let sent = match source {
+    // A selection decision goes again as a one-rank page, which the
+    // notifier fans out to this applicant alone.
+    let page = |wave, rank, decided_at, ranking| SelectionDecided {
+        wave,
+        first_rank: rank,
+        last_rank: rank,
+        decided_at,
+        ranking,
+    };
+    let (routing_key, payload) = match source {
         ResendSource::Event {
             routing_key,
             payload,
-        } => {
-            let envelope = Envelope::new(&routing_key, correlation, payload);
-            publish(&state, async |bus| {
-                bus.publisher()
-                    .publish_to_queue(&queue_name, &envelope, None)
-                    .await
-            })
-            .await
-        }
+        } => (routing_key, Ok(payload)),
         ResendSource::Decision {
             wave,
             rank,
             decided_at,
-        } => {
-            let page = SelectionDecided {
-                wave,
-                first_rank: rank,
-                last_rank: rank,
-                decided_at,
-            };
-            let envelope = Envelope::new(SelectionDecided::ROUTING_KEY, correlation, page);
-            publish(&state, async |bus| {
-                bus.publisher()
-                    .publish_to_queue(&queue_name, &envelope, None)
-                    .await
-            })
-            .await
-        }
+        } => (
+            SelectionDecided::ROUTING_KEY.to_owned(),
+            serde_json::to_value(page(wave, rank, decided_at, None)),
+        ),
+        ResendSource::Ranked {
+            wave,
+            rank,
+            decided_at,
+            after,
+        } => (
+            SelectionDecided::ROUTING_KEY.to_owned(),
+            serde_json::to_value(page(wave, rank, decided_at, Some(RankingPage { after }))),
+        ),
     };
+    let payload = match payload {
+        Ok(payload) => payload,
+        Err(e) => return Err(failed(&desk, &entry, AdminError::Internal(Box::new(e))).await),
+    };
+    let envelope = Envelope::new(&routing_key, correlation, payload);
+    let sent = publish(&state, async |bus| {
+        bus.publisher()
+            .publish_to_queue(&queue_name, &envelope, None)
+            .await
+    })
+    .await;
     if let Err(e) = sent {
         return Err(failed(&desk, &entry, e).await);
     }

@@ -229,7 +229,8 @@ impl TestApp {
         n.n
     }
 
-    /// The ids the database holds as selected in `wave`, sorted.
+    /// The ids the database holds as selected in `wave` (their decision
+    /// rows; the registration rows stay `scored`), sorted.
     pub async fn selected_ids(&self, wave: Wave) -> Vec<RegistrationId> {
         #[derive(diesel::QueryableByName)]
         struct Row {
@@ -237,7 +238,8 @@ impl TestApp {
             id: String,
         }
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT id FROM registrations WHERE wave_id = $1 AND status = 'selected' ORDER BY id",
+            "SELECT registration_id AS id FROM selection_decisions
+              WHERE wave_id = $1 AND decision = 'selected' ORDER BY registration_id",
         )
         .bind::<Int4, _>(i32::try_from(wave.get()).unwrap())
         .load(&mut self.raw().await)

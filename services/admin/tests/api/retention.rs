@@ -74,8 +74,12 @@ async fn an_operator_sees_the_plan_and_erases_what_it_said() {
         6
     );
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM registrations WHERE status = 'selected'")
-            .await,
+        app.count(
+            "SELECT count(*) AS n FROM selection_decisions d
+               JOIN registrations r ON r.id = d.registration_id
+              WHERE d.decision = 'selected' AND r.erased_at IS NULL"
+        )
+        .await,
         4
     );
 }

@@ -147,15 +147,30 @@ async fn a_kk_with_two_members_selected_in_an_earlier_wave_rejects_a_third() {
         kk_of: Some(20),
         ..Applicant::new(21)
     };
-    for applicant in [&first, &second] {
-        let id = app.verified(applicant).await;
-        app.sql(
-            "UPDATE registrations SET status = 'selected' WHERE id = $1 AND $2 = 1",
-            &id.to_string(),
-            1,
-        )
-        .await;
-    }
+    // The first selected as a registration row (waves selected before
+    // decision prefixes), the second by a decision row beside a row left
+    // `scored` (selection today).
+    let id = app.verified(&first).await;
+    app.sql(
+        "UPDATE registrations SET status = 'selected' WHERE id = $1 AND $2 = 1",
+        &id.to_string(),
+        1,
+    )
+    .await;
+    let id = app.verified(&second).await;
+    app.sql(
+        "UPDATE registrations SET status = 'scored' WHERE id = $1 AND $2 = 1",
+        &id.to_string(),
+        1,
+    )
+    .await;
+    app.sql(
+        "INSERT INTO selection_decisions (wave_id, rank, registration_id, decision)
+         SELECT wave_id, $2, id, 'selected' FROM registrations WHERE id = $1",
+        &id.to_string(),
+        1,
+    )
+    .await;
     let third = Applicant {
         kk_of: Some(20),
         wave: Wave::new(2).expect("wave"),

@@ -191,8 +191,11 @@ impl Env {
     pub async fn announce(&self, wave: Wave) {
         self.store.move_wave(wave, WaveState::Closed).await.unwrap();
         self.store.select_wave(wave, None).await.unwrap();
-        let last = self.store.last_decided_rank(wave).await.unwrap();
-        self.store.mark_announced(wave, last).await.unwrap();
+        let plan = self.store.selection_plan(wave).await.unwrap();
+        self.store
+            .mark_announced(wave, plan.last_rank)
+            .await
+            .unwrap();
         assert!(self.store.finish_announcement(wave).await.unwrap());
     }
 
@@ -215,7 +218,10 @@ impl Env {
             "SELECT r.id FROM registrations r JOIN waves w ON w.id = r.wave_id
               WHERE r.wave_id = {wave}
                 AND (CASE WHEN r.status = 'scored' AND w.state IN ('selected', 'announced')
-                          THEN 'waitlisted' ELSE r.status END) = '{state}'
+                          THEN coalesce((SELECT d.decision FROM selection_decisions d
+                                          WHERE d.registration_id = r.id
+                                            AND d.wave_id = r.wave_id), 'waitlisted')
+                          ELSE r.status END) = '{state}'
               ORDER BY r.id"
         ))
         .load(&mut self.raw().await)

@@ -119,7 +119,7 @@ impl Env {
     }
 
     /// Every registration of `wave`: (id, status as the applicant sees it,
-    /// reason, rank in the wave's decisions).
+    /// reason, rank as the operator's explanation gives it).
     pub async fn decisions(
         &self,
         wave: Wave,
@@ -132,14 +132,12 @@ impl Env {
             status: String,
             #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
             reason: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Nullable<Int4>)]
-            rank: Option<i32>,
         }
         let rows: Vec<Row> = diesel::sql_query(
             "SELECT r.id,
                     CASE WHEN r.status = 'scored' AND w.state IN ('selected', 'announced')
-                         THEN 'waitlisted' ELSE r.status END AS status,
-                    r.reason, d.rank
+                         THEN coalesce(d.decision, 'waitlisted') ELSE r.status END AS status,
+                    coalesce(r.reason, d.reason) AS reason
                FROM registrations r JOIN waves w ON w.id = r.wave_id
                LEFT JOIN selection_decisions d ON d.wave_id = r.wave_id AND d.registration_id = r.id
               WHERE r.wave_id = $1 ORDER BY r.id",
@@ -148,9 +146,20 @@ impl Env {
         .load(&mut self.raw().await)
         .await
         .unwrap();
-        rows.into_iter()
-            .map(|r| (r.id, r.status, r.reason, r.rank))
-            .collect()
+        let mut out = Vec::new();
+        for r in rows {
+            let id = RegistrationId::parse(&r.id).unwrap();
+            let explained = self.store.explain(&id).await.unwrap().unwrap();
+            assert_eq!(
+                explained.status.as_str(),
+                r.status,
+                "explain agrees on {}",
+                r.id
+            );
+            let rank = explained.rank.map(|n| i32::try_from(n).unwrap());
+            out.push((r.id, r.status, r.reason, rank));
+        }
+        out
     }
 
     pub async fn run_sql(&self, sql: &str) {

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod fixtures;
+mod kk_cap;
 
 use fixtures::*;
 
@@ -30,13 +31,22 @@ async fn a_quota_smaller_than_the_pool_selects_exactly_the_expected_ids() {
     let expected: Vec<RegistrationId> = [0x0f, 0x10, 0x20, 0x30, 0x40].map(id_of).to_vec();
     assert_eq!(env.selected_ids(wave).await, expected);
     assert_eq!(expected_top(&pool(), 5), expected);
-    let ranks: Vec<i32> = env
+    // Every applicant has a rank, 1 to 12 without a gap: the five decided
+    // as rows, the waitlisted after them from the ranking.
+    let mut ranks: Vec<i32> = env
         .decisions(wave)
         .await
         .iter()
         .filter_map(|d| d.3)
         .collect();
-    assert_eq!(ranks.len(), 12);
+    ranks.sort_unstable();
+    assert_eq!(ranks, (1..=12).collect::<Vec<_>>());
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM selection_decisions")
+            .await,
+        5,
+        "only the decided prefix is written"
+    );
     assert_eq!(
         env.store.wave(wave).await.unwrap().unwrap().state,
         WaveState::Selected
@@ -114,68 +124,6 @@ async fn a_crash_in_the_middle_of_selection_then_a_rerun_gives_the_same_result()
     );
 }
 
-#[tokio::test]
-async fn the_kk_cap_holds_within_a_wave_and_across_waves() {
-    let env = env().await;
-    // Wave 1: KK 7 has one member selected already.
-    let first = env.wave(1, 10, WaveState::Closed).await;
-    env.seed(first, &[s(0x01, 7, 50, 0)], "scored").await;
-    env.store.select_wave(first, None).await.unwrap();
-    // Wave 2: three more members of KK 7, the best-ranked of the wave, and
-    // two members of KK 8 (cap not reached) and others.
-    let second = env.wave(2, 3, WaveState::Closed).await;
-    let seeds = [
-        s(0x71, 7, 60, 0),
-        s(0x72, 7, 59, 0),
-        s(0x73, 7, 58, 0),
-        s(0x81, 8, 40, 0),
-        s(0x82, 8, 39, 0),
-        s(0x91, 9, 10, 0),
-    ];
-    env.seed(second, &seeds, "scored").await;
-
-    env.store.select_wave(second, None).await.unwrap();
-
-    let status = |d: &Vec<(String, String, Option<String>, Option<i32>)>, byte: u8| {
-        let id = id_of(byte).to_string();
-        let row = d.iter().find(|r| r.0 == id).unwrap();
-        (row.1.clone(), row.2.clone())
-    };
-    let d = env.decisions(second).await;
-    let rejected = (
-        String::from("rejected"),
-        Some(String::from("kk_cap_reached")),
-    );
-    assert_eq!(status(&d, 0x71), ("selected".to_owned(), None));
-    assert_eq!(status(&d, 0x72), rejected);
-    assert_eq!(status(&d, 0x73), rejected);
-    assert_eq!(status(&d, 0x81), ("selected".to_owned(), None));
-    assert_eq!(status(&d, 0x82), ("selected".to_owned(), None));
-    assert_eq!(status(&d, 0x91), ("waitlisted".to_owned(), None));
-    assert_eq!(
-        env.count("SELECT count(*) AS n FROM registrations WHERE status = 'selected' AND kk_hash = '\\x0707070707070707070707070707070707070707070707070707070707070707'").await,
-        2
-    );
-}
-
-#[tokio::test]
-async fn a_member_past_the_cap_below_the_quota_line_is_waitlisted_while_the_kk_has_room() {
-    let env = env().await;
-    let wave = env.wave(1, 1, WaveState::Closed).await;
-    // KK 5: three members; only the first fits the quota of 1, so the KK
-    // holds one place and the others wait (the third is past the cap by
-    // position, but the KK is not full).
-    env.seed(
-        wave,
-        &[s(0x01, 5, 50, 0), s(0x02, 5, 40, 0), s(0x03, 5, 30, 0)],
-        "scored",
-    )
-    .await;
-    env.store.select_wave(wave, None).await.unwrap();
-    let statuses: Vec<String> = env.decisions(wave).await.into_iter().map(|d| d.1).collect();
-    assert_eq!(statuses, ["selected", "waitlisted", "waitlisted"]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_crash() {
     let env = env().await;
@@ -184,7 +132,8 @@ async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_
     env.seed(wave, &pool(), "scored").await;
     env.store.select_wave(wave, None).await.unwrap();
 
-    // Two pages of 4 decisions confirmed, then the command dies.
+    // The decided prefix (ranks 1–5: the quota) as pages of decision rows,
+    // 1–4 and 5, confirmed; then the command dies.
     let first = announce(&env.store, &bus, wave, 4, Some(2)).await.unwrap();
     let cursor = env.store.wave(wave).await.unwrap().unwrap().announced_rank;
     let rest = announce(&env.store, &bus, wave, 4, None).await.unwrap();
@@ -192,16 +141,17 @@ async fn the_announcement_publishes_every_decision_in_pages_and_resumes_after_a_
 
     assert_eq!(
         (first.published, first.events, first.finished, cursor),
-        (8, 2, false, 8)
+        (5, 2, false, 5)
     );
-    assert_eq!((rest.published, rest.events, rest.finished), (4, 1, true));
+    // The waitlist after it as pages of the ranking, 6–9 and 10–12.
+    assert_eq!((rest.published, rest.events, rest.finished), (7, 2, true));
     assert_eq!(
         (again.published, again.events, again.finished),
         (0, 0, true)
     );
-    // Ranks 1–4, 5–8, 9–12: one `selection.decided` each.
+    // Ranks 1–4, 5, 6–9, 10–12: one `selection.decided` each.
     let notifier = bus.topology().queue(WorkQueue::Notifier);
-    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 3);
+    assert_eq!(bus.queue_depth(&notifier).await.unwrap().messages, 4);
     let wave_now = env.store.wave(wave).await.unwrap().unwrap();
     assert_eq!(wave_now.state, WaveState::Announced);
     bus.close().await;
@@ -367,5 +317,46 @@ async fn selection_waits_until_no_registration_of_the_wave_is_on_its_way_to_scor
     assert_eq!(
         env.store.wave(wave).await.unwrap().unwrap().state,
         WaveState::Closed
+    );
+}
+
+#[tokio::test]
+async fn a_prefix_too_short_for_the_quota_is_read_again_twice_as_long() {
+    let env = env().await;
+    let wave = env.wave(1, 2, WaveState::Closed).await;
+    env.run_sql("UPDATE waves SET email_verification_required = true")
+        .await;
+    // The 1,200 ranked first have not verified their email, the two ranked
+    // last have: the first prefix read (quota + quota / 4 + 1,000 = 1,002)
+    // holds nobody who can take a seat.
+    env.run_sql(
+        "INSERT INTO registrations (id, wave_id, nik_hash, kk_hash, nik_ciphertext, kk_ciphertext,
+             full_name, email, phone, birth_date, employment_status, in_education, status,
+             submitted_at, score, email_verified_at, score_parts)
+         SELECT md5(i::text), 1, sha256(('n' || i)::bytea), sha256(('k' || i)::bytea),
+                '\\x00', '\\x00', 'x', 'x', 'x', '1990-01-01', 'laid_off', false, 'scored',
+                TIMESTAMPTZ '2020-04-11 00:00+07' + i * interval '1 second',
+                CASE WHEN i > 1200 THEN 40 ELSE 50 END,
+                CASE WHEN i > 1200 THEN now() END, '[]'
+           FROM generate_series(1, 1202) AS i",
+    )
+    .await;
+
+    let outcome = env.store.select_wave(wave, None).await.unwrap();
+
+    assert_eq!(
+        outcome,
+        SelectionOutcome::Decided(SelectionCounts {
+            selected: 2,
+            waitlisted: 1200,
+            rejected: 0
+        })
+    );
+    let plan = env.store.selection_plan(wave).await.unwrap();
+    assert_eq!((plan.decided_through, plan.last_rank), (1202, 1202));
+    assert_eq!(
+        env.count("SELECT count(*) AS n FROM selection_decisions WHERE decision = 'selected' AND rank > 1200")
+            .await,
+        2
     );
 }
