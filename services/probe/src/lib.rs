@@ -92,8 +92,16 @@ mod tests {
         let addr = listener.local_addr().expect("addr");
         thread::spawn(move || {
             if let Ok((mut conn, _)) = listener.accept() {
-                let mut request = [0_u8; 256];
-                let _ = conn.read(&mut request);
+                // The whole request head before answering: closing with
+                // unread bytes would reset the connection under the probe.
+                let mut request = Vec::new();
+                let mut chunk = [0_u8; 256];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
                 let _ = conn.write_all(answer.as_bytes());
             }
         });
