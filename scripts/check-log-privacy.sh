@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Logs hold no personal data, in any service. Brings the whole pipeline up
-# (scripts/up.sh) with every service logging at debug level, sends known
-# applicants (accepted, refused as invalid, and resubmitted), waits until each
-# accepted one has reached a final state, then searches every service's whole
-# log for each applicant's NIK, KK number, name, email and phone number (as
-# sent and as normalised), and for the admin API's tokens after looking each
-# applicant up through it. Stops the pipeline (scripts/down.sh) at the end.
+# Logs and the broker hold no personal data in clear, in any service. Brings
+# the whole pipeline up (scripts/up.sh) with every service logging at debug
+# level, binds a tap queue to the event and dead-letter exchanges
+# (lonjak-tap), sends known applicants (accepted, refused as invalid, and
+# resubmitted), waits until each accepted one has reached a final state,
+# looks each up through the admin API (by id, and through the support desk by
+# NIK), then searches every service's whole log for each applicant's NIK, KK
+# number, name, email and phone number (as sent and as normalised) and the
+# admin API's tokens, and every message on the broker (the tap's copies, every
+# work, retry and dead-letter queue, bodies and headers) for the same values
+# and the birth dates. Stops the pipeline (scripts/down.sh) at the end.
 # Binds the pipeline's fixed ports: run it alone (CI does).
 #   scripts/check-log-privacy.sh          # 40 known applicants
 #   APPLICANTS=200 scripts/check-log-privacy.sh
@@ -22,6 +26,9 @@ RUST_LOG=${RUST_LOG:-debug} LONJAK_LOG_FORMAT=json scripts/up.sh >"$work/up.log"
 # shellcheck source=../deploy/local/env.sh
 source deploy/local/env.sh
 base="http://$LONJAK_HTTP__ADDR"
+bin=target/debug
+[ "${LONJAK_PROFILE:-dev}" = release ] && bin=target/release
+"$bin/lonjak-tap" bind
 
 # Known applicants: valid, distinct, deterministic. Each line of values.txt is
 # one string that must appear in no log.
@@ -30,7 +37,7 @@ import json, sys
 n, work = int(sys.argv[1]), sys.argv[2]
 first = ["Wulandari", "Sulastri", "Bambang", "Hendrawan", "Ratnasari", "Kurniawati", "Suharyanto", "Purnamasari"]
 last = ["Tjahjadi", "Wibisono", "Simanjuntak", "Kusumawardhani", "Nainggolan", "Prawiranegara", "Hutabarat", "Setiabudi"]
-values = []
+values, births = [], []
 for i in range(n):
     female = i % 2 == 1
     day, month, year = 1 + i % 28, 1 + i % 12, 1970 + i % 30
@@ -53,8 +60,14 @@ for i in range(n):
         json.dump(invalid, f)
     values += [nik, body["kk_number"], body["full_name"], body["email"], invalid["email"],
                body["phone"], f"+62813{local}", f"62813{local}"]
+    births.append(body["birth_date"])
 with open(f"{work}/values.txt", "w") as f:
     f.write("\n".join(values) + "\n")
+# Birth dates only on the broker: a log line may carry any date.
+with open(f"{work}/births.txt", "w") as f:
+    f.write("\n".join(births) + "\n")
+with open(f"{work}/niks.txt", "w") as f:
+    f.write("\n".join(values[0::8]) + "\n")
 PY
 # The demo's sample applicants went through the pipeline too.
 python3 - deploy/local/samples/*.json >>"$work/values.txt" <<'PY'
@@ -103,6 +116,14 @@ for id in "${ids[@]}"; do
     [ "$code" = 200 ] || { echo "[privacy] admin API $path: HTTP $code"; exit 1; }
   done
 done
+# The support desk's look-up by NIK (an agent's, with a reason): the value
+# travels in the body and must reach no log.
+while IFS= read -r nik; do
+  code=$(curl -sS -o /dev/null -w '%{http_code}' -XPOST "$admin/v1/support/lookup" \
+    -H "authorization: Bearer ${LONJAK_ADMIN__AGENT_TOKENS#*:}" -H 'content-type: application/json' \
+    --data-binary "{\"nik\":\"$nik\",\"reason\":\"privacy check\"}")
+  [ "$code" = 200 ] || { echo "[privacy] support look-up: HTTP $code"; exit 1; }
+done <"$work/niks.txt"
 guess=privacy-check-guessed-token-0000000000
 [ "$(curl -sS -o /dev/null -w '%{http_code}' -H "authorization: Bearer $guess" "$admin/v1/waves")" = 401 ] ||
   { echo "[privacy] admin API accepted a guessed token"; exit 1; }
@@ -123,4 +144,7 @@ while IFS= read -r value; do
   fi
 done <"$work/values.txt"
 echo "[privacy] searched ${#logs[@]} logs (${logs[*]##*/}), $lines lines, for $(grep -c . "$work/values.txt") known values: $found found"
-[ "$found" -eq 0 ]
+cat "$work/values.txt" "$work/births.txt" >"$work/broker-values.txt"
+broker=0
+"$bin/lonjak-tap" search --values "$work/broker-values.txt" || broker=1
+[ "$found" -eq 0 ] && [ "$broker" -eq 0 ]

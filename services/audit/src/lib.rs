@@ -16,6 +16,7 @@ pub mod run;
 pub mod sampler;
 pub mod samples;
 pub mod svg;
+pub mod tap;
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`, with lapin's own
 /// logs off: the sampler expects and tolerates a missing queue or broker).
