@@ -292,10 +292,10 @@ async fn resend_source(
             }));
         }
     }
-    if decision == Some("waitlisted") {
-        if let Some(ranked) = ranked_source(conn, key).await? {
-            return Ok(Some(ranked));
-        }
+    if decision == Some("waitlisted")
+        && let Some(ranked) = ranked_source(conn, key).await?
+    {
+        return Ok(Some(ranked));
     }
     let routing_key = match event {
         "verified" => "registration.verified",

@@ -110,3 +110,31 @@ async fn the_console_is_served_with_a_strict_csp_and_its_fields_are_the_apis() {
     let posted = app.send(Method::POST, "/desk/", None).await;
     assert_eq!(posted.status(), 405);
 }
+
+/// The console in headless Chromium (`scripts/check-desk.sh`; not in CI:
+/// it needs chromium and node).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and node: scripts/check-desk.sh"]
+async fn the_console_in_headless_chromium() {
+    let app = spawn_app().await;
+    let person = app.record(320, 1).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let out =
+        std::env::var("LONJAK_CHECK_DESK_OUT").unwrap_or_else(|_| format!("{root}/docs/desk"));
+    let args = [
+        format!("{root}/scripts/check-desk.mjs"),
+        app.base.clone(),
+        app.agent_token.clone(),
+        person.reg.nik().as_str().to_owned(),
+        out,
+    ];
+    let status = tokio::process::Command::new("node")
+        .args(&args)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "scripts/check-desk.mjs failed");
+    lonjak_bus::delete_topology(&app.bus.to_config())
+        .await
+        .unwrap();
+}
