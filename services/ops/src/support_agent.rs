@@ -5,13 +5,14 @@
 //! from the command line, so it stays out of the process list and the
 //! shell history.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::Context;
 use clap::{ArgGroup, Args};
 use lonjak_domain::RegistrationId;
 use lonjak_ops::client::AdminClient;
-use lonjak_ops::support_wire::{LookupRequest, NotificationResendRequest, SupportLookupBody};
+use lonjak_ops::support_text;
+use lonjak_ops::support_wire::{LookupRequest, NotificationResendRequest};
 
 /// Where the value comes from when stdin is not used.
 pub(crate) const VALUE_ENV: &str = "LONJAK_LOOKUP_VALUE";
@@ -68,76 +69,15 @@ fn id(raw: &str) -> anyhow::Result<RegistrationId> {
 }
 
 pub(crate) async fn lookup(api: &AdminClient, args: &LookupArgs) -> anyhow::Result<()> {
+    let from_env = std::env::var(VALUE_ENV).ok();
+    if from_env.is_none() && std::io::stdin().is_terminal() {
+        // Typed, not pasted into the command: say what is awaited.
+        eprint!("value: ");
+    }
     let value = read_value(std::env::var(VALUE_ENV).ok(), std::io::stdin().lock())?;
     let answer = api.support_lookup(&request(args, value)).await?;
-    print!("{}", render(&answer));
+    print!("{}", support_text::render(&answer));
     Ok(())
-}
-
-/// The answer in plain words, masked as the API masked it.
-pub(crate) fn render(answer: &SupportLookupBody) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} registration(s) by {}{}",
-        answer.registrations.len(),
-        answer.lookup_kind,
-        if answer.masked { ", masked" } else { "" }
-    );
-    for r in &answer.registrations {
-        let _ = writeln!(
-            out,
-            "\n{}  wave {} ({})",
-            r.registration_id, r.wave, r.wave_state
-        );
-        let _ = writeln!(
-            out,
-            "  {}{}",
-            r.status_words,
-            r.reason_words
-                .as_deref()
-                .map(|w| format!(": {w}"))
-                .unwrap_or_default()
-        );
-        let _ = writeln!(
-            out,
-            "  submitted {}; email verified: {}",
-            r.submitted_at,
-            if r.email_verified { "yes" } else { "no" }
-        );
-        if let Some(p) = &r.personal {
-            let _ = writeln!(
-                out,
-                "  {} | {} | {} | born {} | NIK {} | KK {}",
-                p.full_name, p.email, p.phone, p.birth_date, p.nik, p.kk_number
-            );
-        }
-        for h in &r.history {
-            let _ = writeln!(out, "  history  {}  {}", h.at, h.words);
-        }
-        for v in &r.verifications {
-            let _ = writeln!(
-                out,
-                "  registry {}: {} ({})",
-                v.registry, v.words, v.checked_at
-            );
-        }
-        for n in &r.notifications {
-            let _ = writeln!(
-                out,
-                "  notice   --event {} --channel {}: {} ({} attempt(s))",
-                n.event, n.channel, n.words, n.attempts
-            );
-        }
-        for p in &r.photos {
-            let _ = writeln!(out, "  photo    {}: {}", p.kind, p.state);
-        }
-        if let Some(rejoin) = &r.rejoin {
-            let _ = writeln!(out, "  re-join  {}", rejoin.words);
-        }
-    }
-    out
 }
 
 pub(crate) async fn resend_link(api: &AdminClient, raw: &str, reason: &str) -> anyhow::Result<()> {
