@@ -1,6 +1,8 @@
 //! The bound on each token holder's support look-ups: at most a configured
 //! number per clock hour (the database's clock), counted by one statement
 //! so concurrent look-ups on any admin replica cannot pass it together.
+//! Hours are cut in UTC, whatever a session's time zone, so every replica
+//! counts in the same windows.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -15,20 +17,21 @@ use crate::{Store, StoreError};
 const COUNT_LOOKUP_SQL: &str = "
 WITH counted AS (
     INSERT INTO support_lookup_counts (actor, hour, count)
-    VALUES ($1, date_trunc('hour', now()), 1)
+    VALUES ($1, date_trunc('hour', now(), 'UTC'), 1)
     ON CONFLICT (actor, hour) DO UPDATE
        SET count = support_lookup_counts.count + 1
        WHERE support_lookup_counts.count < $2
     RETURNING count
 )
 SELECT (SELECT count FROM counted) AS count,
-       ceil(extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now()))::int8
+       ceil(extract(epoch FROM date_trunc('hour', now(), 'UTC') + interval '1 hour' - now()))::int8
            AS retry_after";
 
 /// Forgets the holder's finished hours, so the table stays one row per
 /// active holder.
-const FORGET_PAST_SQL: &str =
-    "DELETE FROM support_lookup_counts WHERE actor = $1 AND hour < date_trunc('hour', now())";
+const FORGET_PAST_SQL: &str = "
+DELETE FROM support_lookup_counts
+ WHERE actor = $1 AND hour < date_trunc('hour', now(), 'UTC')";
 
 #[derive(QueryableByName)]
 struct Counted {
