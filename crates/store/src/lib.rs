@@ -29,6 +29,7 @@ mod settings;
 mod store;
 mod support;
 mod support_actions;
+mod support_lookups;
 mod support_replay;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -65,6 +66,7 @@ pub use settings::DatabaseSettings;
 pub use store::{Scope, Store, TxFuture};
 pub use support::{LookupKey, NotificationView, SupportPersonal, SupportRecord, VerificationView};
 pub use support_actions::{LinkResend, NotificationResend, ResendSource};
+pub use support_lookups::LookupAllowance;
 pub use support_replay::{ReplayClosed, ReplayFiled, ReplayRequest};
 pub use transitions::{Change, apply_transitions};
 pub use waitroom::{Joined, TicketState, UseRefused};

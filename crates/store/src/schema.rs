@@ -214,6 +214,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    support_lookup_counts (actor, hour) {
+        actor -> Text,
+        hour -> Timestamptz,
+        count -> Int4,
+    }
+}
+
+diesel::table! {
     replay_requests (id) {
         id -> Int8,
         registration_id -> Text,

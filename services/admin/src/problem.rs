@@ -39,6 +39,13 @@ pub enum AdminError {
         rule: &'static str,
         detail: String,
     },
+    /// The caller's bound is used up for now (429 with `Retry-After`).
+    #[error("too many requests ({field}): retry in {retry_after}s")]
+    TooMany {
+        field: &'static str,
+        detail: String,
+        retry_after: u64,
+    },
     /// The database or broker is unavailable now (503, retry).
     #[error("dependency unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
@@ -133,6 +140,7 @@ impl ResponseError for AdminError {
             AdminError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AdminError::NotFound { .. } => StatusCode::NOT_FOUND,
             AdminError::Conflict { .. } => StatusCode::CONFLICT,
+            AdminError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -196,6 +204,15 @@ impl ResponseError for AdminError {
                 field(f, rule, detail),
                 None,
             ),
+            AdminError::TooMany {
+                field: f, detail, ..
+            } => (
+                "too-many-requests",
+                "Too many requests",
+                detail.clone(),
+                field(f, "rate", detail),
+                None,
+            ),
             AdminError::Unavailable(cause) => {
                 tracing::warn!(error = %chain(cause.as_ref()), "admin request: dependency unavailable");
                 (
@@ -240,6 +257,9 @@ impl ResponseError for AdminError {
             }
             AdminError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
+            }
+            AdminError::TooMany { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

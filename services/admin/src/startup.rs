@@ -178,6 +178,7 @@ impl Application {
                 .wrap(from_fn(count))
                 .configure(routes)
                 .configure(crate::routes::desk::routes)
+                .configure(crate::routes::console::routes)
                 .configure(|cfg| ops::configure(cfg, ops_state.clone()))
                 .default_service(web::to(not_found))
         })

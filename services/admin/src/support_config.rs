@@ -1,4 +1,4 @@
-//! `support.*`: the limits of the support desk's actions.
+//! `support.*`: the limits of the support desk's look-ups and actions.
 
 use serde::Deserialize;
 
@@ -13,6 +13,8 @@ pub struct SupportSettings {
     pub resend_notification_per_day: u32,
     /// Replay requests filed per registration and day.
     pub replay_requests_per_day: u32,
+    /// Look-ups per token holder and clock hour (0: none); past it 429.
+    pub lookups_per_hour: u32,
 }
 
 impl Default for SupportSettings {
@@ -21,6 +23,7 @@ impl Default for SupportSettings {
             resend_link_per_day: 2,
             resend_notification_per_day: 2,
             replay_requests_per_day: 1,
+            lookups_per_hour: 60,
         }
     }
 }

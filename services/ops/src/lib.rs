@@ -10,5 +10,6 @@ pub mod report;
 pub mod retention;
 pub mod retention_cmd;
 pub mod support_client;
+pub mod support_text;
 pub mod support_wire;
 pub mod wire;

@@ -103,7 +103,8 @@ enum Command {
     Retention(lonjak_ops::retention_cmd::RetentionCommand),
     /// The support desk's access log, newest first (operators).
     AccessLog(support_cli::AccessLogArgs),
-    /// The support desk's replay requests (operators).
+    /// The support desk: agents' look-ups and actions, operators' replay
+    /// requests.
     #[command(subcommand)]
     Support(support_cli::SupportCommand),
 }
@@ -184,6 +185,7 @@ impl From<Queue> for WorkQueue {
 }
 
 mod direct;
+mod support_agent;
 mod support_cli;
 mod via_admin;
 

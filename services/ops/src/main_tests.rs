@@ -138,3 +138,75 @@ fn seal_keypair_prints_a_pair_that_parses_back() {
     assert_eq!(private.key_id(), key.key_id());
     assert_eq!(public.key_id(), key.key_id());
 }
+
+#[test]
+fn an_agents_lookup_takes_one_kind_and_the_value_from_stdin_never_the_command_line() {
+    use crate::support_agent::{read_value, request};
+    let cli = Cli::try_parse_from([
+        "lonjak-ops",
+        "support",
+        "lookup",
+        "--phone",
+        "--reason",
+        "ticket 5",
+    ])
+    .unwrap();
+    let Command::Support(support_cli::SupportCommand::Lookup(args)) = cli.command else {
+        panic!("not a look-up");
+    };
+    let value = read_value(None, "0812 3456 7890\n".as_bytes()).unwrap();
+    let asked = request(&args, value);
+    assert_eq!(asked.phone.as_deref(), Some("0812 3456 7890"));
+    assert_eq!((asked.nik, asked.email), (None, None));
+    assert_eq!(asked.reason.as_deref(), Some("ticket 5"));
+    assert_eq!(
+        read_value(Some(" a@example.com ".to_owned()), "ignored\n".as_bytes()).unwrap(),
+        "a@example.com"
+    );
+    assert!(read_value(None, "".as_bytes()).is_err(), "no value");
+    for wrong in [
+        vec!["lonjak-ops", "support", "lookup", "--reason", "ticket 5"],
+        vec![
+            "lonjak-ops",
+            "support",
+            "lookup",
+            "--nik",
+            "--email",
+            "--reason",
+            "t 5",
+        ],
+        vec!["lonjak-ops", "support", "lookup", "--nik"],
+        vec![
+            "lonjak-ops",
+            "support",
+            "lookup",
+            "--nik",
+            "3201",
+            "--reason",
+            "t 5",
+        ],
+    ] {
+        assert!(Cli::try_parse_from(&wrong).is_err(), "{wrong:?}");
+    }
+    let cli = Cli::try_parse_from([
+        "lonjak-ops",
+        "support",
+        "resend",
+        "ab",
+        "--event",
+        "verified",
+        "--channel",
+        "sms",
+        "--reason",
+        "ticket 6",
+    ])
+    .unwrap();
+    assert!(matches!(
+        cli.command,
+        Command::Support(support_cli::SupportCommand::Resend { .. })
+    ));
+    assert!(
+        Cli::try_parse_from(["lonjak-ops", "support", "request-replay", "ab"]).is_err(),
+        "a reason is required"
+    );
+}

@@ -1,5 +1,5 @@
-//! `lonjak-ops access-log` and `lonjak-ops support …`: the operators' side
-//! of the support desk, through the admin API (token in
+//! `lonjak-ops access-log` and `lonjak-ops support …`: the support desk
+//! from the command line (the agents' commands: `support_agent`), through the admin API (token in
 //! `LONJAK_ADMIN_TOKEN`). `support replay` also reaches the broker: it
 //! moves the registration's dead letters back to their work queues, then
 //! closes the request with what it moved.
@@ -10,7 +10,7 @@ use lonjak_ops::client::AdminClient;
 use lonjak_ops::support_client::AccessQuery;
 use lonjak_ops::support_wire::{CloseReplayRequest, ReplayRequestBody};
 
-use crate::{Cli, Queue};
+use crate::{Cli, Queue, support_agent};
 
 /// Filters of the access log; each optional.
 #[derive(Debug, Args)]
@@ -41,6 +41,31 @@ pub(crate) struct AccessLogArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SupportCommand {
+    /// Find a caller's registrations, masked (agents): `--nik`, `--email`
+    /// or `--phone`, the value on stdin (or in LONJAK_LOOKUP_VALUE).
+    Lookup(support_agent::LookupArgs),
+    /// Send registration ID a new verification link.
+    ResendLink {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Send registration ID's notification (as the look-up lists it) again.
+    Resend {
+        id: String,
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Ask the operators to replay registration ID's dead letters.
+    RequestReplay {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Replay requests filed by agents (default: the open ones).
     Replays {
         /// open, replayed or declined; `all` for every one.
@@ -120,6 +145,19 @@ fn print_request(r: &ReplayRequestBody) {
 pub(crate) async fn run(cli: &Cli, command: &SupportCommand) -> anyhow::Result<()> {
     let api = AdminClient::from_env(&cli.admin_url)?;
     match command {
+        SupportCommand::Lookup(args) => support_agent::lookup(&api, args).await?,
+        SupportCommand::ResendLink { id, reason } => {
+            support_agent::resend_link(&api, id, reason).await?;
+        }
+        SupportCommand::Resend {
+            id,
+            event,
+            channel,
+            reason,
+        } => support_agent::resend(&api, id, event, channel, reason).await?,
+        SupportCommand::RequestReplay { id, reason } => {
+            support_agent::request_replay(&api, id, reason).await?;
+        }
         SupportCommand::Replays { state } => {
             let state = (state != "all").then_some(state.as_str());
             let requests = api.replay_requests(state).await?;

@@ -2,6 +2,7 @@
 //! [`crate::auth::Staff`] first, so a request is authenticated and its role
 //! checked before anything else of it is read.
 
+pub mod console;
 pub mod desk;
 pub mod registrations;
 pub mod retention;

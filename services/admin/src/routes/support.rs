@@ -10,7 +10,7 @@ use lonjak_ops::support_wire::{
     SupportNotificationBody, SupportPhotoBody, SupportRegistrationBody, SupportVerificationBody,
 };
 use lonjak_ops::wire::ProblemBody;
-use lonjak_store::{AccessEntry, LookupKey, SupportRecord};
+use lonjak_store::{AccessEntry, LookupAllowance, LookupKey, SupportRecord};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -30,6 +30,7 @@ use crate::{mask, support_words as words};
         (status = 401, description = "No valid bearer token", body = ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "An agent asked for unmasked fields", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "No reason, not exactly one of nik/email/phone, or a malformed value", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "The token holder's `support.lookups_per_hour` is used up this clock hour; `Retry-After` says when the next starts", body = ProblemBody, content_type = "application/problem+json"),
     )
 )]
 pub async fn lookup(
@@ -64,6 +65,29 @@ pub async fn lookup(
             needed: Role::Operator,
         };
         return Err(desk.refuse(entry, error).await);
+    }
+    let limited = AccessEntry {
+        outcome: "limited".to_owned(),
+        detail: Some(format!(
+            "lookups_per_hour: {}",
+            state.support.lookups_per_hour
+        )),
+        ..base.clone()
+    };
+    let allowance = state
+        .store
+        .count_support_lookup(&caller.name, state.support.lookups_per_hour, &limited)
+        .await?;
+    if let LookupAllowance::Limited { retry_after } = allowance {
+        tracing::info!(caller.name = %caller.name, "support look-up bound reached");
+        return Err(AdminError::TooMany {
+            field: "lookups_per_hour",
+            detail: format!(
+                "At most {} look-ups an hour per token holder; the next hour starts in {retry_after} s.",
+                state.support.lookups_per_hour
+            ),
+            retry_after,
+        });
     }
     let records = state.store.support_lookup(&key).await?;
     let entry = AccessEntry {

@@ -47,6 +47,11 @@ fn token() -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SupportSettings::default()).await
+}
+
+/// The admin API with the support desk's limits as given.
+pub async fn spawn_app_with(support: SupportSettings) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         lonjak_telemetry::init_test_tracing();
     }
@@ -80,7 +85,7 @@ pub async fn spawn_app() -> TestApp {
             // with the stored hashes' key to find anyone.
             lookup_key: Some(crate::support_seed::lookup_key()),
         }),
-        support: SupportSettings::default(),
+        support,
     };
     let shutdown = CancellationToken::new();
     let app = Application::build(settings, shutdown.clone())

@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod console;
 mod helpers;
 mod registrations;
 mod retention;
 mod selection;
 mod support;
 mod support_actions;
+mod support_bound;
+mod support_ranked;
 mod support_seed;
 mod waves;

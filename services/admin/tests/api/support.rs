@@ -118,6 +118,14 @@ async fn a_lookup_by_nik_email_or_phone_finds_every_wave_of_that_person_masked_f
         ("verified", "sent")
     );
     assert_eq!(answers[0].registrations[1].wave, 2);
+    // As `lonjak-ops support lookup` prints it: masked, in plain words,
+    // each notification with the flags that re-send it.
+    let printed = lonjak_ops::support_text::render(&answers[0]);
+    assert!(printed.starts_with("2 registration(s) by nik, masked"));
+    assert!(printed.contains(&personal.nik) && !printed.contains(nik));
+    assert!(printed.contains(&one.status_words));
+    assert!(printed.contains("--event verified --channel email: "));
+    assert!(printed.contains("registry dukcapil: "));
     let logged = app.access_rows().await;
     let ids = format!("{},{}", first.id, second.id);
     assert_eq!(

@@ -17,7 +17,7 @@ async fn depth(bus: &Bus, queue: WorkQueue) -> u32 {
 }
 
 /// Takes one message off `queue`: its routing-key header and its body.
-async fn take_one(app: &TestApp, queue: &str) -> (String, serde_json::Value) {
+pub(crate) async fn take_one(app: &TestApp, queue: &str) -> (String, serde_json::Value) {
     use lonjak_bus::lapin::options::BasicGetOptions;
     use lonjak_bus::lapin::types::AMQPValue;
     use lonjak_bus::lapin::{Connection, ConnectionProperties};
@@ -40,7 +40,7 @@ async fn take_one(app: &TestApp, queue: &str) -> (String, serde_json::Value) {
     (routing_key, body)
 }
 
-async fn bus_of(app: &TestApp) -> Bus {
+pub(crate) async fn bus_of(app: &TestApp) -> Bus {
     Bus::connect(app.bus.to_config()).await.unwrap()
 }
 
