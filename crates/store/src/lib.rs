@@ -35,6 +35,7 @@ pub mod testing;
 mod tls;
 mod transitions;
 mod verifications;
+mod verify_keys;
 mod waitroom;
 mod waitroom_tick;
 mod waves;
@@ -67,6 +68,7 @@ pub use support::{LookupKey, NotificationView, SupportPersonal, SupportRecord, V
 pub use support_actions::{LinkResend, NotificationResend, ResendSource};
 pub use support_replay::{ReplayClosed, ReplayFiled, ReplayRequest};
 pub use transitions::{Change, apply_transitions};
+pub use verify_keys::{KeyFailure, VerifiedBatch};
 pub use waitroom::{Joined, TicketState, UseRefused};
 pub use waitroom_tick::{TickClaim, TickResult};
 pub use waves::{NewWave, WaveChangeError, WaveRecord};
