@@ -73,8 +73,9 @@ export DUP_SHARE=${DUP_SHARE:-0.3} INVALID_SHARE=${INVALID_SHARE:-0.1}
 case "$scenario" in
   worker-kill) DURATION=${DURATION:-75s} ;;
   postgres-stop) DURATION=${DURATION:-50s} ;;
-  # Two rolling restarts of four services and a rotation pass, all under load.
-  key-rotation) DURATION=${DURATION:-60s} ;;
+  # Two rolling restarts of four services (the notifier takes ~15 s to stop
+  # and start) and a rotation pass, all under load.
+  key-rotation) DURATION=${DURATION:-90s} ;;
   registry-down)
     # A short retry budget (two delayed retries, 1 s and 2 s) and a short
     # circuit cool-down, so that the registry's outage outlasts the budget

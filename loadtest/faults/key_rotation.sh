@@ -19,7 +19,7 @@
 # hold it). Each is started as scripts/up.sh starts it.
 KEY_HOLDERS=(verifier eligibility notifier admin)
 rotation_old_key=$LONJAK_DATABASE__DATA_KEY
-rotation_new_key=${ROTATION_NEW_KEY:-6c6f6e6a616b2d6c6f63616c2d646174612d6b65792d322d6e6f742d736563}
+rotation_new_key=${ROTATION_NEW_KEY:-6c6f6e6a616b2d6c6f63616c2d646174612d6b65792d322d6e6f742d73656372}
 
 holder_ready_url() {
   case "$1" in

@@ -4,6 +4,9 @@
 //! `lonjak-ops keys rotate`: re-seals every registration under the current
 //! data key version, batch after batch, while the pipeline runs.
 //!
+//! `lonjak-ops keys verify` (`keys_verify`): opens every registration with
+//! the configured ring and counts the rows per key version.
+//!
 //! Each batch is one short transaction over the next `batch` rows (in id
 //! order) not at the current version, so services keep writing and reading
 //! throughout. A pass interrupted anywhere is resumed by running it again:
