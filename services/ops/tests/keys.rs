@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[path = "retention/fixtures.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod fixtures;
 
 use fixtures::*;
