@@ -73,8 +73,8 @@ export DUP_SHARE=${DUP_SHARE:-0.3} INVALID_SHARE=${INVALID_SHARE:-0.1}
 case "$scenario" in
   worker-kill) DURATION=${DURATION:-75s} ;;
   postgres-stop) DURATION=${DURATION:-50s} ;;
-  # Two rolling restarts of four services (the notifier takes ~15 s to stop
-  # and start) and a rotation pass, all under load.
+  # Two rolling restarts of four services (2 s each, the notifier up to
+  # 18 s on a busy machine) and a rotation pass, all under load.
   key-rotation) DURATION=${DURATION:-90s} ;;
   registry-down)
     # A short retry budget (two delayed retries, 1 s and 2 s) and a short
