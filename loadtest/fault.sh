@@ -18,6 +18,8 @@
 #                                                               (REGISTRY=dukcapil, REGISTRY_DOWN_SECS=20)
 #   poison           invalid JSON, unknown schema version, missing fields into each queue
 #   duplicates       every message delivered again, at once and late (DUPLICATE_FOR_SECS=25)
+#   key-rotation     the data key rotated under load: two rolling restarts of its
+#                    holders, keys rotate, keys verify with the new key alone
 #
 # Load knobs: RATE (100/s), DURATION (40s, longer for worker-kill and
 # postgres-stop), DUP_SHARE (0.3), INVALID_SHARE (0.1), AUDIT_DEADLINE_SECS
@@ -32,10 +34,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 QUICK=(broker-restart poison duplicates memory-alarm)
-ALL=(broker-restart worker-kill postgres-stop memory-alarm registry-down poison duplicates)
+ALL=(broker-restart worker-kill postgres-stop memory-alarm registry-down poison duplicates key-rotation)
 
 usage() {
-  echo "usage: $0 broker-restart|worker-kill|postgres-stop|memory-alarm|registry-down|poison|duplicates|quick|all" >&2
+  echo "usage: $0 broker-restart|worker-kill|postgres-stop|memory-alarm|registry-down|poison|duplicates|key-rotation|quick|all" >&2
   exit 2
 }
 [ $# = 1 ] || usage
@@ -52,7 +54,7 @@ case "$1" in
     printf '[fault] %s\n' "${summary[@]}"
     exit $status
     ;;
-  broker-restart | worker-kill | postgres-stop | memory-alarm | registry-down | poison | duplicates) ;;
+  broker-restart | worker-kill | postgres-stop | memory-alarm | registry-down | poison | duplicates | key-rotation) ;;
   *) usage ;;
 esac
 scenario=$1
@@ -63,12 +65,17 @@ source deploy/local/env.sh
 source loadtest/faults/lib.sh
 # shellcheck source=faults/scenarios.sh
 source loadtest/faults/scenarios.sh
+# shellcheck source=faults/key_rotation.sh
+source loadtest/faults/key_rotation.sh
 
 # Load defaults for fault runs: the mix of re-submissions and invalid bodies.
 export DUP_SHARE=${DUP_SHARE:-0.3} INVALID_SHARE=${INVALID_SHARE:-0.1}
 case "$scenario" in
   worker-kill) DURATION=${DURATION:-75s} ;;
   postgres-stop) DURATION=${DURATION:-50s} ;;
+  # Two rolling restarts of four services (2 s each, the notifier up to
+  # 18 s on a busy machine) and a rotation pass, all under load.
+  key-rotation) DURATION=${DURATION:-90s} ;;
   registry-down)
     # A short retry budget (two delayed retries, 1 s and 2 s) and a short
     # circuit cool-down, so that the registry's outage outlasts the budget

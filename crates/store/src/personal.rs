@@ -128,6 +128,29 @@ impl StoredPersonal {
         )
     }
 
+    /// The key version each sealed field's header names (NIK, KK, name,
+    /// email, phone, birth date; `None` for a field not sealed with a
+    /// header). `keys verify` holds them against `key_version`.
+    pub(crate) fn header_versions(&self) -> [Option<u8>; 6] {
+        let header = |sealed: Option<&Vec<u8>>| match self.key_version {
+            Some(_) => sealed.and_then(|s| s.first().copied()),
+            None => None,
+        };
+        [
+            header(Some(&self.nik_ciphertext)),
+            header(Some(&self.kk_ciphertext)),
+            header(self.full_name_ciphertext.as_ref()),
+            header(self.email_ciphertext.as_ref()),
+            header(self.phone_ciphertext.as_ref()),
+            header(self.birth_date_ciphertext.as_ref()),
+        ]
+    }
+
+    /// The row's `key_version` (`None`: from before versioned keys).
+    pub(crate) fn key_version(&self) -> Option<i16> {
+        self.key_version
+    }
+
     /// Every field of registration `id`, in clear.
     pub(crate) fn open_all(&self, ring: &KeyRing, id: &str) -> Result<PersonalFields, StoreError> {
         Ok(PersonalFields {

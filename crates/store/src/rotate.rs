@@ -72,6 +72,11 @@ impl Store {
     pub fn current_key_version(&self) -> Result<u8, StoreError> {
         Ok(self.data_key()?.current_version())
     }
+
+    /// Every version the store's ring can read, oldest first.
+    pub fn key_versions(&self) -> Result<Vec<u8>, StoreError> {
+        Ok(self.data_key()?.versions())
+    }
 }
 
 async fn rotate_batch(

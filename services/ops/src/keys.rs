@@ -4,6 +4,9 @@
 //! `lonjak-ops keys rotate`: re-seals every registration under the current
 //! data key version, batch after batch, while the pipeline runs.
 //!
+//! `lonjak-ops keys verify` (`keys_verify`): opens every registration with
+//! the configured ring and counts the rows per key version.
+//!
 //! Each batch is one short transaction over the next `batch` rows (in id
 //! order) not at the current version, so services keep writing and reading
 //! throughout. A pass interrupted anywhere is resumed by running it again:
@@ -26,6 +29,16 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 500)]
         batch: u32,
     },
+    /// Open every personal field of every registration with the configured
+    /// ring (`database.data_key`, `previous_data_keys`) and report the rows
+    /// per key version and those that do not open. Read-only. Exits with an
+    /// error if a row does not open: with the old key removed from the ring,
+    /// "all open" shows the old key can be retired.
+    Verify {
+        /// Rows per read.
+        #[arg(long, default_value_t = 1000)]
+        batch: u32,
+    },
     /// Print a new key pair for sealing applicants at the gateway (HPKE,
     /// X25519): the public key for the gateway (`seal.public_key`), the
     /// private key for the verifier only (`seal.private_key`, a secret).
@@ -41,23 +54,25 @@ pub async fn run(
     query_timeout: Duration,
 ) -> anyhow::Result<()> {
     let batch = match *command {
-        KeysCommand::Rotate { batch } => batch,
         KeysCommand::SealKeypair => {
             print!("{}", seal_keypair(&lonjak_seal::SealPrivateKey::generate()));
             return Ok(());
         }
+        KeysCommand::Verify { batch } => {
+            let store = connect(database_url, query_timeout).await?;
+            let found = crate::keys_verify::verify(&store, batch).await?;
+            print!("{}", found.report());
+            anyhow::ensure!(
+                found.all_open(),
+                "{} row(s) do not open with the configured data key ring",
+                found.failed
+            );
+            return Ok(());
+        }
+        KeysCommand::Rotate { batch } => batch,
     };
+    let store = connect(database_url, query_timeout).await?;
     let settings: KeySettings = lonjak_settings::load(&[]).context("loading the key settings")?;
-    let mut config = settings
-        .database
-        .to_config_with_data_key()
-        .context("database settings")?;
-    database_url.clone_into(&mut config.database_url);
-    config.query_timeout = query_timeout;
-    config.max_connections = 2;
-    let store = Store::connect(config)
-        .await
-        .context("connecting to the database")?;
     let identity = settings
         .identity
         .as_ref()
@@ -73,6 +88,21 @@ pub async fn run(
         done.rotated, done.version, done.batches, done.remaining
     );
     Ok(())
+}
+
+/// The store with the ring of the `database.*` settings, at `database_url`.
+async fn connect(database_url: &str, query_timeout: Duration) -> anyhow::Result<Store> {
+    let settings: KeySettings = lonjak_settings::load(&[]).context("loading the key settings")?;
+    let mut config = settings
+        .database
+        .to_config_with_data_key()
+        .context("database settings")?;
+    database_url.clone_into(&mut config.database_url);
+    config.query_timeout = query_timeout;
+    config.max_connections = 2;
+    Store::connect(config)
+        .await
+        .context("connecting to the database")
 }
 
 /// The `seal-keypair` output for `key`: environment lines with comments.

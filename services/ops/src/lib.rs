@@ -6,6 +6,7 @@
 pub mod announce;
 pub mod client;
 pub mod keys;
+pub mod keys_verify;
 pub mod report;
 pub mod retention;
 pub mod retention_cmd;

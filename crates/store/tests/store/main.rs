@@ -3,6 +3,7 @@
 
 mod drain;
 mod helpers;
+mod key_verification;
 mod migrations;
 mod notifications;
 mod outbox;
