@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Logs and the broker hold no personal data in clear, in any service. Brings
 # the whole pipeline up (scripts/up.sh) with every service logging at debug
-# level, binds a tap queue to the event and dead-letter exchanges
-# (lonjak-tap), sends known applicants (accepted, refused as invalid, and
+# level, binds a tap queue to the event and dead-letter exchanges and the
+# broker's firehose (lonjak-tap; `rabbitmqctl trace_on` for the run, off at
+# the end), sends known applicants (accepted, refused as invalid, and
 # resubmitted), waits until each accepted one has reached a final state,
 # looks each up through the admin API (by id, and through the support desk by
 # NIK), then searches every service's whole log for each applicant's NIK, KK
@@ -21,6 +22,8 @@ trap 'scripts/down.sh --quiet || true; rm -rf "$work"' EXIT
 
 # Status polling below comes from one address: lift its limit for this run.
 export LONJAK_ADMISSION__STATUS_PER_SEC=100000 LONJAK_ADMISSION__STATUS_BURST=100000
+# So do the support desk's look-ups per agent and hour.
+export LONJAK_SUPPORT__LOOKUPS_PER_HOUR=100000
 RUST_LOG=${RUST_LOG:-debug} LONJAK_LOG_FORMAT=json scripts/up.sh >"$work/up.log" 2>&1 ||
   { cat "$work/up.log"; exit 1; }
 # shellcheck source=../deploy/local/env.sh
@@ -28,6 +31,10 @@ source deploy/local/env.sh
 base="http://$LONJAK_HTTP__ADDR"
 bin=target/debug
 [ "${LONJAK_PROFILE:-dev}" = release ] && bin=target/release
+# The broker's firehose copies every publish (the gateway's go straight to
+# the intake queue, past the event exchange) to the tap; off again at exit.
+rabbitmqctl -q trace_on >/dev/null
+trap 'rabbitmqctl -q trace_off >/dev/null 2>&1 || true; scripts/down.sh --quiet || true; rm -rf "$work"' EXIT
 "$bin/lonjak-tap" bind
 
 # Known applicants: valid, distinct, deterministic. Each line of values.txt is
@@ -146,5 +153,5 @@ done <"$work/values.txt"
 echo "[privacy] searched ${#logs[@]} logs (${logs[*]##*/}), $lines lines, for $(grep -c . "$work/values.txt") known values: $found found"
 cat "$work/values.txt" "$work/births.txt" >"$work/broker-values.txt"
 broker=0
-"$bin/lonjak-tap" search --values "$work/broker-values.txt" || broker=1
+"$bin/lonjak-tap" search --values "$work/broker-values.txt" --expect-submitted "$n" || broker=1
 [ "$found" -eq 0 ] && [ "$broker" -eq 0 ]

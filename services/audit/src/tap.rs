@@ -1,7 +1,10 @@
 //! The broker privacy check of a whole-pipeline run (`lonjak-tap`, used by
 //! `scripts/check-log-privacy.sh`): a tap queue bound to the event exchange
-//! (every routing key) and to the dead-letter exchange (every work queue's
-//! dead letters) keeps a copy of each message the pipeline publishes; after
+//! (every routing key), to the dead-letter exchange (every work queue's
+//! dead letters) and to the broker's firehose (`amq.rabbitmq.trace`, every
+//! publish, the gateway's straight into the intake queue included, while
+//! `rabbitmqctl trace_on` has it on) keeps a copy of each message the
+//! pipeline publishes; after
 //! the run, the tap and every queue of the topology (work, retry,
 //! dead-letter) are read raw, bodies and headers, and searched for known
 //! personal values.
@@ -21,6 +24,10 @@ use lonjak_bus::lapin::{Channel, Connection, ConnectionProperties};
 /// Copies kept at most: a run that publishes more drops the oldest, which
 /// the count in the report shows.
 const TAP_MAX_LENGTH: i64 = 200_000;
+
+/// The broker's trace exchange: a copy of every publish of the vhost
+/// while tracing is on.
+const FIREHOSE: &str = "amq.rabbitmq.trace";
 
 /// The tap queue's name for `topology`.
 pub fn tap_name(topology: &Topology) -> String {
@@ -55,7 +62,10 @@ pub async fn bind(topology: &Topology, amqp_url: &str) -> anyhow::Result<String>
         )
         .await
         .context("declaring the tap")?;
-    let mut bindings = vec![(topology.exchange(), "#".to_owned())];
+    let mut bindings = vec![
+        (topology.exchange(), "#".to_owned()),
+        (FIREHOSE.to_owned(), "publish.#".to_owned()),
+    ];
     bindings.extend(WorkQueue::ALL.map(|q| (topology.dlx(), topology.queue(q))));
     for (exchange, key) in bindings {
         channel
@@ -80,6 +90,9 @@ pub struct Search {
     pub messages: usize,
     /// Values found, each once, with where: `(value index, queue)`.
     pub hits: Vec<(usize, String)>,
+    /// Messages that are the gateway's `registration.submitted` (the tap
+    /// must have seen them, or it proves nothing about them).
+    pub submitted: usize,
 }
 
 /// Reads the tap (taking its copies) and every queue of the topology
@@ -98,6 +111,10 @@ pub async fn search(
     for (queue, take) in queues {
         let messages = read(&channel, &queue, take).await?;
         found.messages += messages.len();
+        found.submitted += messages
+            .iter()
+            .filter(|m| m.contains(r#""event_type":"registration.submitted""#))
+            .count();
         for (i, value) in values.iter().enumerate() {
             let already = found.hits.iter().any(|(j, _)| *j == i);
             if !already && messages.iter().any(|m| m.contains(value.as_str())) {

@@ -26,6 +26,10 @@ enum Command {
     Search {
         #[arg(long)]
         values: PathBuf,
+        /// Fail unless at least this many `registration.submitted` messages
+        /// were read (the firehose must have been on).
+        #[arg(long, default_value_t = 0)]
+        expect_submitted: usize,
     },
 }
 
@@ -48,7 +52,10 @@ async fn main() -> anyhow::Result<()> {
             let tap = lonjak_audit::tap::bind(&topology, &config.url).await?;
             println!("[tap] {tap} bound to the event and dead-letter exchanges");
         }
-        Command::Search { values } => {
+        Command::Search {
+            values,
+            expect_submitted,
+        } => {
             let text = std::fs::read_to_string(&values)
                 .with_context(|| format!("reading {}", values.display()))?;
             let values: Vec<String> = text
@@ -61,11 +68,18 @@ async fn main() -> anyhow::Result<()> {
                 println!("[tap] personal data in clear in {queue} (value withheld)");
             }
             println!(
-                "[tap] read {} messages (the tap's copies and the topology's queues) for {} known values: {} found",
+                "[tap] read {} messages ({} of them registration.submitted; the tap's copies and the topology's queues) for {} known values: {} found",
                 found.messages,
+                found.submitted,
                 values.len(),
                 found.hits.len()
             );
+            if found.submitted < expect_submitted {
+                println!(
+                    "[tap] expected at least {expect_submitted} registration.submitted messages: is tracing on (rabbitmqctl trace_on)?"
+                );
+                std::process::exit(1);
+            }
             if !found.hits.is_empty() {
                 std::process::exit(1);
             }
