@@ -32,14 +32,20 @@ ops_port=$(free_port)
 prefix="test-st-$(date +%s)-"
 out=target/schemathesis
 mkdir -p "$out"
-# The local pipeline's development identity key (deploy/local/env.sh).
+# The local pipeline's development identity key and sealing public key
+# (deploy/local/env.sh).
 identity_key=$(
   # shellcheck source=../deploy/local/env.sh
   . deploy/local/env.sh
   echo "$LONJAK_IDENTITY__KEY"
 )
+seal_key=$(
+  # shellcheck source=../deploy/local/env.sh
+  . deploy/local/env.sh
+  echo "$LONJAK_SEAL__PUBLIC_KEY"
+)
 # Limits out of the way: this run is about answers, not admission control.
-env LONJAK_IDENTITY__KEY="$identity_key" LONJAK_HTTP__ADDR="127.0.0.1:$port" LONJAK_OPS__ADDR="127.0.0.1:$ops_port" \
+env LONJAK_IDENTITY__KEY="$identity_key" LONJAK_SEAL__PUBLIC_KEY="$seal_key" LONJAK_HTTP__ADDR="127.0.0.1:$port" LONJAK_OPS__ADDR="127.0.0.1:$ops_port" \
   LONJAK_HTTP__DRAIN_DELAY_MS=0 LONJAK_BUS__URL="$amqp" LONJAK_BUS__PREFIX="$prefix" \
   LONJAK_DATABASE__URL= LONJAK_ADMISSION__CLIENT_PER_SEC=100000 \
   LONJAK_ADMISSION__CLIENT_BURST=100000 LONJAK_ADMISSION__STATUS_PER_SEC=100000 \
