@@ -169,8 +169,21 @@ pub struct Replayed {
 /// message whose cause is still there is dead-lettered again at once, lands
 /// behind the ones being replayed, and would otherwise be replayed forever.
 pub async fn replay(bus: &Bus, queue: WorkQueue, max: usize) -> Result<Replayed, BusError> {
+    replay_where(bus, queue, max, |_| true).await
+}
+
+/// Like [`replay`], for the dead letters whose body `wanted` picks: every
+/// letter the queue held at the start is taken once; the picked go back to
+/// the work queue (at most `max`), the others to the dead-letter queue's
+/// tail as they were (the order of dead letters carries no meaning).
+pub(crate) async fn replay_where(
+    bus: &Bus,
+    queue: WorkQueue,
+    max: usize,
+    wanted: impl Fn(&[u8]) -> bool,
+) -> Result<Replayed, BusError> {
     let channel = bus.open_channel().await?;
-    let result = move_back(bus, &channel, queue, max).await;
+    let result = move_back(bus, &channel, queue, max, wanted).await;
     close_channel(&channel, bus.config().connect_timeout).await;
     result
 }
@@ -180,6 +193,7 @@ async fn move_back(
     channel: &Channel,
     queue: WorkQueue,
     max: usize,
+    wanted: impl Fn(&[u8]) -> bool,
 ) -> Result<Replayed, BusError> {
     let within = bus.config().connect_timeout;
     let dlq = bus.topology().dlq(queue);
@@ -199,10 +213,12 @@ async fn move_back(
     .await?
     .message_count();
     let seen = usize::try_from(seen).unwrap_or(usize::MAX);
-    let max = max.min(seen);
     let publisher = bus.publisher();
     let mut moved = 0;
-    while moved < max {
+    for _ in 0..seen {
+        if moved >= max {
+            break;
+        }
         let got = timed(
             "basic.get",
             within,
@@ -211,15 +227,20 @@ async fn move_back(
         .await?;
         let Some(message) = got else { break };
         let delivery = message.delivery;
-        let fresh = delivery
-            .properties
-            .headers()
-            .as_ref()
-            .map(headers::strip_for_replay)
-            .unwrap_or_default();
-        let properties = delivery.properties.clone().with_headers(fresh);
+        let back = wanted(&delivery.data);
+        let (to, properties) = if back {
+            let fresh = delivery
+                .properties
+                .headers()
+                .as_ref()
+                .map(headers::strip_for_replay)
+                .unwrap_or_default();
+            (&target, delivery.properties.clone().with_headers(fresh))
+        } else {
+            (&dlq, delivery.properties.clone())
+        };
         if let Err(error) = publisher
-            .publish_raw("", &target, &delivery.data, properties)
+            .publish_raw("", to, &delivery.data, properties)
             .await
         {
             let _ = timed(
@@ -239,7 +260,9 @@ async fn move_back(
             delivery.acker.ack(BasicAckOptions::default()),
         )
         .await?;
-        moved += 1;
+        if back {
+            moved += 1;
+        }
     }
     Ok(Replayed { moved, seen })
 }

@@ -6,13 +6,8 @@
 //! carries no meaning). Each is acked only after its re-publish was
 //! confirmed, so a failure part-way loses nothing.
 
-use lapin::Channel;
-use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
-
-use crate::dlq::Replayed;
-use crate::link::close_channel;
-use crate::{Bus, BusError, WorkQueue, headers, timed};
+use crate::dlq::{Replayed, replay_where};
+use crate::{Bus, BusError, WorkQueue};
 
 /// Moves the dead letters of `queue` whose event is about registration
 /// `registration_id` (the envelope's `payload.registration_id`, which
@@ -22,10 +17,10 @@ pub async fn replay_registration(
     queue: WorkQueue,
     registration_id: &str,
 ) -> Result<Replayed, BusError> {
-    let channel = bus.open_channel().await?;
-    let result = pick(bus, &channel, queue, registration_id).await;
-    close_channel(&channel, bus.config().connect_timeout).await;
-    result
+    replay_where(bus, queue, usize::MAX, |body| {
+        is_about(body, registration_id)
+    })
+    .await
 }
 
 /// Whether a dead letter's body is an envelope about `registration_id`.
@@ -39,80 +34,6 @@ fn is_about(body: &[u8], registration_id: &str) -> bool {
                 .map(|id| id == registration_id)
         })
         .unwrap_or(false)
-}
-
-async fn pick(
-    bus: &Bus,
-    channel: &Channel,
-    queue: WorkQueue,
-    registration_id: &str,
-) -> Result<Replayed, BusError> {
-    let within = bus.config().connect_timeout;
-    let dlq = bus.topology().dlq(queue);
-    let target = bus.topology().queue(queue);
-    let seen = timed(
-        "queue.declare",
-        within,
-        channel.queue_declare(
-            dlq.as_str().into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        ),
-    )
-    .await?
-    .message_count();
-    let seen = usize::try_from(seen).unwrap_or(usize::MAX);
-    let publisher = bus.publisher();
-    let mut moved = 0;
-    for _ in 0..seen {
-        let got = timed(
-            "basic.get",
-            within,
-            channel.basic_get(dlq.as_str().into(), BasicGetOptions { no_ack: false }),
-        )
-        .await?;
-        let Some(message) = got else { break };
-        let delivery = message.delivery;
-        let (to, properties) = if is_about(&delivery.data, registration_id) {
-            let fresh = delivery
-                .properties
-                .headers()
-                .as_ref()
-                .map(headers::strip_for_replay)
-                .unwrap_or_default();
-            (&target, delivery.properties.clone().with_headers(fresh))
-        } else {
-            (&dlq, delivery.properties.clone())
-        };
-        if let Err(error) = publisher
-            .publish_raw("", to, &delivery.data, properties)
-            .await
-        {
-            let _ = timed(
-                "basic.nack",
-                within,
-                delivery.acker.nack(BasicNackOptions {
-                    multiple: false,
-                    requeue: true,
-                }),
-            )
-            .await;
-            return Err(error.into());
-        }
-        timed(
-            "basic.ack",
-            within,
-            delivery.acker.ack(BasicAckOptions::default()),
-        )
-        .await?;
-        if std::ptr::eq(to, &target) {
-            moved += 1;
-        }
-    }
-    Ok(Replayed { moved, seen })
 }
 
 #[cfg(test)]
