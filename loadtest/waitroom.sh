@@ -79,6 +79,24 @@ cpu0=$(cpu)
 # The gateway's CPU seconds at each second of the crowd (its peak load).
 ( while kill -0 "$gw" 2>/dev/null; do echo "$(date +%s) $(cpu)"; sleep 1; done ) >"$out/cpu.log" &
 sampler=$!
+# The queue's movement and what the estimates are made of, every second
+# (series.log: time, admitted-up-to mark, positions issued, admission rate,
+# shared drain rate and its spread, seconds stalled, intake backlog).
+if [ "$mode" = queue ]; then
+  (
+    while kill -0 "$gw" 2>/dev/null; do
+      depth=$(curl -s --max-time 1 http://127.0.0.1:9100/metrics | awk '$1 == "lonjak_intake_queue_depth" {print $2}')
+      row=$(psql -F ' ' -c "select extract(epoch from clock_timestamp()), w.admitted_upto, \
+        (select case when is_called then last_value else 0 end from waitroom_seq_$wave), \
+        round(w.admit_per_sec::numeric, 1), round(d.per_sec::numeric, 1), round(sqrt(greatest(d.variance, 0))::numeric, 1), \
+        coalesce(round(extract(epoch from now() - d.stalled_since)::numeric, 1), 0) \
+        from waitroom_waves w, intake_drain d where w.wave_id = $wave" 2>/dev/null || true)
+      [ -n "$row" ] && echo "$row ${depth:-0}"
+      sleep 1
+    done
+  ) >"$out/series.log" &
+  series=$!
+fi
 if [ "${CLIENT:-k6}" = crowd ]; then
   # One tokio task per person (services/bench, lonjak-crowd): crowds k6's
   # one VU per person cannot hold. Bounded by MAX_SECS.
@@ -91,6 +109,7 @@ else
 fi
 cpu1=$(cpu)
 kill "$sampler" 2>/dev/null || true
+if [ -n "${series:-}" ]; then kill "$series" 2>/dev/null || true; fi
 
 {
   echo "## Opening-day crowd, $mode ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD))"
@@ -124,10 +143,21 @@ if [ "$mode" = queue ]; then
     echo
     echo "Order and estimates, from the database:"
     echo
+    # Every ticket's timeline, for replaying other estimators against the
+    # series (extract(epoch ...) seconds).
+    psql -c "copy (select position, extract(epoch from joined_at), extract(epoch from estimated_at), \
+      estimate_secs, extract(epoch from admitted_at), extract(epoch from used_at) \
+      from waitroom_tickets where wave_id = $wave order by position) to stdout with csv" >"$out/tickets.csv"
     pre=$(psql -c "select count(*) from waitroom_tickets where wave_id = $wave and joined_at < (select opens_at from waitroom_waves where wave_id = $wave)")
     echo "- joined before opening (drawn at random): $pre"
     echo "- admitted out of position order: $(psql -c "select count(*) from (select admitted_at, lag(admitted_at) over (order by position) prev from waitroom_tickets where wave_id = $wave and admitted_at is not null) s where admitted_at < prev")"
-    echo "- after opening, placed out of joining order: $(psql -c "select count(*) from (select joined_at, lag(joined_at) over (order by position) prev from waitroom_tickets where wave_id = $wave and position > $pre) s where joined_at < prev")"
+    # Behind someone who joined later: how many, and by how much at most
+    # (concurrent joins' clock reads race by the time between taking the
+    # position and reading the clock).
+    psql -F ' ' -c "select count(*), coalesce(round(max(extract(epoch from latest - joined_at) * 1000)::numeric, 2), 0) \
+      from (select joined_at, max(joined_at) over (order by position rows between unbounded preceding and 1 preceding) latest \
+            from waitroom_tickets where wave_id = $wave and position > $pre) s where joined_at < latest" |
+      awk '{printf "- after opening, placed behind someone who joined later: %s (by at most %s ms)\n", $1, $2}'
     psql -F ' ' -c "select count(*), \
       round(100.0 * avg((abs(estimate_secs - w) <= greatest(0.25 * w, 2))::int), 1), \
       round(percentile_cont(0.5) within group (order by estimate_secs - w)::numeric, 1), \

@@ -165,6 +165,10 @@ impl Store {
                         requeue_if_expired(conn, wave_id, found, permit_secs).await?;
                         return Ok(Some((found, true)));
                     }
+                    // The arrival time is read in the statement that takes
+                    // the position, right after it: not the transaction's
+                    // start, which concurrent joins can reach in one order
+                    // and their positions in another.
                     // A position only once the pre-opening group is drawn:
                     // a join that read "not open" just before opening and
                     // inserts just after must not take a position the draw
@@ -172,9 +176,9 @@ impl Store {
                     // position, forever). Without one it joins the draw, or,
                     // if the draw committed meanwhile, the next tick places it.
                     let inserted: Vec<IdRow> = diesel::sql_query(format!(
-                        "INSERT INTO waitroom_tickets (id, wave_id, client_key, position, draw) \
+                        "INSERT INTO waitroom_tickets (id, wave_id, client_key, position, joined_at, draw) \
                          SELECT $1, $2, $3, \
-                                CASE WHEN w.drawn THEN nextval('{seq}') END, $4 \
+                                CASE WHEN w.drawn THEN nextval('{seq}') END, clock_timestamp(), $4 \
                          FROM waitroom_waves w \
                          WHERE w.wave_id = $2 \
                            AND now() >= w.opens_at - make_interval(secs => $5) \
@@ -348,7 +352,7 @@ async fn requeue_if_expired(
     diesel::sql_query(format!(
         "UPDATE waitroom_tickets SET position = nextval('{seq}'), admitted_at = NULL, \
              expired_at = NULL, estimate_secs = NULL, estimated_at = NULL, \
-             joined_at = now() \
+             joined_at = clock_timestamp() \
          WHERE id = $1 AND wave_id = $2 AND used_at IS NULL AND (expired_at IS NOT NULL \
              OR admitted_at <= now() - make_interval(secs => $3))",
         seq = sequence(wave_id)

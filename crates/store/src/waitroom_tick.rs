@@ -158,9 +158,15 @@ impl Store {
                     .optional()?
                 };
                 if claim.is_some() {
+                    // In arrival order: they raced the draw, and take their
+                    // places among later joins in the order they came.
                     diesel::sql_query(format!(
-                        "UPDATE waitroom_tickets SET position = nextval('{}') \
-                         WHERE wave_id = $1 AND position IS NULL",
+                        "UPDATE waitroom_tickets t SET position = late.position \
+                         FROM (SELECT id, nextval('{}') AS position \
+                               FROM (SELECT id FROM waitroom_tickets \
+                                     WHERE wave_id = $1 AND position IS NULL \
+                                     ORDER BY joined_at, id) arrivals) late \
+                         WHERE t.id = late.id",
                         sequence(wave_id)
                     ))
                     .bind::<Integer, _>(wave_id)
