@@ -161,6 +161,18 @@ impl Store {
         let joined: Option<(Uuid, bool)> = self
             .transaction(move |conn, _| {
                 Box::pin(async move {
+                    // Key-share lock on the wave row, held to commit: the
+                    // draw (`FOR UPDATE`) waits for this join, and so sees
+                    // its ticket, or this join waits for the draw and then
+                    // reads `drawn`. Without it, a join that read "not
+                    // drawn" while the draw ran committed after it, with no
+                    // place, and was placed behind later joins.
+                    diesel::sql_query(
+                        "SELECT 1 FROM waitroom_waves WHERE wave_id = $1 FOR KEY SHARE",
+                    )
+                    .bind::<Integer, _>(wave_id)
+                    .execute(conn)
+                    .await?;
                     if let Some(found) = existing(conn, wave_id, &key).await? {
                         requeue_if_expired(conn, wave_id, found, permit_secs).await?;
                         return Ok(Some((found, true)));
@@ -173,8 +185,8 @@ impl Store {
                     // a join that read "not open" just before opening and
                     // inserts just after must not take a position the draw
                     // is about to give (the draw then failed on the unique
-                    // position, forever). Without one it joins the draw, or,
-                    // if the draw committed meanwhile, the next tick places it.
+                    // position, forever). Without one it joins the draw (which
+                    // waits for it: the lock above).
                     let inserted: Vec<IdRow> = diesel::sql_query(format!(
                         "INSERT INTO waitroom_tickets (id, wave_id, client_key, position, joined_at, draw) \
                          SELECT $1, $2, $3, \

@@ -127,6 +127,11 @@ impl Store {
         let permit_secs = permit.as_secs_f64();
         self.transaction(move |conn, _| {
             Box::pin(async move {
+                // `NO KEY UPDATE`: every join in flight holds a key-share
+                // lock on the row (its foreign key, and its read of
+                // `drawn`); `FOR UPDATE ... SKIP LOCKED` skipped every tick
+                // while joins kept coming, and the queue stood still for as
+                // long as people were joining (docs/benchmarks.md).
                 let claim: Option<TickClaim> = {
                     use diesel::OptionalExtension;
                     diesel::sql_query(format!(
@@ -134,7 +139,7 @@ impl Store {
                              SELECT wave_id, ticked_at FROM waitroom_waves \
                              WHERE wave_id = $1 AND drawn AND now() >= opens_at \
                                AND ticked_at <= now() - make_interval(secs => $2) \
-                             FOR UPDATE SKIP LOCKED) \
+                             FOR NO KEY UPDATE SKIP LOCKED) \
                          UPDATE waitroom_waves w SET ticked_at = now() FROM old \
                          WHERE w.wave_id = old.wave_id \
                          RETURNING w.admitted_upto, w.admit_per_sec, w.admit_credit, \

@@ -11,3 +11,4 @@ mod personal_data;
 mod rotation;
 mod transitions;
 mod verifications;
+mod waitroom;

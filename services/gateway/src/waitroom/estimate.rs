@@ -47,9 +47,38 @@ pub fn estimate_wait(
     })
 }
 
+/// The rate tickets will move at. The queue lets people in as fast as the
+/// global limit (`ceiling`) allows until the intake backs up, and from then
+/// on at the rate the pipeline drains. So: the measured drain while more
+/// than a second of it waits in the intake queue (`backlog`); the ceiling
+/// otherwise. An idle pipeline's measured rate is only its arrivals:
+/// dividing by it announced hour-long waits at an opening that took two
+/// minutes (docs/benchmarks.md).
+pub fn queue_rate(drain_per_sec: f64, backlog: u32, ceiling: f64) -> f64 {
+    if drain_per_sec > 0.0 && f64::from(backlog) > drain_per_sec {
+        drain_per_sec.min(ceiling)
+    } else {
+        ceiling
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backed_up_intake_moves_the_queue_at_its_drain() {
+        assert_eq!(queue_rate(250.0, 2_000, 600.0), 250.0);
+        // Never faster than the global limit lets anyone in.
+        assert_eq!(queue_rate(900.0, 2_000, 600.0), 600.0);
+    }
+
+    #[test]
+    fn an_idle_intake_moves_the_queue_at_the_ceiling() {
+        // The opening: nothing drained yet, or only the first arrivals.
+        assert_eq!(queue_rate(0.0, 0, 600.0), 600.0);
+        assert_eq!(queue_rate(12.0, 3, 600.0), 600.0);
+    }
 
     #[test]
     fn nobody_ahead_means_no_wait() {

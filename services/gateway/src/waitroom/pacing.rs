@@ -65,7 +65,16 @@ pub fn pace(input: PacingInput, limits: PacingLimits) -> Pacing {
         limits.max_per_sec.max(limits.min_per_sec),
     );
     let owed = per_sec * input.elapsed_secs.max(0.0) + input.credit.max(0.0);
-    let room = (drain.max(limits.min_per_sec) * limits.permit_secs - input.outstanding).max(0.0);
+    // What the pipeline drains is known only while it is backed up; below
+    // the target it is at least the rate being probed. Capping an idle
+    // pipeline at its arrival rate starved the opening: nobody had
+    // submitted yet, so almost nobody was let in (docs/benchmarks.md).
+    let capacity = if input.backlog > target {
+        drain
+    } else {
+        drain.max(per_sec)
+    };
+    let room = (capacity.max(limits.min_per_sec) * limits.permit_secs - input.outstanding).max(0.0);
     let count = owed.floor().min(room.floor());
     Pacing {
         per_sec,
@@ -138,12 +147,26 @@ mod tests {
     }
 
     #[test]
-    fn outstanding_permissions_cap_the_admissions() {
-        let mut i = input(100.0, 0.0, 1_000.0);
+    fn outstanding_permissions_cap_the_admissions_at_what_a_backed_up_pipeline_drains() {
+        // Backed up (backlog above 10 s of drain): the drain is its capacity.
+        let mut i = input(100.0, 1_050.0, 1_000.0);
         i.outstanding = 100.0 * 600.0 - 30.0;
         let p = pace(i, LIMITS);
+        assert_eq!(p.per_sec, 95.0);
         assert_eq!(p.count, 30);
         assert_eq!(p.credit, 0.0);
+    }
+
+    #[test]
+    fn an_idle_pipeline_is_not_capped_at_its_arrival_rate() {
+        // At opening nobody has submitted yet: the drain measured is the
+        // trickle of arrivals, not what the pipeline can take. The cap is
+        // then the rate being probed.
+        let mut i = input(1.0, 0.0, 400.0);
+        i.outstanding = 5.0 * 600.0;
+        let p = pace(i, LIMITS);
+        assert_eq!(p.per_sec, 500.0);
+        assert_eq!(p.count, 500);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::metrics::TicketOutcome;
-use super::{WaitEstimate, WaitRoom, estimate_wait};
+use super::{WaitEstimate, WaitRoom, estimate_wait, queue_rate};
 use crate::admission::{AdmissionState, client_ip, limit_key, status_limit_middleware};
 use crate::fallback::method_not_allowed;
 use crate::problem::Problem;
@@ -265,13 +265,7 @@ fn view(
         (Some(p), None) => ("waiting", Some((p - s.admitted_upto - 1).max(0) as u64)),
     };
     let sample = app.queue.sample();
-    // Tickets move at the admission rate, which follows the drain rate but
-    // never passes the global limit (`max_admit_per_sec`).
-    let rate = if sample.drain_rate() > 0.0 {
-        sample.drain_rate().min(room.max_admit_per_sec)
-    } else {
-        s.admit_per_sec
-    };
+    let rate = queue_rate(sample.drain_rate(), sample.depth, room.max_admit_per_sec);
     let estimated_wait = ahead.and_then(|a| {
         estimate_wait(
             a as f64,
@@ -281,8 +275,10 @@ fn view(
         )
     });
     let poll = room.settings.poll_secs;
+    // From the short end of the range: a wait that comes sooner than
+    // announced is seen within a tenth of it.
     let poll_after_seconds = match (state, estimated_wait) {
-        ("waiting", Some(e)) => (e.seconds / 10).clamp(poll, 60),
+        ("waiting", Some(e)) => (e.low_seconds / 10).clamp(poll, 60),
         ("drawing", _) => ((s.opens_at - s.now).whole_seconds().max(0) as u64).clamp(poll, 60),
         _ => poll,
     };

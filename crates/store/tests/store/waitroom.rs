@@ -1,0 +1,108 @@
+//! The waiting room's row locks, on the real PostgreSQL: joins in flight
+//! must neither stop the queue nor miss the draw.
+
+use std::time::Duration;
+
+use diesel_async::{AnsiTransactionManager, RunQueryDsl, TransactionManager};
+use lonjak_domain::Wave;
+use time::OffsetDateTime;
+
+use crate::helpers::TestStore;
+
+const TICK: Duration = Duration::from_secs(1);
+const PERMIT: Duration = Duration::from_secs(60);
+
+fn wave() -> Wave {
+    Wave::new(7).unwrap()
+}
+
+/// A join holds a key-share lock on the wave row until it commits (its read
+/// of `drawn`, and its ticket's foreign key). At 1,300 joins/s one is
+/// nearly always in flight; the tick must claim the row all the same.
+#[tokio::test]
+async fn a_join_in_flight_does_not_stop_the_tick() {
+    let t = TestStore::spawn().await;
+    let opened = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    t.store
+        .waitroom_ensure_wave(wave(), Some(opened))
+        .await
+        .unwrap();
+    t.store.waitroom_draw(wave()).await.unwrap();
+
+    let mut join = t.raw().await;
+    AnsiTransactionManager::begin_transaction(&mut join)
+        .await
+        .unwrap();
+    diesel::sql_query("SELECT 1 FROM waitroom_waves WHERE wave_id = 7 FOR KEY SHARE")
+        .execute(&mut join)
+        .await
+        .unwrap();
+
+    let claim = t
+        .store
+        .waitroom_claim_tick(wave(), TICK, PERMIT)
+        .await
+        .unwrap();
+    assert!(claim.is_some(), "the tick was skipped behind a join");
+    AnsiTransactionManager::rollback_transaction(&mut join)
+        .await
+        .unwrap();
+}
+
+/// Joins before opening take no place; the draw, run while one of them is
+/// still uncommitted, waits for it and places it with the group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
+    let t = TestStore::spawn().await;
+    let opens = OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    t.store
+        .waitroom_ensure_wave(wave(), Some(opens))
+        .await
+        .unwrap();
+    let window = Duration::from_secs(3600);
+    t.store
+        .waitroom_join(wave(), &[1; 32], window, PERMIT)
+        .await
+        .unwrap();
+
+    // A second join, as the store's own would be, held open over the
+    // opening: the lock, then its ticket without a place.
+    let mut join = t.raw().await;
+    AnsiTransactionManager::begin_transaction(&mut join)
+        .await
+        .unwrap();
+    diesel::sql_query("SELECT 1 FROM waitroom_waves WHERE wave_id = 7 FOR KEY SHARE")
+        .execute(&mut join)
+        .await
+        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO waitroom_tickets (id, wave_id, client_key, draw) \
+         VALUES (gen_random_uuid(), 7, decode(repeat('02', 32), 'hex'), 0)",
+    )
+    .execute(&mut join)
+    .await
+    .unwrap();
+
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let store = t.store.clone();
+    let draw = tokio::spawn(async move { store.waitroom_draw(wave()).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!draw.is_finished(), "the draw did not wait for the join");
+    AnsiTransactionManager::commit_transaction(&mut join)
+        .await
+        .unwrap();
+    draw.await.unwrap().unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Placed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let placed: Placed = diesel::sql_query(
+        "SELECT count(*) AS n FROM waitroom_tickets WHERE wave_id = 7 AND position IN (1, 2)",
+    )
+    .get_result(&mut t.raw().await)
+    .await
+    .unwrap();
+    assert_eq!(placed.n, 2, "both pre-opening joins are in the draw");
+}
