@@ -1,6 +1,7 @@
 // Drives the applicants' page in headless Chromium, at a phone's width,
 // through join → (challenge) → waiting → admitted → a field error shown
-// beside its field → receipt → status, and saves a screenshot of each step.
+// beside its field, in the page's language (Indonesian) → receipt → status,
+// and saves a screenshot of each step.
 // Talks to Chromium over --remote-debugging-pipe (Chrome DevTools
 // Protocol), so it needs nothing but Node and Chromium. Run by
 // scripts/check-page.sh, which brings the gateway up first.
@@ -112,6 +113,12 @@ try {
   await fill({ ...fields, nik: person.nik.slice(0, 15) });
   await js(`${$("form")}.requestSubmit()`);
   await until("the NIK's error beside it", `${$("nik-err")}.textContent !== ""`, 30);
+  // The page is in Indonesian, and so is the API's message beside the field
+  // (the gateway's text for rule `length` of `nik`), with no English in it.
+  const nikError = await js(`${$("nik-err")}.textContent`);
+  if (nikError !== "NIK harus 16 digit angka") {
+    throw new Error("the NIK's error is not the Indonesian message: " + nikError);
+  }
   if (await js(`${$("nik")}.getAttribute("aria-invalid")`) !== "true") {
     throw new Error("the NIK field is not marked invalid");
   }

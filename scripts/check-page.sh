@@ -3,8 +3,8 @@
 # (scripts/up.sh) with a waiting room on a fresh wave (already open, a
 # proof-of-work challenge of CHALLENGE_BITS, 30 people queued ahead), drives
 # the page in headless Chromium at a phone's width through join → waiting →
-# admitted → a field error → receipt → status (scripts/check-page.mjs), and
-# saves a screenshot of each step in docs/page/.
+# admitted → a field error in Indonesian → receipt → status
+# (scripts/check-page.mjs), and saves a screenshot of each step in docs/page/.
 #
 #   scripts/check-page.sh          (alone on the machine: it owns the standard ports)
 #

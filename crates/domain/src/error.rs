@@ -1,35 +1,71 @@
 //! Validation errors: one [`FieldError`] per broken rule, collected into
 //! [`ValidationErrors`] so a caller can report every bad field at once.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+
+use crate::Message;
 
 /// One rule broken by one input field.
 ///
 /// `field` is the wire name of the field (`nik`, `full_name`, ...), `rule` a
 /// short snake_case name of the rule (`required`, `format`, `province`, ...)
-/// that clients can match on; `message` is a human-readable English sentence.
+/// that clients can match on; `message` says the rule to a person, in
+/// English and in Indonesian (the English text names the wire field, the
+/// Indonesian one the field's label on the form, see [`label_id`]).
 /// Messages never repeat the offending value, so errors are safe to log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("{field}: {}", .message.en())]
 pub struct FieldError {
     pub field: &'static str,
     pub rule: &'static str,
-    pub message: String,
+    pub message: Message,
 }
 
 impl FieldError {
-    /// Builds an error for `field` breaking `rule`.
-    pub fn new(field: &'static str, rule: &'static str, message: impl Into<String>) -> Self {
+    /// Builds an error for `field` breaking `rule`, said in English (`en`)
+    /// and in Indonesian (`id`): a rule cannot be added without both.
+    pub fn new(
+        field: &'static str,
+        rule: &'static str,
+        en: impl Into<Cow<'static, str>>,
+        id: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self {
             field,
             rule,
-            message: message.into(),
+            message: Message::new(en, id),
         }
     }
 
     /// The error for a missing field.
     pub fn required(field: &'static str) -> Self {
-        Self::new(field, "required", format!("{field} is required"))
+        Self::new(
+            field,
+            "required",
+            format!("{field} is required"),
+            format!("{} wajib diisi", label_id(field)),
+        )
+    }
+}
+
+/// A wire field's label in Indonesian, as the applicants' form names it, to
+/// begin the Indonesian messages of rules shared by several fields. An
+/// unknown name is returned as it is.
+pub fn label_id(field: &str) -> &str {
+    match field {
+        "nik" => "NIK",
+        "kk_number" => "Nomor KK",
+        "full_name" => "Nama lengkap",
+        "birth_date" => "Tanggal lahir",
+        "email" => "Email",
+        "phone" => "Nomor HP",
+        "employment_status" => "Status pekerjaan",
+        "in_education" => "Keterangan sekolah atau kuliah",
+        "wave" => "Gelombang",
+        "language" => "Bahasa",
+        other => other,
     }
 }
 
@@ -116,7 +152,12 @@ mod tests {
     fn display_lists_every_field_in_order() {
         let errors = ValidationErrors::from_vec(vec![
             FieldError::required("nik"),
-            FieldError::new("email", "format", "email must contain one @"),
+            FieldError::new(
+                "email",
+                "format",
+                "email must contain one @",
+                "Email harus berisi satu tanda @",
+            ),
         ])
         .expect("non-empty");
         assert_eq!(
@@ -129,12 +170,24 @@ mod tests {
     }
 
     #[test]
-    fn errors_serialise_as_a_list_of_field_rule_message() {
+    fn errors_serialise_as_a_list_of_field_rule_message_in_each_language() {
         let errors = ValidationErrors::from(FieldError::required("wave"));
         let json = serde_json::to_value(&errors).expect("serialise");
         assert_eq!(
             json,
-            serde_json::json!([{"field": "wave", "rule": "required", "message": "wave is required"}])
+            serde_json::json!([{
+                "field": "wave",
+                "rule": "required",
+                "message": {"en": "wave is required", "id": "Gelombang wajib diisi"},
+            }])
         );
+    }
+
+    #[test]
+    fn every_registration_field_has_an_indonesian_label() {
+        for field in crate::registration::FIELD_ORDER {
+            assert_ne!(label_id(field), field, "{field}");
+        }
+        assert_eq!(label_id("registration"), "registration");
     }
 }

@@ -7,6 +7,9 @@ mod error;
 pub mod events;
 mod fields;
 mod identity;
+mod message;
+#[cfg(test)]
+mod messages_tests;
 #[cfg(test)]
 mod parser_props;
 pub mod photo;
@@ -23,7 +26,7 @@ pub use contact_hash::{EmailHash, PhoneHash};
 pub use email_token::{
     EmailToken, EmailVerificationKey, EmailVerificationSettings, MIN_EMAIL_KEY_BYTES, TokenError,
 };
-pub use error::{FieldError, ValidationErrors};
+pub use error::{FieldError, ValidationErrors, label_id};
 pub use fields::{
     BirthDate, Email, EmploymentStatus, FullName, KkNumber, Language, Nik, PROVINCE_CODES, Phone,
     Sex, Wave, is_province_code,
@@ -32,6 +35,7 @@ pub use identity::{
     IdentityKey, IdentityKeyError, IdentitySettings, KkHash, MIN_IDENTITY_KEY_BYTES, NikHash,
     RegistrationId, RegistrationIdError, SubmissionHash,
 };
+pub use message::Message;
 pub use photo::{PhotoKey, PhotoKind, PhotoLimits, PhotoRejection, PhotoState};
 pub use registration::{MIN_AGE_YEARS, PROGRAMME_UTC_OFFSET, Registration, submission_date};
 pub use request::RegistrationRequest;

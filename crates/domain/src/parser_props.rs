@@ -18,7 +18,8 @@ fn input(shaped: &'static str) -> impl Strategy<Value = String> {
 fn refused_properly(error: &FieldError, field: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(error.field, field);
     prop_assert!(!error.rule.is_empty());
-    prop_assert!(!error.message.is_empty());
+    prop_assert!(!error.message.en().is_empty());
+    prop_assert!(!error.message.id().is_empty());
     Ok(())
 }
 
@@ -26,7 +27,9 @@ fn refused_properly(error: &FieldError, field: &str) -> Result<(), TestCaseError
 fn no_echo(error: &FieldError, input: &str) -> Result<(), TestCaseError> {
     let input = input.trim();
     if input.len() >= 6 {
-        prop_assert!(!error.message.contains(input), "{} echoed", error.field);
+        for text in [error.message.en(), error.message.id()] {
+            prop_assert!(!text.contains(input), "{} echoed", error.field);
+        }
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn submission_date(at: OffsetDateTime) -> Date {
 }
 
 /// Wire field names in declaration order, the order errors are reported in.
-const FIELD_ORDER: [&str; 10] = [
+pub(crate) const FIELD_ORDER: [&str; 10] = [
     "nik",
     "kk_number",
     "full_name",
@@ -139,6 +139,8 @@ impl Registration {
                 "nik",
                 "birth_date_mismatch",
                 "the birth date encoded in nik (digits 7 to 12) does not match birth_date",
+                "Tanggal lahir di dalam NIK (digit ke-7 sampai ke-12) tidak sama dengan \
+                 tanggal lahir yang diisi",
             ));
         }
         if let (Some(birth_date), Some(today)) = (&birth_date, today)
@@ -148,6 +150,7 @@ impl Registration {
                 "birth_date",
                 "min_age",
                 format!("applicants must be at least {MIN_AGE_YEARS} years old"),
+                format!("Pendaftar harus berusia paling sedikit {MIN_AGE_YEARS} tahun"),
             ));
         }
         // Report in field order; the sort is stable, so per-field order holds.
@@ -190,7 +193,13 @@ impl Registration {
             }),
             _ => Err(ValidationErrors::from_vec(errors).unwrap_or_else(|| {
                 // Unreachable: a missing value always pushed an error.
-                FieldError::new("registration", "invalid", "registration is invalid").into()
+                FieldError::new(
+                    "registration",
+                    "invalid",
+                    "registration is invalid",
+                    "Pendaftaran tidak valid",
+                )
+                .into()
             })),
         }
     }

@@ -70,7 +70,8 @@ impl AdminError {
 
 impl From<FieldError> for AdminError {
     fn from(e: FieldError) -> Self {
-        AdminError::invalid_field(e.field, e.rule, e.message)
+        // Operators read the admin API in English.
+        AdminError::invalid_field(e.field, e.rule, e.message.en())
     }
 }
 

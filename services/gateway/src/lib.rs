@@ -7,6 +7,7 @@ pub mod config;
 pub mod drain;
 pub mod fallback;
 pub mod intake;
+pub mod language;
 pub mod metrics;
 pub mod openapi;
 pub mod photos;

@@ -58,7 +58,7 @@ pub enum LanguageCode {
 #[openapi(
     info(
         title = "lonjak registration API",
-        description = "Surge-proof intake of programme registrations."
+        description = "Surge-proof intake of programme registrations.\n\nRefusals are `application/problem+json` (RFC 9457) with `Content-Language`. Those naming fields (422 `errors: [{field, rule, message}]`, and 409 `photo-already-accepted`) are in the language of `Accept-Language`: Indonesian when `id` (also `id-ID`, `in`) is preferred over `en` (q-values count, equal ones go to the first listed), English otherwise, which is also the default without the header. `field` and `rule` never change with the language. Other refusals are in English."
     ),
     paths(
         crate::routes::register::register,

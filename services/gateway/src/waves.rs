@@ -10,7 +10,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use lonjak_domain::{Wave, WaveState};
+use lonjak_domain::{Language, Wave, WaveState};
 use lonjak_store::{Store, StoreConfig};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -65,13 +65,23 @@ impl OpenWaves {
         self.default
     }
 
-    /// For the 422 message: the table's open waves, or the settings' range.
+    /// For logs and the 422 message: the table's open waves, or the
+    /// settings' range.
     pub fn describe(&self) -> String {
+        self.describe_in(Language::En)
+    }
+
+    /// [`OpenWaves::describe`], with "none" said in `language`.
+    pub fn describe_in(&self, language: Language) -> String {
         if self.known.is_empty() {
             return format!("{}–{}", self.range.start(), self.range.end());
         }
         if self.open.is_empty() {
-            return "none".to_owned();
+            return match language {
+                Language::En => "none",
+                Language::Id => "tidak ada",
+            }
+            .to_owned();
         }
         self.open
             .iter()

@@ -34,6 +34,7 @@ impl BirthDate {
                 FIELD,
                 "format",
                 "birth_date must be written YYYY-MM-DD",
+                "Tanggal lahir harus ditulis TTTT-BB-HH, misalnya 1990-08-17",
             ));
         }
         let num = |range: std::ops::Range<usize>| {
@@ -48,7 +49,14 @@ impl BirthDate {
                 let day = u8::try_from(day).ok()?;
                 Date::from_calendar_date(i32::from(year), month, day).ok()
             })
-            .ok_or_else(|| FieldError::new(FIELD, "date", "birth_date is not a calendar date"))?;
+            .ok_or_else(|| {
+                FieldError::new(
+                    FIELD,
+                    "date",
+                    "birth_date is not a calendar date",
+                    "Tanggal lahir tidak ada di kalender",
+                )
+            })?;
         Self::from_date(date)
     }
 
@@ -59,6 +67,7 @@ impl BirthDate {
                 FIELD,
                 "range",
                 "birth_date must be after 1900-01-01",
+                "Tanggal lahir harus setelah 1 Januari 1900",
             ));
         }
         Ok(Self(date))

@@ -28,6 +28,7 @@ impl Email {
                 FIELD,
                 "length",
                 format!("email must be at most {MAX_LEN} characters"),
+                format!("Email paling banyak {MAX_LEN} karakter"),
             )
         })?;
         let mut parts = input.split('@');
@@ -36,6 +37,7 @@ impl Email {
                 FIELD,
                 "format",
                 "email must contain exactly one @",
+                "Email harus berisi tepat satu tanda @",
             ));
         };
         if local.is_empty() || local.len() > MAX_LOCAL_LEN {
@@ -43,6 +45,7 @@ impl Email {
                 FIELD,
                 "local_part",
                 format!("the part of email before the @ must be 1 to {MAX_LOCAL_LEN} characters"),
+                format!("Bagian email sebelum tanda @ harus 1 sampai {MAX_LOCAL_LEN} karakter"),
             ));
         }
         if !is_dot_atom(local) {
@@ -50,6 +53,7 @@ impl Email {
                 FIELD,
                 "local_part",
                 "the part of email before the @ contains characters that are not allowed",
+                "Bagian email sebelum tanda @ berisi karakter yang tidak diperbolehkan",
             ));
         }
         if !is_domain(domain) {
@@ -57,6 +61,7 @@ impl Email {
                 FIELD,
                 "domain",
                 "the part of email after the @ must be a domain name such as example.id",
+                "Bagian email setelah tanda @ harus nama domain, misalnya example.id",
             ));
         }
         Ok(Self(format!("{local}@{}", domain.to_ascii_lowercase())))

@@ -37,6 +37,9 @@ impl EmploymentStatus {
                     "one_of",
                     "employment_status must be one of laid_off, furloughed, \
                      micro_business_lost_income, job_seeker, employed",
+                    "Status pekerjaan harus salah satu dari: laid_off (terkena PHK), \
+                     furloughed (dirumahkan), micro_business_lost_income (usaha mikro \
+                     kehilangan pendapatan), job_seeker (pencari kerja), employed (bekerja)",
                 )
             })
     }

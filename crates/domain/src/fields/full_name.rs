@@ -29,6 +29,7 @@ impl FullName {
                 FIELD,
                 "characters",
                 "full_name must not contain control characters",
+                "Nama lengkap tidak boleh berisi karakter kontrol seperti tab atau baris baru",
             ));
         }
         // NFC first: it may turn one whitespace character into another, and
@@ -41,6 +42,7 @@ impl FullName {
                 FIELD,
                 "length",
                 format!("full_name must be {MIN_CHARS} to {MAX_CHARS} characters long"),
+                format!("Nama lengkap harus {MIN_CHARS} sampai {MAX_CHARS} karakter"),
             ));
         }
         if !name.chars().all(is_allowed) {
@@ -48,6 +50,7 @@ impl FullName {
                 FIELD,
                 "characters",
                 "full_name may contain only letters, spaces and . ' - ,",
+                "Nama lengkap hanya boleh berisi huruf, spasi, dan tanda . ' - ,",
             ));
         }
         if !name.chars().any(char::is_alphabetic) {
@@ -55,6 +58,7 @@ impl FullName {
                 FIELD,
                 "letters",
                 "full_name must contain at least one letter",
+                "Nama lengkap harus berisi paling sedikit satu huruf",
             ));
         }
         Ok(Self(name))

@@ -29,6 +29,7 @@ impl Language {
                 "language",
                 "one_of",
                 "language must be one of: id, en",
+                "Bahasa harus salah satu dari: id, en",
             )),
         }
     }

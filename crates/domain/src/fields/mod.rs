@@ -26,7 +26,7 @@ pub use phone::Phone;
 pub use province::{PROVINCE_CODES, is_province_code};
 pub use wave::Wave;
 
-use crate::FieldError;
+use crate::{FieldError, label_id};
 
 /// Any input longer than this many bytes is rejected before any other work,
 /// so oversized input costs one comparison.
@@ -39,6 +39,7 @@ fn check_input_size(field: &'static str, input: &str, limit: usize) -> Result<()
             field,
             "length",
             format!("{field} is far too long"),
+            format!("{} terlalu panjang", label_id(field)),
         ));
     }
     Ok(())
@@ -54,6 +55,7 @@ fn parse_sixteen_digits(field: &'static str, input: &str) -> Result<[u8; 16], Fi
             field,
             "length",
             format!("{field} must be exactly 16 digits"),
+            format!("{} harus 16 digit angka", label_id(field)),
         ));
     }
     let mut digits = [0u8; 16];
@@ -63,6 +65,7 @@ fn parse_sixteen_digits(field: &'static str, input: &str) -> Result<[u8; 16], Fi
                 field,
                 "digits",
                 format!("{field} must contain only digits"),
+                format!("{} hanya boleh berisi angka", label_id(field)),
             ));
         }
         *slot = b - b'0';
@@ -72,6 +75,7 @@ fn parse_sixteen_digits(field: &'static str, input: &str) -> Result<[u8; 16], Fi
             field,
             "province",
             format!("{field} must start with an Indonesian province code"),
+            format!("{} harus diawali kode provinsi Indonesia", label_id(field)),
         ));
     }
     Ok(digits)

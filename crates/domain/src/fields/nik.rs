@@ -38,6 +38,8 @@ impl Nik {
                 FIELD,
                 "date",
                 "nik digits 7 to 12 must be a valid birth date (DDMMYY, day + 40 for women)",
+                "Digit ke-7 sampai ke-12 NIK harus tanggal lahir yang benar \
+                 (HHBBTT, tanggal ditambah 40 untuk perempuan)",
             ));
         }
         if d[12..].iter().all(|&x| x == 0) {
@@ -45,6 +47,7 @@ impl Nik {
                 FIELD,
                 "serial",
                 "nik must not end in the serial number 0000",
+                "NIK tidak boleh berakhiran nomor urut 0000",
             ));
         }
         Ok(Self(input.trim().to_owned()))

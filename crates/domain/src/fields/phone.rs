@@ -37,6 +37,8 @@ impl Phone {
                         FIELD,
                         "characters",
                         "phone may contain only digits, spaces, dashes and a leading +",
+                        "Nomor HP hanya boleh berisi angka, spasi, tanda hubung (-), \
+                         dan tanda + di depan",
                     ));
                 }
             }
@@ -49,6 +51,7 @@ impl Phone {
                     FIELD,
                     "format",
                     "phone must be an Indonesian mobile number starting with 08, 628 or +628",
+                    "Nomor HP harus nomor ponsel Indonesia yang diawali 08, 628, atau +628",
                 ));
             }
         };
@@ -58,6 +61,11 @@ impl Phone {
                 "length",
                 format!(
                     "phone must have {} to {} digits after 08",
+                    MIN_DIGITS - 1,
+                    MAX_DIGITS - 1
+                ),
+                format!(
+                    "Nomor HP harus {} sampai {} digit setelah 08",
                     MIN_DIGITS - 1,
                     MAX_DIGITS - 1
                 ),

@@ -24,6 +24,7 @@ impl Wave {
                 FIELD,
                 "format",
                 "wave must be a whole number",
+                "Gelombang harus bilangan bulat",
             ));
         }
         // At most 20 digits: fits in u128 without overflow.
@@ -54,6 +55,8 @@ impl TryFrom<i64> for Wave {
                 FIELD,
                 "range",
                 format!("wave must be between 1 and {MAX}"),
+                // Indonesian writes thousands with dots: 1.000.000.
+                "Gelombang harus antara 1 dan 1.000.000",
             )),
         }
     }
@@ -109,6 +112,15 @@ mod tests {
                 .rule,
             "range"
         );
+    }
+
+    #[test]
+    fn both_range_messages_name_the_same_maximum() {
+        let error = Wave::new(0).expect_err("invalid");
+        // Indonesian groups thousands with dots.
+        let id_digits = error.message.id().replace('.', "");
+        assert!(id_digits.ends_with(&MAX.to_string()), "{error:?}");
+        assert!(error.message.en().ends_with(&MAX.to_string()), "{error:?}");
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn problem(field: &str, rule: &str, message: impl Into<String>) -> FieldProblem 
 fn new_wave(body: &CreateWave) -> Result<NewWave, AdminError> {
     let mut errors = Vec::new();
     let number = Wave::try_from(body.wave)
-        .map_err(|e| errors.push(problem(e.field, e.rule, e.message)))
+        .map_err(|e| errors.push(problem(e.field, e.rule, e.message.en())))
         .ok();
     let quota = u32::try_from(body.quota)
         .ok()

@@ -1,7 +1,7 @@
 //! Strict JSON decoding of a registration: an object, no trailing data, no
 //! field of the wrong type, and no field the API does not know.
 
-use lonjak_domain::RegistrationRequest;
+use lonjak_domain::{RegistrationRequest, label_id};
 
 use super::Refusal;
 use crate::metrics::Outcome;
@@ -45,11 +45,7 @@ pub fn decode(body: &[u8]) -> Result<Decoded, Refusal> {
             let path = error.path().to_string();
             let inner = error.into_inner();
             return Err(if inner.is_data() {
-                let problem = FieldProblem {
-                    field: path,
-                    rule: "type".to_owned(),
-                    message: type_message(&inner),
-                };
+                let problem = wrong_type(path, &inner);
                 (Outcome::invalid, Problem::invalid(vec![problem]))
             } else {
                 (
@@ -77,23 +73,31 @@ fn unknown_field(name: &str) -> FieldProblem {
     while !name.is_char_boundary(end) {
         end -= 1;
     }
-    FieldProblem {
-        field: name[..end].to_owned(),
-        rule: "unknown".to_owned(),
-        message: "not a field of a registration (check its spelling)".to_owned(),
-    }
+    FieldProblem::new(
+        &name[..end],
+        "unknown",
+        "not a field of a registration (check its spelling)",
+        "Bukan isian pendaftaran (periksa ejaannya)",
+    )
 }
 
-/// serde's message without the echoed value (it may be personal data).
-fn type_message(error: &serde_json::Error) -> String {
+/// A field of the wrong JSON type. The English text is serde's, without
+/// the echoed value (it may be personal data); the Indonesian one says what
+/// the field holds, by its label on the form.
+fn wrong_type(field: String, error: &serde_json::Error) -> FieldProblem {
     let text = error.to_string();
-    match text.split_once(", expected ") {
-        Some((_, expected)) => {
-            let expected = expected.split(" at line").next().unwrap_or(expected);
-            format!("wrong JSON type: expected {expected}")
-        }
-        None => "wrong JSON type".to_owned(),
-    }
+    let Some((_, expected)) = text.split_once(", expected ") else {
+        return FieldProblem::new(field, "type", "wrong JSON type", "Jenis data JSON salah");
+    };
+    let expected = expected.split(" at line").next().unwrap_or(expected);
+    let en = format!("wrong JSON type: expected {expected}");
+    let holds = match field.as_str() {
+        "in_education" => "true atau false",
+        "wave" => "bilangan bulat",
+        _ => "teks (string JSON)",
+    };
+    let id = format!("Jenis data JSON salah: {} harus {holds}", label_id(&field));
+    FieldProblem::new(field, "type", en, id)
 }
 
 #[cfg(test)]
@@ -130,7 +134,21 @@ mod tests {
         let (outcome, problem) = decode(br#"{"nik": 3171014501990001}"#).unwrap_err();
         assert_eq!(outcome, Outcome::invalid);
         assert_eq!(problem.errors[0].field, "nik");
-        assert!(!problem.errors[0].message.contains("3171014501990001"));
+        assert_eq!(problem.errors[0].rule, "type");
+        assert_eq!(
+            problem.errors[0].message.en(),
+            "wrong JSON type: expected a string"
+        );
+        assert_eq!(
+            problem.errors[0].message.id(),
+            "Jenis data JSON salah: NIK harus teks (string JSON)"
+        );
+        for text in [
+            problem.errors[0].message.en(),
+            problem.errors[0].message.id(),
+        ] {
+            assert!(!text.contains("3171014501990001"));
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! From body bytes to a valid registration, or a 4xx refusal: the whole
 //! decoding and validation of a request, with no I/O (property-tested).
 
-use lonjak_domain::Registration;
+use lonjak_domain::{Language, Registration};
 use time::Date;
 
 use super::{Decoded, Refusal, decode};
@@ -24,14 +24,18 @@ pub fn validate(body: &[u8], today: Date, open_waves: &OpenWaves) -> Result<Regi
     };
     let wave = registration.wave();
     if !open_waves.contains(wave) {
-        let problem = FieldProblem {
-            field: "wave".to_owned(),
-            rule: "open".to_owned(),
-            message: format!(
+        let problem = FieldProblem::new(
+            "wave",
+            "open",
+            format!(
                 "wave {wave} is not open for registration (open: {})",
-                open_waves.describe()
+                open_waves.describe_in(Language::En)
             ),
-        };
+            format!(
+                "Gelombang {wave} tidak dibuka untuk pendaftaran (yang dibuka: {})",
+                open_waves.describe_in(Language::Id)
+            ),
+        );
         return Err((Outcome::invalid, Problem::invalid(vec![problem])));
     }
     Ok(registration)

@@ -5,8 +5,9 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use lonjak_domain::{PhotoKind, PhotoState, RegistrationId};
+use lonjak_domain::{Message, PhotoKind, PhotoState, RegistrationId};
 
+use crate::language::AnswerLanguage;
 use crate::problem::{FieldProblem, Problem, chain};
 use crate::state::AppState;
 
@@ -15,6 +16,7 @@ pub(super) async fn refuse_accepted(
     state: &AppState,
     id: &RegistrationId,
     kinds: &[PhotoKind],
+    language: AnswerLanguage,
 ) -> Result<(), HttpResponse> {
     let unavailable = || {
         Problem::unavailable(
@@ -54,24 +56,30 @@ pub(super) async fn refuse_accepted(
         return Ok(());
     }
     let names: Vec<&str> = accepted.iter().map(|k| k.as_str()).collect();
-    Err(Problem::new(
+    let names = names.join(", ");
+    Err(Problem::translated(
         StatusCode::CONFLICT,
         "photo-already-accepted",
-        "This photo was accepted already",
-        format!(
-            "An accepted photo is kept as it is and cannot be replaced: {}.",
-            names.join(", ")
+        Message::new("This photo was accepted already", "Foto ini sudah diterima"),
+        Message::new(
+            format!("An accepted photo is kept as it is and cannot be replaced: {names}."),
+            format!(
+                "Foto yang sudah diterima disimpan apa adanya dan tidak bisa diganti: {names}."
+            ),
         ),
     )
     .with_errors(
         accepted
             .iter()
-            .map(|kind| FieldProblem {
-                field: "kind".to_owned(),
-                rule: "not_accepted_yet".to_owned(),
-                message: format!("the {kind} photo is accepted already"),
+            .map(|kind| {
+                FieldProblem::new(
+                    "kind",
+                    "not_accepted_yet",
+                    format!("the {kind} photo is accepted already"),
+                    format!("Foto {kind} sudah diterima"),
+                )
             })
             .collect(),
     )
-    .into_response())
+    .into_response_in(language))
 }

@@ -9,13 +9,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use lonjak_bus::Envelope;
 use lonjak_domain::photo::PhotoUploaded;
-use lonjak_domain::{PhotoKey, PhotoKind, RegistrationId};
+use lonjak_domain::{Message, PhotoKey, PhotoKind, RegistrationId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Photos;
 use super::accepted::refuse_accepted;
-use crate::problem::{FieldProblem, Problem, chain};
+use crate::language::AnswerLanguage;
+use crate::problem::{FieldProblem, Problem, chain, failed_fields};
 use crate::state::AppState;
 
 /// Content types an upload may be signed for.
@@ -84,24 +85,19 @@ pub struct CompleteReceipt {
     pub status_url: String,
 }
 
-fn field(field: &str, rule: &str, message: &str) -> FieldProblem {
-    FieldProblem {
-        field: field.to_owned(),
-        rule: rule.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-fn invalid(errors: Vec<FieldProblem>) -> HttpResponse {
+fn invalid(errors: Vec<FieldProblem>, language: AnswerLanguage) -> HttpResponse {
     let n = errors.len();
-    Problem::new(
+    Problem::translated(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-photo-request",
-        "The photo request has invalid fields",
-        format!("{n} field(s) failed validation; see `errors`."),
+        Message::new(
+            "The photo request has invalid fields",
+            "Ada isian permintaan foto yang tidak valid",
+        ),
+        failed_fields(n),
     )
     .with_errors(errors)
-    .into_response()
+    .into_response_in(language)
 }
 
 fn unavailable() -> HttpResponse {
@@ -148,33 +144,37 @@ fn validate(request: &UploadRequest) -> Result<Vec<(PhotoKind, &'static str)>, V
     let mut seen = HashSet::new();
     let mut wanted = Vec::new();
     if request.photos.is_empty() || request.photos.len() > PhotoKind::ALL.len() {
-        errors.push(field(
+        errors.push(FieldProblem::new(
             "photos",
             "count",
             "name one or two photos: ktp and/or selfie",
+            "Sebutkan satu atau dua foto: ktp dan/atau selfie",
         ));
     }
     for (i, item) in request.photos.iter().enumerate() {
         let kind = PhotoKind::parse(&item.kind);
         let content_type = CONTENT_TYPES.iter().find(|c| **c == item.content_type);
         match kind {
-            Err(_) => errors.push(field(
-                &format!("photos[{i}].kind"),
+            Err(_) => errors.push(FieldProblem::new(
+                format!("photos[{i}].kind"),
                 "one_of",
                 "must be one of: ktp, selfie",
+                "Harus salah satu dari: ktp, selfie",
             )),
-            Ok(kind) if !seen.insert(kind) => errors.push(field(
-                &format!("photos[{i}].kind"),
+            Ok(kind) if !seen.insert(kind) => errors.push(FieldProblem::new(
+                format!("photos[{i}].kind"),
                 "unique",
                 "each kind may be named once",
+                "Setiap jenis foto hanya boleh disebut sekali",
             )),
             Ok(_) => {}
         }
         if content_type.is_none() {
-            errors.push(field(
-                &format!("photos[{i}].content_type"),
+            errors.push(FieldProblem::new(
+                format!("photos[{i}].content_type"),
                 "one_of",
                 "must be one of: image/jpeg, image/png",
+                "Harus salah satu dari: image/jpeg, image/png",
             ));
         }
         if let (Ok(kind), Some(content_type)) = (kind, content_type) {
@@ -202,8 +202,10 @@ fn nonce() -> [u8; 16] {
         (status = 200, description = "Presigned PUT URLs, one per photo", body = UploadUrls),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A kind named is accepted already (`photo-already-accepted`): an accepted photo is not replaced", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid (a third kind, another content type); `errors` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A kind named is accepted already (`photo-already-accepted`): an accepted photo is not replaced; in the language of `Accept-Language`", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
+        (status = 422, description = "A field is invalid (a third kind, another content type); `errors` names it; in the language of `Accept-Language`", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
         (status = 429, description = "Too many URL requests from this client, or in all; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photo upload unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -211,6 +213,7 @@ fn nonce() -> [u8; 16] {
 #[tracing::instrument(name = "photo_urls", skip_all, fields(registration.id = %path))]
 pub async fn upload_urls(
     path: web::Path<String>,
+    language: AnswerLanguage,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
@@ -227,10 +230,10 @@ pub async fn upload_urls(
     };
     let wanted = match validate(&request) {
         Ok(wanted) => wanted,
-        Err(errors) => return invalid(errors),
+        Err(errors) => return invalid(errors, language),
     };
     let kinds: Vec<PhotoKind> = wanted.iter().map(|(kind, _)| *kind).collect();
-    if let Err(response) = refuse_accepted(&state, &id, &kinds).await {
+    if let Err(response) = refuse_accepted(&state, &id, &kinds, language).await {
         return response;
     }
     HttpResponse::Ok().json(issue(photos, id, &wanted, OffsetDateTime::now_utc()))
@@ -277,8 +280,10 @@ fn issue(
         (status = 202, description = "Confirmed; the photo is checked next (see the status endpoint)", body = CompleteReceipt),
         (status = 400, description = "The body is not JSON of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Nothing was uploaded under this key (or the URL expired before the upload), or this kind is accepted already (`photo-already-accepted`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Another kind, or a key not issued for this photo; `errors` names the field", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing was uploaded under this key (or the URL expired before the upload), or this kind is accepted already (`photo-already-accepted`, in the language of `Accept-Language`)", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
+        (status = 422, description = "Another kind, or a key not issued for this photo; `errors` names the field; in the language of `Accept-Language`", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
         (status = 429, description = "Too many requests from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Photo upload unavailable; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -286,6 +291,7 @@ fn issue(
 #[tracing::instrument(name = "photo_complete", skip_all, fields(registration.id = %path.0))]
 pub async fn complete(
     path: web::Path<(String, String)>,
+    language: AnswerLanguage,
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
@@ -295,7 +301,13 @@ pub async fn complete(
         Err(response) => return response,
     };
     let Ok(kind) = PhotoKind::parse(&kind) else {
-        return invalid(vec![field("kind", "one_of", "must be one of: ktp, selfie")]);
+        let error = FieldProblem::new(
+            "kind",
+            "one_of",
+            "must be one of: ktp, selfie",
+            "Harus salah satu dari: ktp, selfie",
+        );
+        return invalid(vec![error], language);
     };
     let Some(photos) = &state.photos else {
         return unavailable();
@@ -307,14 +319,16 @@ pub async fn complete(
     let key = match PhotoKey::parse(&request.key) {
         Ok(key) if key.registration_id() == id && key.kind() == kind => key,
         _ => {
-            return invalid(vec![field(
+            let error = FieldProblem::new(
                 "key",
                 "issued_for_this_photo",
                 "must be the key issued for this registration's photo of this kind",
-            )]);
+                "Harus kunci yang diberikan untuk foto jenis ini dari pendaftaran ini",
+            );
+            return invalid(vec![error], language);
         }
     };
-    if let Err(response) = refuse_accepted(&state, &id, &[kind]).await {
+    if let Err(response) = refuse_accepted(&state, &id, &[kind], language).await {
         return response;
     }
     // One HEAD answers "nothing was uploaded" at once, without a check.

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::admission::AdmissionState;
 use crate::intake::{Refusal, is_json, publish, read_body, validate};
+use crate::language::AnswerLanguage;
 use crate::metrics::Outcome;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -48,7 +49,8 @@ pub struct Receipt {
         (status = 408, description = "The body did not arrive in time", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid or unknown fields, each named with its rule", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields, each named with its rule; `title`, `detail` and every `message` in Indonesian with `Accept-Language: id`, else in English", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
         (status = 429, description = "Rate limited; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Overloaded or broker unavailable (nothing stored), or `unconfirmed` (may be stored; resubmitting is safe); see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
@@ -65,7 +67,10 @@ pub async fn register(
     let accepted = accept(&req, payload, &state, &admission, &correlation_id).await;
     let (outcome, response) = match accepted {
         Ok(response) => (Outcome::accepted, response),
-        Err((outcome, problem)) => (outcome, problem.into_response()),
+        Err((outcome, problem)) => (
+            outcome,
+            problem.into_response_in(AnswerLanguage::of(req.headers())),
+        ),
     };
     state.metrics.count(outcome);
     response

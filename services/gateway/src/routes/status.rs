@@ -1,10 +1,11 @@
 //! `GET /v1/registrations/{id}`: the current state, never personal data.
 
 use actix_web::{HttpResponse, web};
-use lonjak_domain::{PhotoKind, PhotoState, RegistrationId};
+use lonjak_domain::{Message, PhotoKind, PhotoState, RegistrationId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::language::AnswerLanguage;
 use crate::metrics::StatusOutcome;
 use crate::problem::{FieldProblem, Problem};
 use crate::state::AppState;
@@ -104,7 +105,8 @@ async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<Pho
     responses(
         (status = 200, description = "Current status", body = StatusBody),
         (status = 404, description = "Unknown id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A `queue_mark` that is not one a receipt gives", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A `queue_mark` that is not one a receipt gives; in the language of `Accept-Language`", body = Problem, content_type = "application/problem+json",
+            headers(("Content-Language" = String, description = "`en` or `id`: the language of `title`, `detail` and every `message`"))),
         (status = 429, description = "Too many look-ups from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Status store unavailable", body = Problem, content_type = "application/problem+json"),
     )
@@ -113,11 +115,12 @@ async fn photo_statuses(state: &AppState, id: &RegistrationId) -> Option<Vec<Pho
 pub async fn status(
     path: web::Path<String>,
     req: actix_web::HttpRequest,
+    language: AnswerLanguage,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (outcome, response) = match queue_mark(req.query_string()) {
         Ok(mark) => look_up(&path, mark, &state).await,
-        Err(InvalidMark) => (StatusOutcome::invalid, invalid_mark()),
+        Err(InvalidMark) => (StatusOutcome::invalid, invalid_mark(language)),
     };
     state.metrics.count_status(outcome);
     response
@@ -143,22 +146,32 @@ fn queue_mark(query: &str) -> Result<Option<u64>, InvalidMark> {
     }
 }
 
-fn invalid_mark() -> HttpResponse {
-    Problem::new(
+fn invalid_mark(language: AnswerLanguage) -> HttpResponse {
+    Problem::translated(
         actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-query",
-        "The query has an invalid parameter",
-        "1 parameter failed validation; see `errors`.",
+        Message::new(
+            "The query has an invalid parameter",
+            "Ada parameter kueri yang tidak valid",
+        ),
+        Message::new(
+            "1 parameter failed validation; see `errors`.",
+            "1 parameter tidak lolos pemeriksaan; lihat `errors`.",
+        ),
     )
-    .with_errors(vec![FieldProblem {
-        field: "queue_mark".to_owned(),
-        rule: "range".to_owned(),
-        message: format!(
+    .with_errors(vec![FieldProblem::new(
+        "queue_mark",
+        "range",
+        format!(
             "must be a whole number from 0 to {}: the receipt's queue_mark",
             i64::MAX
         ),
-    }])
-    .into_response()
+        format!(
+            "Harus bilangan bulat dari 0 sampai {}: queue_mark dari tanda terima",
+            i64::MAX
+        ),
+    )])
+    .into_response_in(language)
 }
 
 async fn look_up(

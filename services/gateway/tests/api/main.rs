@@ -7,6 +7,7 @@ mod admission;
 mod email_verification;
 mod helpers;
 mod intake;
+mod language;
 mod logs;
 mod photos;
 mod resilience;

@@ -92,6 +92,10 @@ async fn the_script_has_every_text_in_both_languages_and_calls_only_this_api() {
         !js.contains("http://") && !js.contains("https://"),
         "same origin only"
     );
+    // The API's field errors come in the page's language and are shown as
+    // they are, without an English lead-in or tail.
+    assert!(js.contains(r#""accept-language": lang"#), "{js}");
+    assert!(js.contains("err.textContent = e.message"), "{js}");
     for path in [
         "/v1/waves/",
         "/challenge",

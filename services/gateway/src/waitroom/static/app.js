@@ -30,7 +30,6 @@ const T = {
     status_of: "Status", queued: "menunggu pemeriksaan", verifying: "sedang diperiksa",
     verified: "lolos pemeriksaan", rejected: "ditolak", selected: "terpilih",
     waitlisted: "daftar tunggu", scored: "sudah dinilai", not_found: "Nomor tidak ditemukan.",
-    invalid_field: "Isian tidak valid",
     working: "Menyiapkan tempat Anda di antrean…",
     no_crypto: "Browser ini tidak bisa menyiapkan tempat antrean. Coba browser lain.",
   },
@@ -59,7 +58,6 @@ const T = {
     status_of: "Status", queued: "waiting to be checked", verifying: "being checked",
     verified: "passed the checks", rejected: "rejected", selected: "selected",
     waitlisted: "waitlisted", scored: "scored", not_found: "Number not found.",
-    invalid_field: "Invalid entry",
     working: "Preparing your place in the queue…",
     no_crypto: "This browser cannot prepare a place in the queue. Please try another browser.",
   },
@@ -121,7 +119,8 @@ function showTicket(s) {
 function key() { return "ticket-" + wave; }
 
 async function api(method, path, body, extra) {
-  const headers = Object.assign({ accept: "application/json" }, extra || {});
+  // The API writes field errors in the language asked for: the page's.
+  const headers = Object.assign({ accept: "application/json", "accept-language": lang }, extra || {});
   if (body) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
   let data = null;
@@ -228,13 +227,15 @@ async function submit(ev) {
   }
   if (r.status === 422 && r.data && r.data.errors) {
     let first = null;
+    // Errors without a place on the form (a wave not open) go in the notice.
+    const loose = [];
     for (const e of r.data.errors) {
       const input = $(e.field);
       const err = $(e.field + "-err");
-      if (err) err.textContent = t("invalid_field") + ": " + e.message;
+      if (err) err.textContent = e.message; else loose.push(e.message);
       if (input) { input.setAttribute("aria-invalid", "true"); first = first || input; }
     }
-    notice(t("fix"));
+    notice((first ? [t("fix")] : []).concat(loose).join(" ") || t("fix"));
     if (first) first.focus();
     return;
   }

@@ -1,22 +1,49 @@
 //! RFC 9457 problem details: every refusal the gateway gives, in one shape.
+//!
+//! A problem is built once and rendered in a language when answered: the
+//! field messages always exist in English and Indonesian, the title and the
+//! detail in both for the problems that name fields (422 and the like) and
+//! in English for the rest. An answer is in Indonesian only when every text
+//! of it is, and says which in `Content-Language`.
 
+mod render;
+
+use std::borrow::Cow;
 use std::error::Error;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, HttpResponseBuilder};
-use lonjak_domain::FieldError;
-use serde::Serialize;
+use lonjak_domain::{FieldError, Message};
+
+pub use render::Text;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
-/// One invalid field: which, by what rule, in words.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One invalid field: which, by what rule, in words (rendered in the
+/// answer's language).
+#[derive(Debug, Clone, utoipa::ToSchema)]
 pub struct FieldProblem {
     pub field: String,
     pub rule: String,
-    pub message: String,
+    /// In the language of `Content-Language`.
+    #[schema(value_type = String)]
+    pub message: Message,
+}
+
+impl FieldProblem {
+    /// A problem with `field` under `rule`, said in English and Indonesian.
+    pub fn new(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        en: impl Into<Cow<'static, str>>,
+        id: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+            message: Message::new(en, id),
+        }
+    }
 }
 
 impl From<&FieldError> for FieldProblem {
@@ -29,14 +56,22 @@ impl From<&FieldError> for FieldProblem {
     }
 }
 
+// The schema documents the body as rendered (`render::Rendered`), which a
+// test keeps in step.
 /// A problem document. `type` is a stable URI naming the kind of problem.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, utoipa::ToSchema)]
 pub struct Problem {
+    // The serde attributes shape the schema only (utoipa reads them);
+    // the body is serialised from `render::Rendered`, which repeats them.
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    /// In the language of `Content-Language`.
+    #[schema(value_type = String)]
+    pub title: Text,
     pub status: u16,
-    pub detail: String,
+    /// In the language of `Content-Language`.
+    #[schema(value_type = String)]
+    pub detail: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
     /// Seconds to wait before retrying (also in the `Retry-After` header).
@@ -47,12 +82,27 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A problem whose title and detail are in English only.
     pub fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self::with_texts(
+            status,
+            slug,
+            Text::En(title.to_owned()),
+            Text::En(detail.into()),
+        )
+    }
+
+    /// A problem whose title and detail are in every language.
+    pub fn translated(status: StatusCode, slug: &str, title: Message, detail: Message) -> Self {
+        Self::with_texts(status, slug, Text::All(title), Text::All(detail))
+    }
+
+    fn with_texts(status: StatusCode, slug: &str, title: Text, detail: Text) -> Self {
         Self {
             kind: format!("https://lonjak.dev/problems/{slug}"),
-            title: title.to_owned(),
+            title,
             status: status.as_u16(),
-            detail: detail.into(),
+            detail,
             errors: Vec::new(),
             retry_after: None,
             headers: Vec::new(),
@@ -79,29 +129,18 @@ impl Problem {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    pub fn into_response(self) -> HttpResponse {
-        let mut builder = HttpResponseBuilder::new(self.status_code());
-        builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE)));
-        if let Some(secs) = self.retry_after {
-            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        for (name, value) in &self.headers {
-            builder.insert_header((*name, value.as_str()));
-        }
-        // Serialising this struct cannot fail (strings and numbers only).
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        builder.body(body)
-    }
-
     // The catalogue of problems the gateway answers with.
 
     pub fn invalid(errors: Vec<FieldProblem>) -> Self {
         let n = errors.len();
-        Self::new(
+        Self::translated(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-registration",
-            "The registration has invalid fields",
-            format!("{n} field(s) failed validation; see `errors`."),
+            Message::new(
+                "The registration has invalid fields",
+                "Ada isian pendaftaran yang tidak valid",
+            ),
+            failed_fields(n),
         )
         .with_errors(errors)
     }
@@ -196,6 +235,14 @@ impl Problem {
     }
 }
 
+/// The detail of a 422: how many fields failed.
+pub fn failed_fields(n: usize) -> Message {
+    Message::new(
+        format!("{n} field(s) failed validation; see `errors`."),
+        format!("{n} isian tidak lolos pemeriksaan; lihat `errors`."),
+    )
+}
+
 /// An error and its causes, outermost first: `a: b: c`. Our errors never
 /// carry personal data in their messages, so the chain is safe to log.
 pub fn chain(error: &(dyn Error + 'static)) -> String {
@@ -254,7 +301,12 @@ mod tests {
             .map(|(_, value)| value.clone())
             .unwrap();
         assert_eq!(problem.status, 500);
-        assert!(problem.detail.contains(&reference));
+        assert!(
+            problem
+                .detail
+                .get(lonjak_domain::Language::En)
+                .contains(&reference)
+        );
         assert!(logged.contains(&reference), "{logged}");
         assert!(
             logged.contains("publishing failed: socket closed"),
