@@ -131,6 +131,8 @@ print(f"- join (or first try) → receipt: p50 {t.get('p(50)',0)/1000:.1f} s, p9
 print(f"- requests: {g('person_requests'):.0f} ({g('person_requests')/max(r,1):.2f} per registration); 429/503: {g('refusals_429_503'):.0f}")
 if g("ticket_checks"):
     print(f"- ticket checks: {g('ticket_checks'):.0f}; people who started over 1 s late (client saturated): {g('late_starts'):.0f}")
+if "held_requests" in m:
+    print(f"- requests the client held over 1 s for want of a connection slot (client saturated, not counted against the server): {g('held_requests'):.0f}")
 print(f"- admitted people's submissions: {g('admitted_submits'):.0f}; refused with 429/503: {g('admitted_submit_refusals'):.0f}")
 print(f"- gateway CPU during the crowd: {cpu:.1f} s ({1e3*cpu/max(g('person_requests'),1):.3f} ms per request); peak {100*peak_cpu:.0f} % of a core in one second")
 if g("peak_requests_per_sec"):
@@ -148,16 +150,19 @@ if [ "$mode" = queue ]; then
     psql -c "copy (select position, extract(epoch from joined_at), extract(epoch from estimated_at), \
       estimate_secs, extract(epoch from admitted_at), extract(epoch from used_at) \
       from waitroom_tickets where wave_id = $wave order by position) to stdout with csv" >"$out/tickets.csv"
-    pre=$(psql -c "select count(*) from waitroom_tickets where wave_id = $wave and joined_at < (select opens_at from waitroom_waves where wave_id = $wave)")
-    echo "- joined before opening (drawn at random): $pre"
+    # The draw's group is positions 1..drawn_count; after it, arrival order.
+    pre=$(psql -c "select drawn_count from waitroom_waves where wave_id = $wave")
+    opens="(select opens_at from waitroom_waves where wave_id = $wave)"
+    echo "- placed by the pre-opening draw, in random order: $pre (of them joined after the opening instant, before the draw ran: $(psql -c "select count(*) from waitroom_tickets where wave_id = $wave and position <= $pre and joined_at >= $opens"))"
+    echo "- joined before opening but left out of the draw: $(psql -c "select count(*) from waitroom_tickets where wave_id = $wave and position > $pre and joined_at < $opens")"
     echo "- admitted out of position order: $(psql -c "select count(*) from (select admitted_at, lag(admitted_at) over (order by position) prev from waitroom_tickets where wave_id = $wave and admitted_at is not null) s where admitted_at < prev")"
     # Behind someone who joined later: how many, and by how much at most
-    # (concurrent joins' clock reads race by the time between taking the
-    # position and reading the clock).
-    psql -F ' ' -c "select count(*), coalesce(round(max(extract(epoch from latest - joined_at) * 1000)::numeric, 2), 0) \
+    # (concurrent joins take their position and read the clock in one
+    # statement, but two backends can interleave between the two).
+    psql -F ' ' -c "select count(*), coalesce(round(max(extract(epoch from latest - joined_at) * 1000)::numeric, 1), 0) \
       from (select joined_at, max(joined_at) over (order by position rows between unbounded preceding and 1 preceding) latest \
             from waitroom_tickets where wave_id = $wave and position > $pre) s where joined_at < latest" |
-      awk '{printf "- after opening, placed behind someone who joined later: %s (by at most %s ms)\n", $1, $2}'
+      awk '{printf "- after the draw, placed behind someone who joined later: %s (by at most %s ms)\n", $1, $2}'
     psql -F ' ' -c "select count(*), \
       round(100.0 * avg((abs(estimate_secs - w) <= greatest(0.25 * w, 2))::int), 1), \
       round(percentile_cont(0.5) within group (order by estimate_secs - w)::numeric, 1), \

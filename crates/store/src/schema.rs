@@ -151,6 +151,7 @@ diesel::table! {
         admit_per_sec -> Float8,
         admit_credit -> Float8,
         ticked_at -> Timestamptz,
+        drawn_count -> Int8,
     }
 }
 

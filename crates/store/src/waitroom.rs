@@ -161,6 +161,7 @@ impl Store {
         let joined: Option<(Uuid, bool)> = self
             .transaction(move |conn, _| {
                 Box::pin(async move {
+                    relaxed_commit(conn).await?;
                     // Key-share lock on the wave row, held to commit: the
                     // draw (`FOR UPDATE`) waits for this join, and so sees
                     // its ticket, or this join waits for the draw and then
@@ -236,8 +237,9 @@ impl Store {
         estimate_secs: f64,
     ) -> Result<(), StoreError> {
         let wave_id = wave_id(wave)?;
-        self.with_conn(|conn, _| {
+        self.transaction(move |conn, _| {
             Box::pin(async move {
+                relaxed_commit(conn).await?;
                 diesel::sql_query(
                     "UPDATE waitroom_tickets SET estimate_secs = $3, estimated_at = now() \
                      WHERE id = $1 AND wave_id = $2 AND estimate_secs IS NULL",
@@ -335,6 +337,21 @@ struct WaveIdRow {
     #[diesel(sql_type = Integer)]
     #[allow(dead_code)]
     wave_id: i32,
+}
+
+/// Lets this transaction commit without waiting for its WAL flush. Joins
+/// and announced estimates are most of the waiting room's commits (two per
+/// person), and at an opening they queued on the WAL flush (`WALWrite`
+/// waits) behind the pipeline's own commits, holding the crowd's requests
+/// for seconds (docs/benchmarks.md). What a database crash can lose is the
+/// last fraction of a second of them: a ticket (its holder's next check is
+/// refused as unknown, and joining again places them at the back) or an
+/// estimate metric. Registrations and the admission mark stay synchronous.
+async fn relaxed_commit(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+    diesel::sql_query("SET LOCAL synchronous_commit = off")
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 async fn existing(

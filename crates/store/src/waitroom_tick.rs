@@ -101,10 +101,13 @@ impl Store {
                         .execute(conn)
                         .await?;
                 }
-                diesel::sql_query("UPDATE waitroom_waves SET drawn = true WHERE wave_id = $1")
-                    .bind::<Integer, _>(wave_id)
-                    .execute(conn)
-                    .await?;
+                diesel::sql_query(
+                    "UPDATE waitroom_waves SET drawn = true, drawn_count = $2 WHERE wave_id = $1",
+                )
+                .bind::<Integer, _>(wave_id)
+                .bind::<BigInt, _>(placed.n)
+                .execute(conn)
+                .await?;
                 Ok(())
             })
         })

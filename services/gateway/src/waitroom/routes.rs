@@ -275,10 +275,13 @@ fn view(
         )
     });
     let poll = room.settings.poll_secs;
-    // From the short end of the range: a wait that comes sooner than
-    // announced is seen within a tenth of it.
+    // Half the short end of the range: a turn that comes sooner than
+    // announced is still seen in time, and a person checks about
+    // log2(wait / poll) + 2 times. Checking every tenth of the wait
+    // made 80,000 people waiting a minute or two ask ~12,000 times a
+    // second, more than the crowd's own machine could send (docs/benchmarks.md).
     let poll_after_seconds = match (state, estimated_wait) {
-        ("waiting", Some(e)) => (e.low_seconds / 10).clamp(poll, 60),
+        ("waiting", Some(e)) => (e.low_seconds / 2).clamp(poll, 60),
         ("drawing", _) => ((s.opens_at - s.now).whole_seconds().max(0) as u64).clamp(poll, 60),
         _ => poll,
     };

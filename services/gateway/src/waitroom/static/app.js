@@ -27,6 +27,11 @@ const T = {
     between: "antara", and: "dan", unknown: "belum diketahui",
     busy: "Layanan sedang sibuk; mencoba lagi sebentar lagi.",
     fix: "Periksa isian yang ditandai.", not_open: "Antrean belum dibuka.",
+    challenge: "Tempat antrean belum bisa disiapkan. Coba masuk antrean lagi.",
+    not_your_turn: "Belum giliran Anda. Biarkan halaman ini terbuka.",
+    permission_expired: "Waktu kirim Anda habis. Masuk antrean lagi untuk mendapat tempat baru.",
+    ticket_used: "Tiket ini sudah dipakai untuk pendaftaran lain.",
+    ticket_invalid: "Tiket antrean tidak berlaku. Masuk antrean lagi.",
     status_of: "Status", queued: "menunggu pemeriksaan", verifying: "sedang diperiksa",
     verified: "lolos pemeriksaan", rejected: "ditolak", selected: "terpilih",
     waitlisted: "daftar tunggu", scored: "sudah dinilai", not_found: "Nomor tidak ditemukan.",
@@ -55,6 +60,11 @@ const T = {
     between: "between", and: "and", unknown: "not known yet",
     busy: "The service is busy; trying again shortly.",
     fix: "Please check the marked fields.", not_open: "The queue has not opened yet.",
+    challenge: "Your place in the queue could not be prepared. Please join again.",
+    not_your_turn: "It is not your turn yet. Keep this page open.",
+    permission_expired: "Your time to submit has run out. Join the queue again for a new place.",
+    ticket_used: "This ticket was used for another registration.",
+    ticket_invalid: "This queue ticket is not valid. Please join again.",
     status_of: "Status", queued: "waiting to be checked", verifying: "being checked",
     verified: "passed the checks", rejected: "rejected", selected: "selected",
     waitlisted: "waitlisted", scored: "scored", not_found: "Number not found.",
@@ -82,6 +92,20 @@ function setLang(next) {
   $("lang-id").setAttribute("aria-pressed", String(lang === "id"));
   $("lang-en").setAttribute("aria-pressed", String(lang === "en"));
   if (last) showTicket(last);
+}
+
+// The page's own words for the refusals it can meet (the API's problem
+// titles are English); anything else is "busy, trying again".
+const PROBLEMS = {
+  "challenge-required": "challenge", "challenge-invalid": "challenge",
+  "challenge-expired": "challenge", "challenge-failed": "challenge",
+  "not-your-turn": "not_your_turn", "permission-expired": "permission_expired",
+  "ticket-used": "ticket_used", "ticket-required": "ticket_invalid",
+  "invalid-ticket": "ticket_invalid",
+};
+function problemText(r) {
+  const type = r.data && typeof r.data.type === "string" ? r.data.type : "";
+  return t(PROBLEMS[type.slice(type.lastIndexOf("/") + 1)] || "busy");
 }
 
 function notice(text) {
@@ -182,7 +206,7 @@ async function join() {
   } else if (r.status === 409) {
     notice(t("not_open"));
   } else if (r.status === 403) {
-    notice((r.data && r.data.title) || t("busy"));
+    notice(problemText(r));
   } else {
     notice(t("busy"));
   }
@@ -239,7 +263,7 @@ async function submit(ev) {
     if (first) first.focus();
     return;
   }
-  notice((r.data && r.data.detail) || t("busy"));
+  notice(problemText(r));
 }
 
 async function checkStatus(ev) {

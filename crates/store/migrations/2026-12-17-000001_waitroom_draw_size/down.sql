@@ -1,0 +1,1 @@
+ALTER TABLE waitroom_waves DROP COLUMN drawn_count;
