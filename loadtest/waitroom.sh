@@ -63,6 +63,18 @@ if [ "$mode" = queue ]; then
   export LONJAK_WAITROOM__TICKET_KEY=${LONJAK_WAITROOM__TICKET_KEY:-6c6f6e6a616b2d6c6f63616c2d7469636b65742d6b65792d6e6f742d73656372}
   export LONJAK_WAITROOM__FAIR_START_SECS=3600 LONJAK_WAITROOM__PERMIT_SECS=120
 fi
+# Start from an empty pipeline: what an earlier run left in this prefix's
+# queues (a direct run's backlog, say) would back the intake up and pace
+# this run's queue down to a crawl. Needs rabbitmqctl (root or the rabbitmq
+# user); without it, the run says so and goes on.
+if command -v rabbitmqctl >/dev/null && rabbitmqctl -q list_queues name >/dev/null 2>&1; then
+  rabbitmqctl -q list_queues name | grep "^$LONJAK_BUS__PREFIX" | while read -r q; do
+    rabbitmqctl -q purge_queue "$q" >/dev/null
+  done
+  say "purged the $LONJAK_BUS__PREFIX queues"
+else
+  say "cannot purge the $LONJAK_BUS__PREFIX queues (no rabbitmqctl access): leftovers of earlier runs stay"
+fi
 say "bringing the pipeline up ($mode, drain limited to $DRAIN_RATE/s)"
 started=$(date +%s)
 trap 'scripts/down.sh --quiet' EXIT

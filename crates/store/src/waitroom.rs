@@ -130,13 +130,17 @@ impl Store {
     /// one. Before opening (within `fair_start`) the ticket waits for the
     /// draw; after, it takes the next position. `estimate_secs` is recorded
     /// for the estimate-error metric.
-    pub async fn waitroom_join(
+    pub async fn waitroom_join<E>(
         &self,
         wave: Wave,
         client_key: &[u8; 32],
         fair_start: std::time::Duration,
         permit: std::time::Duration,
-    ) -> Result<Joined, StoreError> {
+        estimate: E,
+    ) -> Result<Joined, StoreError>
+    where
+        E: FnOnce(&TicketState) -> Option<f64> + Send,
+    {
         let permit_secs = permit.as_secs_f64();
         let wave_id = wave_id(wave)?;
         let key = client_key.to_vec();
@@ -158,7 +162,9 @@ impl Store {
             self.waitroom_draw(wave).await?;
         }
         let draw: i64 = rand_draw();
-        let joined: Option<(Uuid, bool)> = self
+        // The ticket, its state and its first announced wait in one
+        // transaction: joins are most of an opening's database work.
+        let joined: Option<(Uuid, bool, TicketState)> = self
             .transaction(move |conn, _| {
                 Box::pin(async move {
                     relaxed_commit(conn).await?;
@@ -176,7 +182,7 @@ impl Store {
                     .await?;
                     if let Some(found) = existing(conn, wave_id, &key).await? {
                         requeue_if_expired(conn, wave_id, found, permit_secs).await?;
-                        return Ok(Some((found, true)));
+                        return with_state(conn, wave_id, found, true, estimate).await;
                     }
                     // The arrival time is read in the statement that takes
                     // the position, right after it: not the transaction's
@@ -206,22 +212,21 @@ impl Store {
                     .load(conn)
                     .await?;
                     if let Some(row) = inserted.into_iter().next() {
-                        return Ok(Some((row.id, false)));
+                        return with_state(conn, wave_id, row.id, false, estimate).await;
                     }
                     // Lost a race with this client's other join, or not open.
-                    Ok(existing(conn, wave_id, &key).await?.map(|id| (id, true)))
+                    match existing(conn, wave_id, &key).await? {
+                        Some(id) => with_state(conn, wave_id, id, true, estimate).await,
+                        None => Ok(None),
+                    }
                 })
             })
             .await?;
-        let Some((id, rejoined)) = joined else {
+        let Some((id, rejoined, state)) = joined else {
             return Ok(Joined::NotOpenYet {
                 opens_at: opens.opens_at,
             });
         };
-        let state = self
-            .waitroom_ticket(wave, id)
-            .await?
-            .ok_or(StoreError::Conflict)?;
         Ok(Joined::Ticket {
             id,
             rejoined,
@@ -240,16 +245,7 @@ impl Store {
         self.transaction(move |conn, _| {
             Box::pin(async move {
                 relaxed_commit(conn).await?;
-                diesel::sql_query(
-                    "UPDATE waitroom_tickets SET estimate_secs = $3, estimated_at = now() \
-                     WHERE id = $1 AND wave_id = $2 AND estimate_secs IS NULL",
-                )
-                .bind::<SqlUuid, _>(ticket)
-                .bind::<Integer, _>(wave_id)
-                .bind::<Double, _>(estimate_secs)
-                .execute(conn)
-                .await?;
-                Ok(())
+                record_estimate(conn, wave_id, ticket, estimate_secs).await
             })
         })
         .await
@@ -337,6 +333,51 @@ struct WaveIdRow {
     #[diesel(sql_type = Integer)]
     #[allow(dead_code)]
     wave_id: i32,
+}
+
+/// The joined ticket's state, with the wait `estimate` announces recorded
+/// if it is the first one (for the estimate-error metric).
+async fn with_state<E>(
+    conn: &mut AsyncPgConnection,
+    wave_id: i32,
+    id: Uuid,
+    rejoined: bool,
+    estimate: E,
+) -> Result<Option<(Uuid, bool, TicketState)>, StoreError>
+where
+    E: FnOnce(&TicketState) -> Option<f64>,
+{
+    let mut state: TicketState = diesel::sql_query(TICKET_STATE)
+        .bind::<SqlUuid, _>(id)
+        .bind::<Integer, _>(wave_id)
+        .get_result(conn)
+        .await?;
+    if !state.estimate_recorded
+        && state.position.is_some()
+        && let Some(secs) = estimate(&state)
+    {
+        record_estimate(conn, wave_id, id, secs).await?;
+        state.estimate_recorded = true;
+    }
+    Ok(Some((id, rejoined, state)))
+}
+
+async fn record_estimate(
+    conn: &mut AsyncPgConnection,
+    wave_id: i32,
+    ticket: Uuid,
+    estimate_secs: f64,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE waitroom_tickets SET estimate_secs = $3, estimated_at = now() \
+         WHERE id = $1 AND wave_id = $2 AND estimate_secs IS NULL",
+    )
+    .bind::<SqlUuid, _>(ticket)
+    .bind::<Integer, _>(wave_id)
+    .bind::<Double, _>(estimate_secs)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Lets this transaction commit without waiting for its WAL flush. Joins

@@ -61,7 +61,7 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
         .unwrap();
     let window = Duration::from_secs(3600);
     t.store
-        .waitroom_join(wave(), &[1; 32], window, PERMIT)
+        .waitroom_join(wave(), &[1; 32], window, PERMIT, |_| None)
         .await
         .unwrap();
 
@@ -105,4 +105,44 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
     .await
     .unwrap();
     assert_eq!(placed.n, 2, "both pre-opening joins are in the draw");
+}
+
+/// The first wait announced is recorded with the join, once: joining again
+/// announces a new wait but keeps the first for the estimate-error metric.
+#[tokio::test]
+async fn a_join_records_its_first_announced_wait_once() {
+    let t = TestStore::spawn().await;
+    let opened = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    t.store
+        .waitroom_ensure_wave(wave(), Some(opened))
+        .await
+        .unwrap();
+    t.store.waitroom_draw(wave()).await.unwrap();
+    let join = |announce: f64| {
+        t.store
+            .waitroom_join(wave(), &[3; 32], Duration::ZERO, PERMIT, move |state| {
+                state.position.map(|_| announce)
+            })
+    };
+    let lonjak_store::Joined::Ticket { id, state, .. } = join(42.0).await.unwrap() else {
+        panic!("the wave is open");
+    };
+    assert!(state.estimate_recorded);
+    let lonjak_store::Joined::Ticket { state: again, .. } = join(7.0).await.unwrap() else {
+        panic!("the wave is open");
+    };
+    assert!(again.estimate_recorded);
+
+    #[derive(diesel::QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        estimate_secs: Option<f64>,
+    }
+    let row: Recorded =
+        diesel::sql_query("SELECT estimate_secs FROM waitroom_tickets WHERE id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .get_result(&mut t.raw().await)
+            .await
+            .unwrap();
+    assert_eq!(row.estimate_secs, Some(42.0));
 }

@@ -47,18 +47,44 @@ pub fn estimate_wait(
     })
 }
 
-/// The rate tickets will move at. The queue lets people in as fast as the
-/// global limit (`ceiling`) allows until the intake backs up, and from then
-/// on at the rate the pipeline drains. So: the measured drain while more
-/// than a second of it waits in the intake queue (`backlog`); the ceiling
-/// otherwise. An idle pipeline's measured rate is only its arrivals:
-/// dividing by it announced hour-long waits at an opening that took two
-/// minutes (docs/benchmarks.md).
-pub fn queue_rate(drain_per_sec: f64, backlog: u32, ceiling: f64) -> f64 {
-    if drain_per_sec > 0.0 && f64::from(backlog) > drain_per_sec {
-        drain_per_sec.min(ceiling)
+/// What a ticket's wait is made of: the work ahead of it, in registrations,
+/// and the rate that work is done at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueueBasis {
+    pub ahead: f64,
+    pub per_sec: f64,
+}
+
+/// The queue lets people in as fast as the global limit (`ceiling`) allows
+/// until the intake backs up, and from then on at the rate the pipeline
+/// drains, less what brings the backlog back to its target
+/// (`target_backlog_secs` of drain; see `pacing`). So, while more than a
+/// second of drain waits in the intake (`backlog`): the tickets ahead plus
+/// the backlog above target, at the measured drain; otherwise the tickets
+/// ahead at the ceiling. An idle pipeline's measured rate is only its
+/// arrivals (dividing by it announced hour-long waits at an opening that
+/// took two minutes), and a backed-up one lets the queue move at a crawl
+/// until its backlog is worked off (dividing by its drain announced a
+/// fortieth of the wait): docs/benchmarks.md.
+pub fn queue_basis(
+    ahead: f64,
+    drain_per_sec: f64,
+    backlog: u32,
+    target_backlog_secs: f64,
+    ceiling: f64,
+) -> QueueBasis {
+    let backlog = f64::from(backlog);
+    if drain_per_sec > 0.0 && backlog > drain_per_sec {
+        let excess = (backlog - drain_per_sec * target_backlog_secs).max(0.0);
+        QueueBasis {
+            ahead: ahead + excess,
+            per_sec: drain_per_sec.min(ceiling),
+        }
     } else {
-        ceiling
+        QueueBasis {
+            ahead,
+            per_sec: ceiling,
+        }
     }
 }
 
@@ -67,17 +93,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_backed_up_intake_moves_the_queue_at_its_drain() {
-        assert_eq!(queue_rate(250.0, 2_000, 600.0), 250.0);
+    fn a_backed_up_intake_moves_the_queue_at_its_drain_once_its_excess_is_worked_off() {
+        // 250/s drained, 2,000 waiting against a target of 10 s (2,500).
+        let b = queue_basis(1_000.0, 250.0, 2_000, 10.0, 600.0);
+        assert_eq!((b.ahead, b.per_sec), (1_000.0, 250.0));
+        // 31,000 waiting: 28,500 above target come first.
+        let b = queue_basis(1_000.0, 250.0, 31_000, 10.0, 600.0);
+        assert_eq!((b.ahead, b.per_sec), (29_500.0, 250.0));
         // Never faster than the global limit lets anyone in.
-        assert_eq!(queue_rate(900.0, 2_000, 600.0), 600.0);
+        assert_eq!(
+            queue_basis(1_000.0, 900.0, 2_000, 10.0, 600.0).per_sec,
+            600.0
+        );
     }
 
     #[test]
     fn an_idle_intake_moves_the_queue_at_the_ceiling() {
         // The opening: nothing drained yet, or only the first arrivals.
-        assert_eq!(queue_rate(0.0, 0, 600.0), 600.0);
-        assert_eq!(queue_rate(12.0, 3, 600.0), 600.0);
+        let idle = QueueBasis {
+            ahead: 1_000.0,
+            per_sec: 600.0,
+        };
+        assert_eq!(queue_basis(1_000.0, 0.0, 0, 10.0, 600.0), idle);
+        assert_eq!(queue_basis(1_000.0, 12.0, 3, 10.0, 600.0), idle);
     }
 
     #[test]

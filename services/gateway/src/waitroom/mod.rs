@@ -32,7 +32,7 @@ use tokio::sync::OnceCell;
 
 pub use challenge::{ChallengeProvider, ProofOfWork};
 pub use drain::run_drain_sampler;
-pub use estimate::{WaitEstimate, estimate_wait, queue_rate};
+pub use estimate::{QueueBasis, WaitEstimate, estimate_wait, queue_basis};
 pub use gate::{TICKET_HEADER, gate};
 pub use metrics::WaitroomMetrics;
 pub use pacing::{Pacing, PacingInput, PacingLimits, pace};

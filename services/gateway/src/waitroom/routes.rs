@@ -12,7 +12,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::metrics::TicketOutcome;
-use super::{WaitEstimate, WaitRoom, estimate_wait, queue_rate};
+use super::{WaitEstimate, WaitRoom, estimate_wait, queue_basis};
 use crate::admission::{AdmissionState, client_ip, limit_key, status_limit_middleware};
 use crate::fallback::method_not_allowed;
 use crate::problem::Problem;
@@ -99,12 +99,18 @@ pub async fn join(
     if let Err(refusal) = super::challenge_route::check(&req, &room, wave, &key).await {
         return refusal;
     }
+    // The first wait announced is recorded with the join itself.
+    let first_estimate = |state: &TicketState| {
+        let body = view(&room, &app, wave, String::new(), state);
+        announced(&body)
+    };
     let joined = match store
         .waitroom_join(
             wave,
             &key,
             room.settings.fair_start(),
             room.settings.permit(),
+            first_estimate,
         )
         .await
     {
@@ -141,7 +147,6 @@ pub async fn join(
             };
             room.metrics.join(outcome);
             let body = view(&room, &app, wave, room.key.sign(wave, id), &state);
-            record_estimate(store, wave, id, &state, &body).await;
             let mut res = if rejoined {
                 HttpResponse::Ok()
             } else {
@@ -265,11 +270,17 @@ fn view(
         (Some(p), None) => ("waiting", Some((p - s.admitted_upto - 1).max(0) as u64)),
     };
     let sample = app.queue.sample();
-    let rate = queue_rate(sample.drain_rate(), sample.depth, room.max_admit_per_sec);
     let estimated_wait = ahead.and_then(|a| {
-        estimate_wait(
+        let basis = queue_basis(
             a as f64,
-            rate,
+            sample.drain_rate(),
+            sample.depth,
+            room.settings.target_backlog_secs,
+            room.max_admit_per_sec,
+        );
+        estimate_wait(
+            basis.ahead,
+            basis.per_sec,
             sample.shared_drain_std_dev,
             sample.shared_stalled_secs,
         )
@@ -301,6 +312,14 @@ fn view(
     }
 }
 
+/// The wait a waiting ticket's status announces, in seconds.
+fn announced(body: &TicketStatus) -> Option<f64> {
+    (body.state == "waiting")
+        .then_some(body.estimated_wait)
+        .flatten()
+        .map(|e| e.seconds as f64)
+}
+
 /// The first wait announced to a placed ticket is kept, for the
 /// estimate-error metric.
 async fn record_estimate(
@@ -310,16 +329,13 @@ async fn record_estimate(
     state: &TicketState,
     body: &TicketStatus,
 ) {
-    if body.state != "waiting" || state.estimate_recorded {
+    if state.estimate_recorded || state.position.is_none() {
         return;
     }
-    let (Some(estimate), true) = (body.estimated_wait, state.position.is_some()) else {
+    let Some(estimate) = announced(body) else {
         return;
     };
-    if let Err(error) = store
-        .waitroom_record_estimate(wave, id, estimate.seconds as f64)
-        .await
-    {
+    if let Err(error) = store.waitroom_record_estimate(wave, id, estimate).await {
         tracing::warn!(error = %crate::problem::chain(&error), "recording an estimate failed");
     }
 }

@@ -91,7 +91,9 @@ async fn the_admitted_rate_follows_a_drain_rate_that_changes() {
         let mut key = [0u8; 32];
         key[..4].copy_from_slice(&i.to_be_bytes());
         store
-            .waitroom_join(wave, &key, Duration::ZERO, Duration::from_secs(600))
+            .waitroom_join(wave, &key, Duration::ZERO, Duration::from_secs(600), |_| {
+                None
+            })
             .await
             .unwrap();
     }
