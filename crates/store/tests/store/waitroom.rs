@@ -13,7 +13,7 @@ const TICK: Duration = Duration::from_secs(1);
 const PERMIT: Duration = Duration::from_secs(60);
 
 fn wave() -> Wave {
-    Wave::new(7).unwrap()
+    Wave::new(7).expect("wave 7 is valid")
 }
 
 /// A join holds a key-share lock on the wave row until it commits (its read
@@ -26,27 +26,30 @@ async fn a_join_in_flight_does_not_stop_the_tick() {
     t.store
         .waitroom_ensure_wave(wave(), Some(opened))
         .await
-        .unwrap();
-    t.store.waitroom_draw(wave()).await.unwrap();
+        .expect("waiting-room step");
+    t.store
+        .waitroom_draw(wave())
+        .await
+        .expect("waiting-room step");
 
     let mut join = t.raw().await;
     AnsiTransactionManager::begin_transaction(&mut join)
         .await
-        .unwrap();
+        .expect("waiting-room step");
     diesel::sql_query("SELECT 1 FROM waitroom_waves WHERE wave_id = 7 FOR KEY SHARE")
         .execute(&mut join)
         .await
-        .unwrap();
+        .expect("waiting-room step");
 
     let claim = t
         .store
         .waitroom_claim_tick(wave(), TICK, PERMIT)
         .await
-        .unwrap();
+        .expect("waiting-room step");
     assert!(claim.is_some(), "the tick was skipped behind a join");
     AnsiTransactionManager::rollback_transaction(&mut join)
         .await
-        .unwrap();
+        .expect("waiting-room step");
 }
 
 /// Joins before opening take no place; the draw, run while one of them is
@@ -58,30 +61,30 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
     t.store
         .waitroom_ensure_wave(wave(), Some(opens))
         .await
-        .unwrap();
+        .expect("waiting-room step");
     let window = Duration::from_secs(3600);
     t.store
         .waitroom_join(wave(), &[1; 32], window, PERMIT, |_| None)
         .await
-        .unwrap();
+        .expect("waiting-room step");
 
     // A second join, as the store's own would be, held open over the
     // opening: the lock, then its ticket without a place.
     let mut join = t.raw().await;
     AnsiTransactionManager::begin_transaction(&mut join)
         .await
-        .unwrap();
+        .expect("waiting-room step");
     diesel::sql_query("SELECT 1 FROM waitroom_waves WHERE wave_id = 7 FOR KEY SHARE")
         .execute(&mut join)
         .await
-        .unwrap();
+        .expect("waiting-room step");
     diesel::sql_query(
         "INSERT INTO waitroom_tickets (id, wave_id, client_key, draw) \
          VALUES (gen_random_uuid(), 7, decode(repeat('02', 32), 'hex'), 0)",
     )
     .execute(&mut join)
     .await
-    .unwrap();
+    .expect("waiting-room step");
 
     tokio::time::sleep(Duration::from_millis(2_200)).await;
     let store = t.store.clone();
@@ -90,8 +93,10 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
     assert!(!draw.is_finished(), "the draw did not wait for the join");
     AnsiTransactionManager::commit_transaction(&mut join)
         .await
-        .unwrap();
-    draw.await.unwrap().unwrap();
+        .expect("waiting-room step");
+    draw.await
+        .expect("waiting-room step")
+        .expect("waiting-room step");
 
     #[derive(diesel::QueryableByName)]
     struct Placed {
@@ -103,7 +108,7 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
     )
     .get_result(&mut t.raw().await)
     .await
-    .unwrap();
+    .expect("waiting-room step");
     assert_eq!(placed.n, 2, "both pre-opening joins are in the draw");
 }
 
@@ -116,19 +121,26 @@ async fn a_join_records_its_first_announced_wait_once() {
     t.store
         .waitroom_ensure_wave(wave(), Some(opened))
         .await
-        .unwrap();
-    t.store.waitroom_draw(wave()).await.unwrap();
+        .expect("waiting-room step");
+    t.store
+        .waitroom_draw(wave())
+        .await
+        .expect("waiting-room step");
     let join = |announce: f64| {
         t.store
             .waitroom_join(wave(), &[3; 32], Duration::ZERO, PERMIT, move |state| {
                 state.position.map(|_| announce)
             })
     };
-    let lonjak_store::Joined::Ticket { id, state, .. } = join(42.0).await.unwrap() else {
+    let lonjak_store::Joined::Ticket { id, state, .. } =
+        join(42.0).await.expect("waiting-room step")
+    else {
         panic!("the wave is open");
     };
     assert!(state.estimate_recorded);
-    let lonjak_store::Joined::Ticket { state: again, .. } = join(7.0).await.unwrap() else {
+    let lonjak_store::Joined::Ticket { state: again, .. } =
+        join(7.0).await.expect("waiting-room step")
+    else {
         panic!("the wave is open");
     };
     assert!(again.estimate_recorded);
@@ -143,6 +155,6 @@ async fn a_join_records_its_first_announced_wait_once() {
             .bind::<diesel::sql_types::Uuid, _>(id)
             .get_result(&mut t.raw().await)
             .await
-            .unwrap();
+            .expect("waiting-room step");
     assert_eq!(row.estimate_secs, Some(42.0));
 }
