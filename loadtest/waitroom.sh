@@ -18,7 +18,11 @@
 # rather than a k6 VU, for crowds of tens of thousands; both modes,
 # everyone stops at MAX_SECS [240]). The gateway's CPU is sampled every
 # second during the crowd (cpu.log): the report gives its peak.
-# Results: loadtest/results/waitroom-<mode>-<wave>/ (report.md, k6 files).
+# Results: loadtest/results/waitroom-<mode>-<wave>/ (report.md, k6 files;
+# for `queue` also series.log, the queue's movement each second, and
+# tickets.csv, every ticket's timeline: loadtest/lib/waitroom_estimators.py
+# replays other wait estimators against them). The run first purges its own
+# prefix's queues (rabbitmqctl), so an earlier run's backlog does not pace it.
 # Run it alone on the machine: it owns ports 8080/9100/9101/8090.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
