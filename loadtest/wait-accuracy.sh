@@ -60,6 +60,22 @@ if [ -n "${PAUSE_AT:-}" ]; then
   ( sleep "$PAUSE_AT"; kill -STOP "$verifier"; sleep "${PAUSE_SECS:-5}"; kill -CONT "$verifier" ) &
   pauser=$!
 fi
+# What the estimates divide by, each second, beside the real rate
+# (drain.log: time, shared rate, seconds stalled, running count of those
+# left `queued`, the same counted from status_history, intake depth as
+# the gateway sees it): which part of the estimate is off.
+(
+  while [ -e .run/pids/gateway.pid ]; do
+    depth=$(curl -s --max-time 1 http://127.0.0.1:9100/metrics | awk '$1 == "lonjak_intake_queue_depth" {print $2}')
+    row=$(psql "$LONJAK_DATABASE__URL" -Atq -F ' ' -c "select extract(epoch from clock_timestamp()), \
+      round(per_sec::numeric, 1), coalesce(round(extract(epoch from now() - stalled_since)::numeric, 1), 0), total_left, \
+      (select count(*) from status_history where from_status = 'queued' and to_status = 'verifying') \
+      from intake_drain" 2>/dev/null || true)
+    [ -n "$row" ] && echo "$row ${depth:-0}"
+    sleep 1
+  done
+) >"$out/drain.log" &
+drain_sampler=$!
 say "load: ${RATE:-1000}/s for ${DURATION:-10s}, wave $wave"
 secs=${DURATION:-10s}
 RATE=${POLL_RATE:-20} DURATION_SECS=${secs%s} MAX_SECS=300 \
@@ -70,6 +86,7 @@ LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURA
   "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
 if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
 wait "$poller" || say "the status checker failed (see $out/poll.log)"
+kill "$drain_sampler" 2>/dev/null || true
 
 grep -ho 'ESTIMATE [0-9a-f]* [0-9]* [0-9a-z.]*' "$out"/smoke-*/accepted.log |
   awk '{print $2","$3","$4}' >"$out/estimates.csv"
