@@ -38,6 +38,7 @@ mod transitions;
 mod verifications;
 mod verify_keys;
 mod waitroom;
+mod waitroom_join;
 mod waitroom_tick;
 mod waves;
 

@@ -7,11 +7,14 @@
 use diesel::QueryableByName;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel::sql_types::{BigInt, Bool, Bytea, Double, Integer, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use lonjak_domain::{RegistrationId, Wave};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::waitroom_join::{
+    existing, rand_draw, record_estimate, relaxed_commit, requeue_if_expired, with_state,
+};
 use crate::{Store, StoreError};
 
 /// A ticket as its holder sees it, with the wave's state at the same instant.
@@ -69,9 +72,9 @@ pub enum UseRefused {
 }
 
 #[derive(QueryableByName)]
-struct IdRow {
+pub(crate) struct IdRow {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    pub(crate) id: Uuid,
 }
 
 #[derive(QueryableByName)]
@@ -84,7 +87,7 @@ struct OpensRow {
     open: bool,
 }
 
-const TICKET_STATE: &str = "SELECT t.position, t.admitted_at, t.used_at, t.expired_at, \
+pub(crate) const TICKET_STATE: &str = "SELECT t.position, t.admitted_at, t.used_at, t.expired_at, \
     t.registration_id, t.estimate_secs IS NOT NULL AS estimate_recorded, w.admitted_upto, w.admit_per_sec, w.opens_at, now() AS now \
     FROM waitroom_tickets t JOIN waitroom_waves w USING (wave_id) \
     WHERE t.id = $1 AND t.wave_id = $2";
@@ -335,106 +338,6 @@ struct WaveIdRow {
     wave_id: i32,
 }
 
-/// The joined ticket's state, with the wait `estimate` announces recorded
-/// if it is the first one (for the estimate-error metric).
-async fn with_state<E>(
-    conn: &mut AsyncPgConnection,
-    wave_id: i32,
-    id: Uuid,
-    rejoined: bool,
-    estimate: E,
-) -> Result<Option<(Uuid, bool, TicketState)>, StoreError>
-where
-    E: FnOnce(&TicketState) -> Option<f64>,
-{
-    let mut state: TicketState = diesel::sql_query(TICKET_STATE)
-        .bind::<SqlUuid, _>(id)
-        .bind::<Integer, _>(wave_id)
-        .get_result(conn)
-        .await?;
-    if !state.estimate_recorded
-        && state.position.is_some()
-        && let Some(secs) = estimate(&state)
-    {
-        record_estimate(conn, wave_id, id, secs).await?;
-        state.estimate_recorded = true;
-    }
-    Ok(Some((id, rejoined, state)))
-}
-
-async fn record_estimate(
-    conn: &mut AsyncPgConnection,
-    wave_id: i32,
-    ticket: Uuid,
-    estimate_secs: f64,
-) -> Result<(), StoreError> {
-    diesel::sql_query(
-        "UPDATE waitroom_tickets SET estimate_secs = $3, estimated_at = now() \
-         WHERE id = $1 AND wave_id = $2 AND estimate_secs IS NULL",
-    )
-    .bind::<SqlUuid, _>(ticket)
-    .bind::<Integer, _>(wave_id)
-    .bind::<Double, _>(estimate_secs)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Lets this transaction commit without waiting for its WAL flush. Joins
-/// and announced estimates are most of the waiting room's commits (two per
-/// person), and at an opening they queued on the WAL flush (`WALWrite`
-/// waits) behind the pipeline's own commits, holding the crowd's requests
-/// for seconds (docs/benchmarks.md). What a database crash can lose is the
-/// last fraction of a second of them: a ticket (its holder's next check is
-/// refused as unknown, and joining again places them at the back) or an
-/// estimate metric. Registrations and the admission mark stay synchronous.
-async fn relaxed_commit(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
-    diesel::sql_query("SET LOCAL synchronous_commit = off")
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-async fn existing(
-    conn: &mut AsyncPgConnection,
-    wave_id: i32,
-    key: &[u8],
-) -> Result<Option<Uuid>, StoreError> {
-    use diesel::OptionalExtension;
-    let row: Option<IdRow> =
-        diesel::sql_query("SELECT id FROM waitroom_tickets WHERE wave_id = $1 AND client_key = $2")
-            .bind::<Integer, _>(wave_id)
-            .bind::<Bytea, _>(key)
-            .get_result(conn)
-            .await
-            .optional()?;
-    Ok(row.map(|r| r.id))
-}
-
-/// A ticket whose permission ran out unused goes to the back of the queue
-/// when its holder comes back: never ahead of anyone who waited.
-async fn requeue_if_expired(
-    conn: &mut AsyncPgConnection,
-    wave_id: i32,
-    id: Uuid,
-    permit_secs: f64,
-) -> Result<(), StoreError> {
-    diesel::sql_query(format!(
-        "UPDATE waitroom_tickets SET position = nextval('{seq}'), admitted_at = NULL, \
-             expired_at = NULL, estimate_secs = NULL, estimated_at = NULL, \
-             joined_at = clock_timestamp() \
-         WHERE id = $1 AND wave_id = $2 AND used_at IS NULL AND (expired_at IS NOT NULL \
-             OR admitted_at <= now() - make_interval(secs => $3))",
-        seq = sequence(wave_id)
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Integer, _>(wave_id)
-    .bind::<Double, _>(permit_secs)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub(crate) fn wave_id(wave: Wave) -> Result<i32, StoreError> {
     i32::try_from(wave.get()).map_err(|_| StoreError::Decode(format!("wave {wave} out of range")))
 }
@@ -443,13 +346,4 @@ pub(crate) fn wave_id(wave: Wave) -> Result<i32, StoreError> {
 /// name needs no quoting.
 pub(crate) fn sequence(wave_id: i32) -> String {
     format!("waitroom_seq_{wave_id}")
-}
-
-fn rand_draw() -> i64 {
-    // A v4 UUID's random bits: the draw needs unpredictability, not a CSPRNG
-    // stream of its own.
-    let bytes = Uuid::new_v4().into_bytes();
-    i64::from_be_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[7], bytes[9],
-    ])
 }
