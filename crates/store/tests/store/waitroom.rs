@@ -16,11 +16,8 @@ fn wave() -> Wave {
     Wave::new(7).expect("wave 7 is valid")
 }
 
-/// A join holds a key-share lock on the wave row until it commits (its read
-/// of `drawn`, and its ticket's foreign key). At 1,300 joins/s one is
-/// nearly always in flight; the tick must claim the row all the same.
-#[tokio::test]
-async fn a_join_in_flight_does_not_stop_the_tick() {
+/// A store with wave 7's waiting room open since a minute and drawn.
+async fn opened_wave() -> TestStore {
     let t = TestStore::spawn().await;
     let opened = OffsetDateTime::now_utc() - time::Duration::minutes(1);
     t.store
@@ -31,7 +28,11 @@ async fn a_join_in_flight_does_not_stop_the_tick() {
         .waitroom_draw(wave())
         .await
         .expect("waiting-room step");
+    t
+}
 
+/// A connection in a transaction holding the key-share lock a join holds.
+async fn join_in_flight(t: &TestStore) -> diesel_async::AsyncPgConnection {
     let mut join = t.raw().await;
     AnsiTransactionManager::begin_transaction(&mut join)
         .await
@@ -40,6 +41,17 @@ async fn a_join_in_flight_does_not_stop_the_tick() {
         .execute(&mut join)
         .await
         .expect("waiting-room step");
+    join
+}
+
+/// A join holds a key-share lock on the wave row until it commits (its read
+/// of `drawn`, and its ticket's foreign key). At 1,300 joins/s one is
+/// nearly always in flight; the tick must claim the row all the same.
+#[tokio::test]
+async fn a_join_in_flight_does_not_stop_the_tick() {
+    let t = opened_wave().await;
+
+    let mut join = join_in_flight(&t).await;
 
     let claim = t
         .store
@@ -70,14 +82,7 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
 
     // A second join, as the store's own would be, held open over the
     // opening: the lock, then its ticket without a place.
-    let mut join = t.raw().await;
-    AnsiTransactionManager::begin_transaction(&mut join)
-        .await
-        .expect("waiting-room step");
-    diesel::sql_query("SELECT 1 FROM waitroom_waves WHERE wave_id = 7 FOR KEY SHARE")
-        .execute(&mut join)
-        .await
-        .expect("waiting-room step");
+    let mut join = join_in_flight(&t).await;
     diesel::sql_query(
         "INSERT INTO waitroom_tickets (id, wave_id, client_key, draw) \
          VALUES (gen_random_uuid(), 7, decode(repeat('02', 32), 'hex'), 0)",
@@ -116,16 +121,7 @@ async fn the_draw_waits_for_a_join_in_flight_and_places_it() {
 /// announces a new wait but keeps the first for the estimate-error metric.
 #[tokio::test]
 async fn a_join_records_its_first_announced_wait_once() {
-    let t = TestStore::spawn().await;
-    let opened = OffsetDateTime::now_utc() - time::Duration::minutes(1);
-    t.store
-        .waitroom_ensure_wave(wave(), Some(opened))
-        .await
-        .expect("waiting-room step");
-    t.store
-        .waitroom_draw(wave())
-        .await
-        .expect("waiting-room step");
+    let t = opened_wave().await;
     let join = |announce: f64| {
         t.store
             .waitroom_join(wave(), &[3; 32], Duration::ZERO, PERMIT, move |state| {
