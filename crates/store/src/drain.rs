@@ -9,6 +9,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double};
 use diesel_async::RunQueryDsl;
 
+use crate::drain_count::{Mark, count_left_queued};
 use crate::{Store, StoreError};
 
 /// The smoothed drain rate and the spread of the per-period rates.
@@ -46,6 +47,10 @@ impl DrainRate {
 struct Claim {
     #[diesel(sql_type = BigInt)]
     last_history_id: i64,
+    #[diesel(sql_type = BigInt)]
+    floor_history_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    last_snapshot: Option<String>,
     #[diesel(sql_type = Double)]
     elapsed_secs: f64,
     #[diesel(sql_type = Double)]
@@ -55,14 +60,6 @@ struct Claim {
     /// Seconds since the stop began, if the drain is stopped.
     #[diesel(sql_type = diesel::sql_types::Nullable<Double>)]
     stalled_secs: Option<f64>,
-}
-
-#[derive(QueryableByName)]
-struct Counted {
-    #[diesel(sql_type = BigInt)]
-    left_queued: i64,
-    #[diesel(sql_type = BigInt)]
-    max_id: i64,
 }
 
 /// How a sample updates the estimate.
@@ -115,7 +112,7 @@ impl Store {
                 let claim: Option<Claim> = {
                     use diesel::OptionalExtension;
                     diesel::sql_query(
-                        "SELECT last_history_id, per_sec, variance, \
+                        "SELECT last_history_id, floor_history_id, last_snapshot, per_sec, variance, \
                              extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs, \
                              extract(epoch FROM now() - stalled_since)::float8 AS stalled_secs \
                          FROM intake_drain \
@@ -128,22 +125,19 @@ impl Store {
                     .optional()?
                 };
                 let Some(claim) = claim else { return Ok(None) };
-                // Rows committed after this read with a lower id than
-                // `max_id` are missed; batches commit within milliseconds of
-                // taking their ids, so the loss is a few rows at most.
-                let counted: Counted = diesel::sql_query(
-                    "SELECT count(*) FILTER (WHERE from_status = 'queued' \
-                                             AND to_status = 'verifying') AS left_queued, \
-                            coalesce(max(id), $1) AS max_id \
-                     FROM status_history WHERE id > $1",
+                let counted = count_left_queued(
+                    conn,
+                    &Mark {
+                        last_history_id: claim.last_history_id,
+                        floor_history_id: claim.floor_history_id,
+                        snapshot: claim.last_snapshot.clone(),
+                    },
                 )
-                .bind::<BigInt, _>(claim.last_history_id)
-                .get_result(conn)
                 .await?;
                 // A first sample, or one after a long pause (no replica
                 // sampling), only sets the starting point: what left the
                 // queue before it is not this period's drain.
-                let first = claim.last_history_id == 0
+                let first = claim.last_snapshot.is_none()
                     || !claim.elapsed_secs.is_finite()
                     || claim.elapsed_secs > sampling.period.as_secs_f64() * 10.0;
                 let prev = DrainRate {
@@ -167,15 +161,20 @@ impl Store {
                 let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
                          variance = $3, sampled_at = now(), total_left = total_left + $4, \
-                         stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END \
+                         stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END, \
+                         floor_history_id = $6, last_snapshot = $7 \
                      RETURNING per_sec, variance, total_left, coalesce(extract(epoch FROM \
                          now() - stalled_since)::float8, 0) AS stalled_secs",
                 )
-                .bind::<BigInt, _>(counted.max_id)
+                .bind::<BigInt, _>(counted.next.last_history_id)
                 .bind::<Double, _>(rate.per_sec)
                 .bind::<Double, _>(rate.variance)
                 .bind::<BigInt, _>(counted.left_queued)
                 .bind::<diesel::sql_types::Bool, _>(stalled)
+                .bind::<BigInt, _>(counted.next.floor_history_id)
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
+                    counted.next.snapshot,
+                )
                 .get_result(conn)
                 .await?;
                 Ok(Some(row))

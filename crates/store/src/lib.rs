@@ -5,6 +5,7 @@ mod announce;
 mod config;
 mod crypto;
 mod drain;
+mod drain_count;
 mod email_verification;
 mod error;
 mod explain;

@@ -181,6 +181,8 @@ diesel::table! {
         sampled_at -> Timestamptz,
         stalled_since -> Nullable<Timestamptz>,
         total_left -> Int8,
+        last_snapshot -> Nullable<Text>,
+        floor_history_id -> Int8,
     }
 }
 

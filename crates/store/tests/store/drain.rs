@@ -115,7 +115,10 @@ async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop()
         .await
         .expect("sampled")
         .expect("a sample this period");
-    assert_eq!(busy.total_left, 51, "every departure is counted once");
+    assert_eq!(
+        busy.total_left, 50,
+        "every departure after the first sample is counted once"
+    );
     assert_eq!(busy.stalled_secs, 0.0);
 
     // A saturated period in which nothing left the queue: a stop.
@@ -149,5 +152,71 @@ async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop()
         .expect("sampled")
         .expect("a sample this period");
     assert_eq!(running.stalled_secs, 0.0);
-    assert_eq!(running.total_left, 101);
+    assert_eq!(running.total_left, 100);
+}
+
+#[tokio::test]
+async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
+    let app = TestStore::spawn().await;
+    let first = registration(0);
+    let first_id = first.id.to_string();
+    record(&app, first, verified()).await;
+    app.store
+        .sample_drain(sampling())
+        .await
+        .expect("store call");
+
+    // A verifier batch takes its history id now and commits last.
+    let mut slow = app.raw().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut slow)
+        .await
+        .expect("begin");
+    diesel::sql_query(
+        "INSERT INTO status_history (registration_id, from_status, to_status, at) \
+         VALUES ($1, 'queued', 'verifying', now())",
+    )
+    .bind::<diesel::sql_types::Text, _>(&first_id)
+    .execute(&mut slow)
+    .await
+    .expect("the slow batch's row");
+    for i in 1..=20 {
+        record(&app, registration(i), verified()).await;
+    }
+    age_sample(&app).await;
+    let before = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(before.total_left, 20, "the open batch is not visible yet");
+
+    diesel::sql_query("COMMIT")
+        .execute(&mut slow)
+        .await
+        .expect("commit");
+    record(&app, registration(21), verified()).await;
+    age_sample(&app).await;
+    let after = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(
+        after.total_left - before.total_left,
+        2,
+        "the late commit, below ids already read, and the new one"
+    );
+
+    // Nothing is counted twice once the floor has moved past them.
+    age_sample(&app).await;
+    let idle = app
+        .store
+        .sample_drain(sampling())
+        .await
+        .expect("sampled")
+        .expect("a sample this period");
+    assert_eq!(idle.total_left, 22);
 }
