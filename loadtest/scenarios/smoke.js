@@ -10,8 +10,8 @@ export const options = scenario(
     rate: num('RATE', 20),
     timeUnit: '1s',
     duration: __ENV.DURATION || '10s',
-    preAllocatedVUs: 10,
-    maxVUs: 50,
+    preAllocatedVUs: num('PRE_VUS', 10),
+    maxVUs: num('MAX_VUS', 50),
   },
   { allowRefusals: false, p99Ms: 500, maxDropped: 0 },
 );

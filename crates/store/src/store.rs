@@ -142,7 +142,11 @@ impl Store {
 
 /// Opens each pooled connection with server-side bounds: no statement runs
 /// longer than the query timeout, and a session left idle inside a
-/// transaction (a client that died mid-way) is ended by the server.
+/// transaction (a client that died mid-way) is ended by the server. JIT is
+/// off: the planner's cost of a batch read (eligibility's inputs for 200
+/// registrations: 2 million) crosses every JIT threshold, and compiling it
+/// took 344 ms of CPU for a query that runs in 6 ms, most of the database's
+/// CPU under load (docs/benchmarks.md). Every statement here is a short one.
 fn session_setup(
     query_timeout: Duration,
 ) -> diesel_async::pooled_connection::SetupCallback<AsyncPgConnection> {
@@ -154,7 +158,8 @@ fn session_setup(
             let mut conn = crate::tls::establish(&url).await?;
             conn.batch_execute(&format!(
                 "SET statement_timeout = {statement_ms}; \
-                 SET idle_in_transaction_session_timeout = {idle_ms}"
+                 SET idle_in_transaction_session_timeout = {idle_ms}; \
+                 SET jit = off"
             ))
             .await
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

@@ -134,6 +134,11 @@ pub struct AuditArgs {
     /// at the end of the run, compared with what k6 was told.
     #[arg(long)]
     pub metrics_url: Option<String>,
+    /// Requests other clients send to the same gateway during the run
+    /// (wait-accuracy's status checker): each may add one answer to the
+    /// gateway's counters that k6 never saw.
+    #[arg(long, default_value = "0")]
+    pub others_max: u64,
     /// A provider's record of effects, `NAME=FILE`, or a provider read live,
     /// `email=URL` (maildev) / `sms=URL` (SMS simulator) (repeatable).
     #[arg(long = "effects", value_parser = EffectsFile::parse)]

@@ -46,6 +46,7 @@ pub fn consistency(
     attempts: &Attempts,
     k6: Option<&K6Summary>,
     gateway: &GatewayCounts,
+    others_max: f64,
 ) -> Vec<Check> {
     let mut out = vec![Check {
         name: "distinct accepted ids ≤ 202 answers",
@@ -94,8 +95,9 @@ pub fn consistency(
         }
     };
     let get = |k: &str| growth.get(k).copied().unwrap_or(0.0);
-    // A request k6 gave up on may still have been answered by the gateway.
-    let slack = k6.no_answer;
+    // A request k6 gave up on may still have been answered by the gateway,
+    // and other clients' requests (at most `others_max`) count there too.
+    let slack = k6.no_answer + others_max;
     let within = |gw: f64, client: f64| client <= gw && gw <= client + slack;
     let refused: f64 = REFUSAL_OUTCOMES.iter().map(|k| get(k)).sum();
     for (name, gw, client) in [
@@ -110,7 +112,9 @@ pub fn consistency(
         out.push(Check {
             name,
             detail: format!(
-                "gateway {gw:.0}, k6 {client:.0} (+ up to {slack:.0} k6 got no answer for)"
+                "gateway {gw:.0}, k6 {client:.0} (+ up to {:.0} k6 got no answer for, \
+                 {others_max:.0} from other clients)",
+                k6.no_answer
             ),
             ok: Some(within(gw, client)),
         });
@@ -168,6 +172,7 @@ mod tests {
             &attempts(&["a", "b"], 3, 1),
             Some(&k6(3.0, 1.0)),
             &gateway(3.0, 2.0, 1.0),
+            0.0,
         );
         assert!(checks.iter().all(|c| c.ok == Some(true)), "{checks:#?}");
         assert!(all_agree(&checks));
@@ -180,6 +185,7 @@ mod tests {
             &attempts(&["a"], 199, 0),
             Some(&k6(199.0, 0.0)),
             &gateway(194.0, 2.0, 0.0),
+            0.0,
         );
         let failed: Vec<_> = checks.iter().filter(|c| c.ok == Some(false)).collect();
         assert_eq!(failed.len(), 1, "{checks:#?}");
@@ -197,6 +203,7 @@ mod tests {
             &attempts(&["a"], 4, 0),
             Some(&summary),
             &gateway(6.0, 2.0, 0.0),
+            0.0,
         );
         let failed: Vec<_> = checks
             .iter()
@@ -207,11 +214,26 @@ mod tests {
     }
 
     #[test]
+    fn other_clients_answers_are_allowed_up_to_their_number_and_no_further() {
+        let run = |others| {
+            consistency(
+                &attempts(&["a"], 3, 0),
+                Some(&k6(3.0, 0.0)),
+                &gateway(5.0, 2.0, 0.0),
+                others,
+            )
+        };
+        assert!(all_agree(&run(2.0)), "{:#?}", run(2.0));
+        assert!(!all_agree(&run(1.0)), "{:#?}", run(1.0));
+    }
+
+    #[test]
     fn without_a_witness_the_comparison_is_skipped_not_passed() {
         let checks = consistency(
             &attempts(&["a"], 1, 0),
             Some(&k6(1.0, 0.0)),
             &GatewayCounts::Unavailable("the gateway restarted".into()),
+            0.0,
         );
         let last = checks.last().unwrap();
         assert_eq!(last.ok, None);

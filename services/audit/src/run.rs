@@ -119,7 +119,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Verdict> {
     if let Some(last) = last {
         samples.push(last);
     }
-    let checks = consistency(&attempts, k6.as_ref(), &gateway);
+    let checks = consistency(&attempts, k6.as_ref(), &gateway, args.others_max as f64);
     let verdict = Verdict { classes, checks };
     let input = ReportInput {
         wave: args.wave.get(),

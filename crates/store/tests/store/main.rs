@@ -9,6 +9,7 @@ mod notifications;
 mod outbox;
 mod personal_data;
 mod rotation;
+mod session;
 mod transitions;
 mod verifications;
 mod waitroom;

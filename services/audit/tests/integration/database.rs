@@ -125,6 +125,7 @@ fn args(url: &str, wave: &str, dir: &std::path::Path) -> AuditArgs {
         k6_summary: None,
         samples: None,
         metrics_url: None,
+        others_max: 0,
         effects: Vec::new(),
         out: dir.join("out"),
         poll_interval: Duration::from_millis(50),
