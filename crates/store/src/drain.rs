@@ -57,6 +57,10 @@ struct Claim {
     per_sec: f64,
     #[diesel(sql_type = Double)]
     variance: f64,
+    #[diesel(sql_type = BigInt)]
+    last_left: i64,
+    #[diesel(sql_type = Double)]
+    last_elapsed_secs: f64,
     /// Seconds since the stop began, if the drain is stopped.
     #[diesel(sql_type = diesel::sql_types::Nullable<Double>)]
     stalled_secs: Option<f64>,
@@ -79,6 +83,12 @@ pub struct DrainSampling {
     /// left from the last busy period (minutes or days ago) says little
     /// about this one, so it restarts from this period's rate.
     pub busy_started: bool,
+    /// How long the intake has been backlogged, this period included (0
+    /// when it is not). Until it reaches the time constant, each period
+    /// weighs as much as the ones before it in this busy period: one
+    /// period's count is lumpy (a verifier batch of 200 commits at once),
+    /// and a restart must not rest on the first second alone.
+    pub busy_secs: f64,
 }
 
 impl Store {
@@ -113,6 +123,7 @@ impl Store {
                     use diesel::OptionalExtension;
                     diesel::sql_query(
                         "SELECT last_history_id, floor_history_id, last_snapshot, per_sec, variance, \
+                             last_left, last_elapsed_secs, \
                              extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs, \
                              extract(epoch FROM now() - stalled_since)::float8 AS stalled_secs \
                          FROM intake_drain \
@@ -148,21 +159,19 @@ impl Store {
                 let (rate, stalled) = if first {
                     (prev, false)
                 } else {
-                    let measured = counted.left_queued as f64 / claim.elapsed_secs.max(0.001);
-                    step(
-                        prev,
-                        measured,
-                        claim.elapsed_secs,
-                        tau,
-                        &sampling,
-                        claim.stalled_secs,
-                    )
+                    let period = Period {
+                        left: counted.left_queued,
+                        elapsed_secs: claim.elapsed_secs,
+                        before: (claim.last_left, claim.last_elapsed_secs),
+                    };
+                    step(prev, &period, tau, &sampling, claim.stalled_secs)
                 };
                 let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
                          variance = $3, sampled_at = now(), total_left = total_left + $4, \
                          stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END, \
-                         floor_history_id = $6, last_snapshot = $7 \
+                         floor_history_id = $6, last_snapshot = $7, last_left = $4, \
+                         last_elapsed_secs = extract(epoch FROM now() - sampled_at)::float8 \
                      RETURNING per_sec, variance, total_left, coalesce(extract(epoch FROM \
                          now() - stalled_since)::float8, 0) AS stalled_secs",
                 )
@@ -193,23 +202,68 @@ impl Store {
 /// stop has lasted before this period, if one is under way.
 fn step(
     prev: DrainRate,
-    measured: f64,
-    elapsed_secs: f64,
+    period: &Period,
     tau: f64,
     sampling: &DrainSampling,
     stalled_secs: Option<f64>,
 ) -> (DrainRate, bool) {
+    let (measured, elapsed_secs) = (period.rate(), period.elapsed_secs);
     if restarts(sampling, prev, measured) {
-        return (fold(prev, measured, elapsed_secs, 1e-3, true), false);
+        return (fold(prev, measured, 1.0, true), false);
     }
-    let stopped = sampling.saturated && prev.per_sec > 0.0 && measured < STALL_SHARE * prev.per_sec;
+    let stopped = sampling.saturated
+        && prev.per_sec > 0.0
+        && period.rate_over_two() < STALL_SHARE * prev.per_sec;
     if stopped && stalled_secs.unwrap_or(0.0) < STALL_HOLD_TAUS * tau {
         return (prev, true);
     }
     (
-        fold(prev, measured, elapsed_secs, tau, sampling.saturated),
+        fold(
+            prev,
+            measured,
+            weight(elapsed_secs, tau, sampling),
+            sampling.saturated,
+        ),
         stopped,
     )
+}
+
+/// One sampling period: what left `queued` in it, over how long, and the
+/// same of the period before it.
+#[derive(Debug, Clone, Copy)]
+struct Period {
+    left: i64,
+    elapsed_secs: f64,
+    before: (i64, f64),
+}
+
+impl Period {
+    fn rate(&self) -> f64 {
+        self.left as f64 / self.elapsed_secs.max(0.001)
+    }
+
+    /// The rate over this period and the one before: what a stop is judged
+    /// on, since a verifier batch's rows commit together and one period can
+    /// fall between two batches while the drain runs.
+    fn rate_over_two(&self) -> f64 {
+        let (left, secs) = self.before;
+        (self.left + left) as f64 / (self.elapsed_secs + secs).max(0.001)
+    }
+}
+
+/// The weight of one period's rate in the estimate: an exponentially
+/// weighted average whose weight follows the period's length (a late
+/// sample counts for the time it covers), and early in a busy period at
+/// least the period's share of the busy time so far (an equal-weight mean
+/// of the busy period until it is a time constant long).
+fn weight(elapsed_secs: f64, tau: f64, sampling: &DrainSampling) -> f64 {
+    let elapsed = elapsed_secs.max(0.0);
+    let smoothing = 1.0 - (-elapsed / tau).exp();
+    if sampling.saturated && sampling.busy_secs > 0.0 {
+        smoothing.max((elapsed / sampling.busy_secs).min(1.0))
+    } else {
+        smoothing
+    }
 }
 
 /// Whether a busy period's first sample replaces the estimate: yes, unless
@@ -220,21 +274,13 @@ fn restarts(sampling: &DrainSampling, prev: DrainRate, measured: f64) -> bool {
     sampling.busy_started && measured >= 0.1 * prev.per_sec
 }
 
-/// Folds one period's measured rate into the estimate: an exponentially
-/// weighted moving average whose weight follows the period's length, so a
-/// late sample counts for the time it covers.
-pub fn fold(
-    prev: DrainRate,
-    measured: f64,
-    elapsed_secs: f64,
-    tau: f64,
-    saturated: bool,
-) -> DrainRate {
+/// Folds one period's measured rate into the estimate with weight `alpha`
+/// (0..=1, from [`weight`]).
+pub fn fold(prev: DrainRate, measured: f64, alpha: f64, saturated: bool) -> DrainRate {
     if !saturated && measured <= prev.per_sec {
         // An idle consumer says nothing about its capacity.
         return prev;
     }
-    let alpha = 1.0 - (-elapsed_secs.max(0.0) / tau).exp();
     let per_sec = prev.per_sec + alpha * (measured - prev.per_sec);
     let deviation = measured - prev.per_sec;
     let variance = (1.0 - alpha) * (prev.variance + alpha * deviation * deviation);
@@ -249,6 +295,18 @@ pub fn fold(
 mod tests {
     use super::*;
 
+    /// One second's weight at a 5-second time constant: 1 − e^(−1/5).
+    const SECOND: f64 = 0.181_269_246_922_018_1;
+
+    /// A one-second period at `per_sec`, after another like it.
+    fn steady(per_sec: f64) -> Period {
+        Period {
+            left: per_sec as i64,
+            elapsed_secs: 1.0,
+            before: (per_sec as i64, 1.0),
+        }
+    }
+
     #[test]
     fn the_estimate_moves_towards_a_new_rate_within_a_few_time_constants() {
         let mut rate = DrainRate {
@@ -257,11 +315,11 @@ mod tests {
             ..DrainRate::default()
         };
         for _ in 0..15 {
-            rate = fold(rate, 400.0, 1.0, 5.0, true);
+            rate = fold(rate, 400.0, SECOND, true);
         }
         assert!(rate.per_sec > 380.0 && rate.per_sec < 400.0, "{rate:?}");
         for _ in 0..15 {
-            rate = fold(rate, 50.0, 1.0, 5.0, true);
+            rate = fold(rate, 50.0, SECOND, true);
         }
         assert!(rate.per_sec > 50.0 && rate.per_sec < 70.0, "{rate:?}");
     }
@@ -278,6 +336,7 @@ mod tests {
             time_constant: Duration::from_secs(5),
             saturated: true,
             busy_started: true,
+            busy_secs: 1.0,
         };
         assert!(restarts(&start, prev, 400.0));
         assert!(!restarts(&start, prev, 10.0));
@@ -295,8 +354,8 @@ mod tests {
             variance: 10.0,
             ..DrainRate::default()
         };
-        assert_eq!(fold(prev, 0.0, 1.0, 5.0, false), prev);
-        assert!(fold(prev, 500.0, 1.0, 5.0, false).per_sec > 300.0);
+        assert_eq!(fold(prev, 0.0, SECOND, false), prev);
+        assert!(fold(prev, 500.0, SECOND, false).per_sec > 300.0);
     }
 
     #[test]
@@ -308,14 +367,8 @@ mod tests {
         };
         let (mut steady, mut noisy) = (start, start);
         for i in 0..50 {
-            steady = fold(steady, 200.0, 1.0, 5.0, true);
-            noisy = fold(
-                noisy,
-                if i % 2 == 0 { 100.0 } else { 300.0 },
-                1.0,
-                5.0,
-                true,
-            );
+            steady = fold(steady, 200.0, SECOND, true);
+            noisy = fold(noisy, if i % 2 == 0 { 100.0 } else { 300.0 }, SECOND, true);
         }
         assert!(steady.std_dev() < 1.0, "{steady:?}");
         assert!(noisy.std_dev() > 50.0, "{noisy:?}");
@@ -333,21 +386,59 @@ mod tests {
             time_constant: Duration::from_secs(5),
             saturated: true,
             busy_started: false,
+            busy_secs: 30.0,
         };
-        assert_eq!(step(busy, 0.0, 1.0, 5.0, &during, None), (busy, true));
+        assert_eq!(step(busy, &steady(0.0), 5.0, &during, None), (busy, true));
         assert_eq!(
-            step(busy, 20.0, 1.0, 5.0, &during, Some(30.0)),
+            step(busy, &steady(20.0), 5.0, &during, Some(30.0)),
             (busy, true)
         );
-        let (late, stalled) = step(busy, 20.0, 1.0, 5.0, &during, Some(61.0));
+        let (late, stalled) = step(busy, &steady(20.0), 5.0, &during, Some(61.0));
         assert!(stalled && late.per_sec < 400.0, "{late:?}");
         // A slowdown (not a stop) is smoothed in; no backlog, no stop.
-        let (slower, stalled) = step(busy, 200.0, 1.0, 5.0, &during, None);
+        let (slower, stalled) = step(busy, &steady(200.0), 5.0, &during, None);
         assert!(!stalled && slower.per_sec < 400.0 && slower.per_sec > 200.0);
         let idle = DrainSampling {
             saturated: false,
             ..during
         };
-        assert_eq!(step(busy, 0.0, 1.0, 5.0, &idle, Some(10.0)), (busy, false));
+        assert_eq!(
+            step(busy, &steady(0.0), 5.0, &idle, Some(10.0)),
+            (busy, false)
+        );
+    }
+
+    #[test]
+    fn early_in_a_busy_period_every_second_weighs_alike() {
+        let lumpy = [1000.0, 200.0, 600.0, 600.0, 400.0];
+        let mut rate = DrainRate::default();
+        let mut sampling = DrainSampling {
+            period: Duration::from_secs(1),
+            time_constant: Duration::from_secs(5),
+            saturated: true,
+            busy_started: true,
+            busy_secs: 1.0,
+        };
+        let mut before = 0;
+        for (i, measured) in lumpy.into_iter().enumerate() {
+            sampling.busy_started = i == 0;
+            sampling.busy_secs = (i + 1) as f64;
+            let period = Period {
+                left: measured as i64,
+                elapsed_secs: 1.0,
+                before: (before, 1.0),
+            };
+            let stalled;
+            (rate, stalled) = step(rate, &period, 5.0, &sampling, None);
+            assert!(!stalled, "a lean second between batches is not a stop");
+            before = period.left;
+        }
+        // The busy period's mean (560/s), not its first second (1,000/s) or
+        // an average still leaning on it.
+        assert!((rate.per_sec - 560.0).abs() < 1e-6, "{rate:?}");
+        // Once the busy period is a time constant long, a second weighs
+        // what the smoothing gives it.
+        sampling.busy_secs = 30.0;
+        assert_eq!(weight(1.0, 5.0, &sampling), 1.0 - (-1.0f64 / 5.0).exp());
     }
 }

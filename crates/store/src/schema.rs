@@ -183,6 +183,8 @@ diesel::table! {
         total_left -> Int8,
         last_snapshot -> Nullable<Text>,
         floor_history_id -> Int8,
+        last_left -> Int8,
+        last_elapsed_secs -> Float8,
     }
 }
 

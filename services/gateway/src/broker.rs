@@ -68,7 +68,17 @@ pub struct QueueSample {
     /// the running count of registrations that have left `queued`.
     pub shared_stalled_secs: f64,
     pub shared_total_left: i64,
+    /// How fast `depth` has been changing (smoothed, per second), and when
+    /// it was read: a sample is up to a second old, and more when the
+    /// broker is slow to answer under load, while a burst adds thousands a
+    /// second. Receipts extrapolate from it (`depth_now`).
+    pub growth_per_sec: f64,
+    pub sampled_at: Option<Instant>,
 }
+
+/// How far `depth_now` extrapolates a sample at most: a gauge that has not
+/// sampled for longer says nothing about now.
+const EXTRAPOLATE_AT_MOST: Duration = Duration::from_secs(5);
 
 impl QueueSample {
     /// A new receipt's queue mark: the count of registrations that will
@@ -77,7 +87,18 @@ impl QueueSample {
     /// then, so every replica can tell what is still ahead of it without a
     /// per-registration record.
     pub fn queue_mark(&self) -> u64 {
-        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth)
+        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth_now())
+    }
+
+    /// The depth now: the last sample moved on at its recent rate of change
+    /// for the time since it was read (at most `EXTRAPOLATE_AT_MOST`).
+    pub fn depth_now(&self) -> u32 {
+        let Some(at) = self.sampled_at else {
+            return self.depth;
+        };
+        let age = at.elapsed().min(EXTRAPOLATE_AT_MOST).as_secs_f64();
+        let now = f64::from(self.depth) + self.growth_per_sec * age;
+        now.clamp(0.0, f64::from(u32::MAX)) as u32
     }
 
     /// The drain rate estimates use: the shared one once measured.
@@ -192,11 +213,55 @@ impl QueueGauge {
                     // Exponential smoothing: one slow second must not swing estimates.
                     s.drain_per_sec = 0.7 * s.drain_per_sec + 0.3 * instant_rate;
                     s.accept_per_sec = 0.7 * s.accept_per_sec + 0.3 * (added / dt);
+                    let growth = (f64::from(depth.messages) - f64::from(prev_depth)) / dt;
+                    s.growth_per_sec = if depth.messages == 0 {
+                        0.0
+                    } else {
+                        0.5 * s.growth_per_sec + 0.5 * growth
+                    };
                 }
                 s.depth = depth.messages;
+                s.sampled_at = Some(now);
                 metrics.set_queue(s.depth, s.drain_per_sec);
                 last = Some((now, depth.messages, published));
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(depth: u32, growth_per_sec: f64, ago: Duration) -> QueueSample {
+        QueueSample {
+            depth,
+            growth_per_sec,
+            sampled_at: Instant::now().checked_sub(ago),
+            ..QueueSample::default()
+        }
+    }
+
+    #[test]
+    fn a_sample_is_moved_on_at_its_rate_of_change_for_its_age() {
+        let growing = read(3_000, 1_000.0, Duration::from_secs(2));
+        let now = growing.depth_now();
+        assert!((5_000..5_050).contains(&now), "{now}");
+        assert_eq!(growing.queue_mark(), u64::from(now));
+
+        let emptying = read(500, -1_000.0, Duration::from_secs(2));
+        assert_eq!(emptying.depth_now(), 0);
+    }
+
+    #[test]
+    fn a_silent_gauge_is_extrapolated_a_few_seconds_at_most() {
+        let stale = read(1_000, 100.0, Duration::from_secs(60));
+        assert_eq!(stale.depth_now(), 1_500);
+        let never = QueueSample {
+            depth: 7,
+            growth_per_sec: 100.0,
+            ..QueueSample::default()
+        };
+        assert_eq!(never.depth_now(), 7);
     }
 }

@@ -14,7 +14,8 @@
 //! DIRECT [0], IN_FLIGHT [256] (requests open at once; beyond it requests
 //! wait for a slot: those held over 1 s are reported as `held_requests`, a
 //! client saturated, not a slow server; people who arrive over 1 s late as
-//! `late_starts`). Writes a k6-like summary (`metrics.<name>.count`,
+//! `late_starts`), RECEIPTS_OUT [unset] (a file for each direct 202's
+//! `id,epoch_ms,estimated_wait_seconds`). Writes a k6-like summary (`metrics.<name>.count`,
 //! `p(50)`…) to the file given as the first argument, for
 //! loadtest/waitroom.sh's report.
 
@@ -46,6 +47,9 @@ struct Tally {
     held_requests: AtomicU64,
     checks: AtomicU64,
     to_receipt_ms: Mutex<Vec<u64>>,
+    /// `id,epoch_ms,estimated_wait_seconds` of each direct 202, for
+    /// loadtest/wait-accuracy.sh (RECEIPTS_OUT).
+    receipts: Mutex<Vec<String>>,
     /// Requests sent in each second of the run: the peak load offered.
     per_second: Vec<AtomicU64>,
 }
@@ -99,6 +103,21 @@ impl Crowd {
         })
     }
 
+    async fn keep_receipt(&self, body: &Value) {
+        let (Some(id), Some(wait)) = (
+            body["registration_id"].as_str(),
+            body["estimated_wait_seconds"].as_u64(),
+        ) else {
+            return;
+        };
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        self.tally
+            .receipts
+            .lock()
+            .await
+            .push(format!("{id},{now_ms},{wait}\n"));
+    }
+
     async fn pause(&self, secs: u64) -> bool {
         let until = Instant::now() + Duration::from_secs(secs.max(1));
         if until >= self.deadline {
@@ -124,6 +143,7 @@ impl Crowd {
                 Some(a) if a.status == StatusCode::ACCEPTED => {
                     let ms = started.elapsed().as_millis() as u64;
                     self.tally.to_receipt_ms.lock().await.push(ms);
+                    self.keep_receipt(&a.body).await;
                     return true;
                 }
                 Some(a) => a.retry_after,
@@ -299,6 +319,10 @@ async fn main() -> anyhow::Result<()> {
     }});
     std::fs::write(&out, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("writing {out}"))?;
+    if let Ok(path) = std::env::var("RECEIPTS_OUT") {
+        let lines = t.receipts.lock().await.concat();
+        std::fs::write(&path, lines).with_context(|| format!("writing {path}"))?;
+    }
     println!("{summary}");
     Ok(())
 }

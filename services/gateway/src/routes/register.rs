@@ -121,8 +121,8 @@ async fn accept(
             registration_id: id.to_string(),
             status: "queued",
             status_url,
-            queue_position_estimate: sample.depth,
-            estimated_wait_seconds: state.queue.seconds_to_drain(sample.depth),
+            queue_position_estimate: sample.depth_now(),
+            estimated_wait_seconds: state.queue.seconds_to_drain(sample.depth_now()),
             queue_mark: sample.queue_mark(),
         }))
 }

@@ -22,6 +22,8 @@ pub fn run_drain_sampler(
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let (mut was_backlogged, mut was_saturated) = (false, false);
+        // When the current run of backlogged samples began.
+        let mut backlogged_since: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -33,11 +35,17 @@ pub fn run_drain_sampler(
             let backlogged = queue.sample().depth > 0;
             // Busy over the whole period: backlog at both ends of it.
             let saturated = backlogged && was_backlogged;
+            let now = std::time::Instant::now();
+            backlogged_since = backlogged.then(|| backlogged_since.unwrap_or(now));
             let sampling = DrainSampling {
                 period,
                 time_constant,
                 saturated,
                 busy_started: saturated && !was_saturated,
+                busy_secs: match (saturated, backlogged_since) {
+                    (true, Some(since)) => now.duration_since(since).as_secs_f64(),
+                    _ => 0.0,
+                },
             };
             (was_backlogged, was_saturated) = (backlogged, saturated);
             if let Err(error) = store.sample_drain(sampling).await {

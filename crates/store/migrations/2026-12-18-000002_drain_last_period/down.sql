@@ -1,0 +1,2 @@
+ALTER TABLE intake_drain DROP COLUMN last_elapsed_secs;
+ALTER TABLE intake_drain DROP COLUMN last_left;
