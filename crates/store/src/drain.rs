@@ -79,15 +79,10 @@ pub struct DrainSampling {
     /// empty queue the rate measured is only the arrival rate, a lower bound
     /// of the capacity: the estimate then only rises.
     pub saturated: bool,
-    /// True for the first saturated period after an idle one: the estimate
-    /// left from the last busy period (minutes or days ago) says little
-    /// about this one, so it restarts from this period's rate.
+    /// True for the first saturated period after an idle one.
     pub busy_started: bool,
     /// How long the intake has been backlogged, this period included (0
-    /// when it is not). Until it reaches the time constant, each period
-    /// weighs as much as the ones before it in this busy period: one
-    /// period's count is lumpy (a verifier batch of 200 commits at once),
-    /// and a restart must not rest on the first second alone.
+    /// when it is not): see [`weight`].
     pub busy_secs: f64,
 }
 
@@ -208,9 +203,6 @@ fn step(
     stalled_secs: Option<f64>,
 ) -> (DrainRate, bool) {
     let (measured, elapsed_secs) = (period.rate(), period.elapsed_secs);
-    if restarts(sampling, prev, measured) {
-        return (fold(prev, measured, 1.0, true), false);
-    }
     let stopped = sampling.saturated
         && prev.per_sec > 0.0
         && period.rate_over_two() < STALL_SHARE * prev.per_sec;
@@ -221,7 +213,12 @@ fn step(
         fold(
             prev,
             measured,
-            weight(elapsed_secs, tau, sampling),
+            weight(
+                elapsed_secs,
+                tau,
+                sampling,
+                warms_up(sampling, prev, measured),
+            ),
             sampling.saturated,
         ),
         stopped,
@@ -253,25 +250,29 @@ impl Period {
 
 /// The weight of one period's rate in the estimate: an exponentially
 /// weighted average whose weight follows the period's length (a late
-/// sample counts for the time it covers), and early in a busy period at
-/// least the period's share of the busy time so far (an equal-weight mean
-/// of the busy period until it is a time constant long).
-fn weight(elapsed_secs: f64, tau: f64, sampling: &DrainSampling) -> f64 {
+/// sample counts for the time it covers), and, while a busy period is
+/// younger than the time constant, an equal-weight mean of its periods so
+/// far and the estimate it inherited (counted as one period): the estimate
+/// left from the last busy period (minutes or days ago) says little about
+/// this one, and one period's count is lumpy (a verifier batch of 200
+/// commits at once), so neither may decide alone.
+fn weight(elapsed_secs: f64, tau: f64, sampling: &DrainSampling, warm_up: bool) -> f64 {
     let elapsed = elapsed_secs.max(0.0);
     let smoothing = 1.0 - (-elapsed / tau).exp();
-    if sampling.saturated && sampling.busy_secs > 0.0 {
-        smoothing.max((elapsed / sampling.busy_secs).min(1.0))
+    if warm_up && sampling.saturated && sampling.busy_secs > 0.0 {
+        let inherited = sampling.period.as_secs_f64();
+        smoothing.max((elapsed / (sampling.busy_secs + inherited)).min(1.0))
     } else {
         smoothing
     }
 }
 
-/// Whether a busy period's first sample replaces the estimate: yes, unless
-/// it measured next to nothing. A consumer stopped just as the backlog
-/// formed must not make every wait look endless; that case is left to the
-/// smoothing, like any drop within a busy period.
-fn restarts(sampling: &DrainSampling, prev: DrainRate, measured: f64) -> bool {
-    sampling.busy_started && measured >= 0.1 * prev.per_sec
+/// Whether this busy period's samples are averaged as equals: not when its
+/// first one measured next to nothing. A consumer stopped just as the
+/// backlog formed must not make every wait look endless; that case is left
+/// to the smoothing, like any drop within a busy period.
+fn warms_up(sampling: &DrainSampling, prev: DrainRate, measured: f64) -> bool {
+    !(sampling.busy_started && measured < 0.1 * prev.per_sec)
 }
 
 /// Folds one period's measured rate into the estimate with weight `alpha`
@@ -325,7 +326,7 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_period_restarts_from_its_rate_unless_the_consumer_is_stopped() {
+    fn a_busy_period_averages_its_seconds_unless_its_first_measured_nothing() {
         let prev = DrainRate {
             per_sec: 900.0,
             variance: 0.0,
@@ -338,13 +339,11 @@ mod tests {
             busy_started: true,
             busy_secs: 1.0,
         };
-        assert!(restarts(&start, prev, 400.0));
-        assert!(!restarts(&start, prev, 10.0));
-        let later = DrainSampling {
-            busy_started: false,
-            ..start
-        };
-        assert!(!restarts(&later, prev, 400.0));
+        assert!(warms_up(&start, prev, 400.0));
+        assert!(!warms_up(&start, prev, 10.0));
+        // The first busy second weighs as much as the estimate inherited.
+        assert_eq!(weight(1.0, 5.0, &start, true), 0.5);
+        assert!((weight(1.0, 5.0, &start, false) - SECOND).abs() < 1e-12);
     }
 
     #[test]
@@ -410,8 +409,11 @@ mod tests {
 
     #[test]
     fn early_in_a_busy_period_every_second_weighs_alike() {
-        let lumpy = [1000.0, 200.0, 600.0, 600.0, 400.0];
-        let mut rate = DrainRate::default();
+        let lumpy = [1000.0, 200.0, 600.0, 440.0];
+        let mut rate = DrainRate {
+            per_sec: 560.0,
+            ..DrainRate::default()
+        };
         let mut sampling = DrainSampling {
             period: Duration::from_secs(1),
             time_constant: Duration::from_secs(5),
@@ -433,12 +435,13 @@ mod tests {
             assert!(!stalled, "a lean second between batches is not a stop");
             before = period.left;
         }
-        // The busy period's mean (560/s), not its first second (1,000/s) or
+        // The mean of the busy period's seconds and the estimate it
+        // inherited, (560 + 2,240) / 5: not its first second (1,000/s) nor
         // an average still leaning on it.
         assert!((rate.per_sec - 560.0).abs() < 1e-6, "{rate:?}");
         // Once the busy period is a time constant long, a second weighs
         // what the smoothing gives it.
         sampling.busy_secs = 30.0;
-        assert_eq!(weight(1.0, 5.0, &sampling), 1.0 - (-1.0f64 / 5.0).exp());
+        assert!((weight(1.0, 5.0, &sampling, true) - SECOND).abs() < 1e-12);
     }
 }
