@@ -74,6 +74,10 @@ pub struct QueueSample {
     /// second. Receipts extrapolate from it (`depth_now`).
     pub growth_per_sec: f64,
     pub sampled_at: Option<Instant>,
+    /// This replica's accepted count when `depth` was read: what it has
+    /// accepted since is on the queue too, seen or not by the trend (a
+    /// burst's first second).
+    pub accepted_at_sample: u64,
 }
 
 /// How far `depth_now` extrapolates a sample at most: a gauge that has not
@@ -86,18 +90,24 @@ impl QueueSample {
     /// queue ahead of it). Its status check subtracts the count left by
     /// then, so every replica can tell what is still ahead of it without a
     /// per-registration record.
-    pub fn queue_mark(&self) -> u64 {
-        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth_now())
+    pub fn queue_mark(&self, accepted_now: u64) -> u64 {
+        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth_now(accepted_now))
     }
 
-    /// The depth now: the last sample moved on at its recent rate of change
-    /// for the time since it was read (at most `EXTRAPOLATE_AT_MOST`).
-    pub fn depth_now(&self) -> u32 {
+    /// The depth now, given this replica's accepted count now: the last
+    /// sample moved on for the time since it was read (at most
+    /// `EXTRAPOLATE_AT_MOST`), by its recent rate of change or by what this
+    /// replica has accepted since less the drain, whichever is more (other
+    /// replicas' arrivals are seen only in the trend).
+    pub fn depth_now(&self, accepted_now: u64) -> u32 {
         let Some(at) = self.sampled_at else {
             return self.depth;
         };
         let age = at.elapsed().min(EXTRAPOLATE_AT_MOST).as_secs_f64();
-        let now = f64::from(self.depth) + self.growth_per_sec * age;
+        let trend = self.growth_per_sec * age;
+        let ours =
+            accepted_now.saturating_sub(self.accepted_at_sample) as f64 - self.drain_rate() * age;
+        let now = f64::from(self.depth) + trend.max(ours);
         now.clamp(0.0, f64::from(u32::MAX)) as u32
     }
 
@@ -222,6 +232,7 @@ impl QueueGauge {
                 }
                 s.depth = depth.messages;
                 s.sampled_at = Some(now);
+                s.accepted_at_sample = published;
                 metrics.set_queue(s.depth, s.drain_per_sec);
                 last = Some((now, depth.messages, published));
             }
@@ -238,6 +249,8 @@ mod tests {
             depth,
             growth_per_sec,
             sampled_at: Instant::now().checked_sub(ago),
+            accepted_at_sample: 100,
+            shared_drain_per_sec: 500.0,
             ..QueueSample::default()
         }
     }
@@ -245,23 +258,33 @@ mod tests {
     #[test]
     fn a_sample_is_moved_on_at_its_rate_of_change_for_its_age() {
         let growing = read(3_000, 1_000.0, Duration::from_secs(2));
-        let now = growing.depth_now();
+        let now = growing.depth_now(100);
         assert!((5_000..5_050).contains(&now), "{now}");
-        assert_eq!(growing.queue_mark(), u64::from(now));
+        assert_eq!(growing.queue_mark(100), u64::from(growing.depth_now(100)));
 
         let emptying = read(500, -1_000.0, Duration::from_secs(2));
-        assert_eq!(emptying.depth_now(), 0);
+        assert_eq!(emptying.depth_now(100), 0);
+    }
+
+    #[test]
+    fn what_this_replica_accepted_since_counts_before_the_trend_shows_it() {
+        // A burst's first second: the sample saw an empty queue, and this
+        // replica has accepted 2,000 since while 500/s drained.
+        let quiet = read(0, 0.0, Duration::from_secs(1));
+        let now = quiet.depth_now(2_100);
+        assert!((1_450..=1_500).contains(&now), "{now}");
+        assert_eq!(quiet.depth_now(100), 0, "nothing accepted, nothing added");
     }
 
     #[test]
     fn a_silent_gauge_is_extrapolated_a_few_seconds_at_most() {
         let stale = read(1_000, 100.0, Duration::from_secs(60));
-        assert_eq!(stale.depth_now(), 1_500);
+        assert_eq!(stale.depth_now(100), 1_500);
         let never = QueueSample {
             depth: 7,
             growth_per_sec: 100.0,
             ..QueueSample::default()
         };
-        assert_eq!(never.depth_now(), 7);
+        assert_eq!(never.depth_now(1_000), 7);
     }
 }

@@ -111,8 +111,9 @@ async fn accept(
         .map_or_else(TraceContext::new_root, |parent| parent.child());
     publish(state, admission, &envelope, &trace).await?;
 
-    state.accepted.fetch_add(1, Ordering::Relaxed);
+    let accepted = state.accepted.fetch_add(1, Ordering::Relaxed) + 1;
     let sample = state.queue.sample();
+    let ahead = sample.depth_now(accepted);
     let status_url = format!("/v1/registrations/{id}");
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, status_url.clone()))
@@ -121,9 +122,9 @@ async fn accept(
             registration_id: id.to_string(),
             status: "queued",
             status_url,
-            queue_position_estimate: sample.depth_now(),
-            estimated_wait_seconds: state.queue.seconds_to_drain(sample.depth_now()),
-            queue_mark: sample.queue_mark(),
+            queue_position_estimate: ahead,
+            estimated_wait_seconds: state.queue.seconds_to_drain(ahead),
+            queue_mark: sample.queue_mark(accepted),
         }))
 }
 
