@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use diesel_async::RunQueryDsl;
-use lonjak_store::DrainSampling;
+use lonjak_store::{DrainRate, DrainSampling};
 
 use crate::helpers::{TestStore, record, registration, verified};
 
@@ -23,6 +23,16 @@ async fn age_sample(app: &TestStore) {
         .execute(&mut app.raw().await)
         .await
         .expect("age the sample");
+}
+
+/// The sample of the next period, a period later.
+async fn next_sample(app: &TestStore, sampling: DrainSampling) -> DrainRate {
+    age_sample(app).await;
+    app.store
+        .sample_drain(sampling)
+        .await
+        .expect("sampled")
+        .expect("a sample this period")
 }
 
 #[tokio::test]
@@ -49,13 +59,7 @@ async fn the_drain_rate_counts_registrations_leaving_queued_once_per_period() {
     for i in 1..=50 {
         record(&app, registration(i), verified()).await;
     }
-    age_sample(&app).await;
-    let rate = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let rate = next_sample(&app, sampling()).await;
 
     // 50 left `queued` in about a second; one second of a 5-second time
     // constant moves the estimate 1 − e^(−1/5) ≈ 18 % of the way from 0.
@@ -74,25 +78,13 @@ async fn an_idle_period_does_not_lower_the_drain_rate() {
     for i in 1..=50 {
         record(&app, registration(i), verified()).await;
     }
-    age_sample(&app).await;
-    let busy = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let busy = next_sample(&app, sampling()).await;
 
-    age_sample(&app).await;
     let idle = DrainSampling {
         saturated: false,
         ..sampling()
     };
-    let after = app
-        .store
-        .sample_drain(idle)
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let after = next_sample(&app, idle).await;
 
     assert!(busy.per_sec > 0.0);
     assert_eq!(after.per_sec, busy.per_sec);
@@ -109,13 +101,7 @@ async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop()
     for i in 1..=50 {
         record(&app, registration(i), verified()).await;
     }
-    age_sample(&app).await;
-    let busy = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let busy = next_sample(&app, sampling()).await;
     assert_eq!(
         busy.total_left, 50,
         "every departure after the first sample is counted once"
@@ -124,21 +110,9 @@ async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop()
 
     // A saturated period in which nothing left the queue could fall
     // between two verifier batches; two in a row are a stop.
-    age_sample(&app).await;
-    let lean = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let lean = next_sample(&app, sampling()).await;
     assert_eq!(lean.stalled_secs, 0.0, "one lean period is not a stop");
-    age_sample(&app).await;
-    let stopped = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let stopped = next_sample(&app, sampling()).await;
     assert_eq!(
         stopped.per_sec, lean.per_sec,
         "the rate before the stop is kept"
@@ -157,13 +131,7 @@ async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop()
     for i in 52..=100 {
         record(&app, registration(i), verified()).await;
     }
-    age_sample(&app).await;
-    let running = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let running = next_sample(&app, sampling()).await;
     assert_eq!(running.stalled_secs, 0.0);
     assert_eq!(running.total_left, 100);
 }
@@ -196,13 +164,7 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
     for i in 1..=20 {
         record(&app, registration(i), verified()).await;
     }
-    age_sample(&app).await;
-    let before = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let before = next_sample(&app, sampling()).await;
     assert_eq!(before.total_left, 20, "the open batch is not visible yet");
 
     diesel::sql_query("COMMIT")
@@ -210,13 +172,7 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
         .await
         .expect("commit");
     record(&app, registration(21), verified()).await;
-    age_sample(&app).await;
-    let after = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let after = next_sample(&app, sampling()).await;
     assert_eq!(
         after.total_left - before.total_left,
         2,
@@ -224,12 +180,6 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
     );
 
     // Nothing is counted twice once the floor has moved past them.
-    age_sample(&app).await;
-    let idle = app
-        .store
-        .sample_drain(sampling())
-        .await
-        .expect("sampled")
-        .expect("a sample this period");
+    let idle = next_sample(&app, sampling()).await;
     assert_eq!(idle.total_left, 22);
 }
