@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Double};
 use diesel_async::RunQueryDsl;
 
 use crate::drain_count::{Mark, count_left_queued};
-use crate::drain_estimate::{Period, step};
+use crate::drain_estimate::{Period, quiet_step, step};
 use crate::{Store, StoreError};
 
 /// The smoothed drain rate and the spread of the per-period rates.
@@ -29,6 +29,11 @@ pub struct DrainRate {
     /// queue marks: see `registrations ahead` in docs/architecture.md).
     #[diesel(sql_type = BigInt)]
     pub total_left: i64,
+    /// The smoothed rate of periods in which the intake was backed up and
+    /// (almost) nothing arrived: what the pipeline drains once a burst is
+    /// over (0 until such a period was seen).
+    #[diesel(sql_type = Double)]
+    pub quiet_per_sec: f64,
 }
 
 impl DrainRate {
@@ -51,6 +56,8 @@ struct Claim {
     per_sec: f64,
     #[diesel(sql_type = Double)]
     variance: f64,
+    #[diesel(sql_type = Double)]
+    quiet_per_sec: f64,
     #[diesel(sql_type = BigInt)]
     last_left: i64,
     #[diesel(sql_type = Double)]
@@ -76,8 +83,12 @@ pub struct DrainSampling {
     /// True for the first saturated period after an idle one.
     pub busy_started: bool,
     /// How long the intake has been backlogged, this period included (0
-    /// when it is not): see [`weight`].
+    /// when it is not): see `drain_estimate::weight`.
     pub busy_secs: f64,
+    /// Saturated, and (almost) nothing arrived: the queue's depth fell by
+    /// at least three quarters of what drained. Such periods measure the
+    /// drain once a burst is over (`DrainRate::quiet_per_sec`).
+    pub quiet: bool,
 }
 
 impl Store {
@@ -86,8 +97,9 @@ impl Store {
         self.with_conn(|conn, _| {
             Box::pin(async move {
                 Ok(diesel::sql_query(
-                    "SELECT per_sec, variance, total_left, coalesce(extract(epoch FROM \
-                             now() - stalled_since)::float8, 0) AS stalled_secs \
+                    "SELECT per_sec, variance, total_left, quiet_per_sec, \
+                             coalesce(extract(epoch FROM now() - stalled_since)::float8, 0) \
+                             AS stalled_secs \
                          FROM intake_drain",
                 )
                 .get_result(conn)
@@ -112,7 +124,7 @@ impl Store {
                     use diesel::OptionalExtension;
                     diesel::sql_query(
                         "SELECT last_history_id, floor_history_id, last_snapshot, per_sec, variance, \
-                             last_left, last_elapsed_secs, \
+                             quiet_per_sec, last_left, last_elapsed_secs, \
                              extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs, \
                              extract(epoch FROM now() - stalled_since)::float8 AS stalled_secs \
                          FROM intake_drain \
@@ -145,24 +157,30 @@ impl Store {
                     variance: claim.variance,
                     ..DrainRate::default()
                 };
-                let (rate, stalled) = if first {
-                    (prev, false)
+                let (rate, stalled, quiet) = if first {
+                    (prev, false, claim.quiet_per_sec)
                 } else {
                     let period = Period {
                         left: counted.left_queued,
                         elapsed_secs: claim.elapsed_secs,
                         before: (claim.last_left, claim.last_elapsed_secs),
                     };
-                    step(prev, &period, tau, &sampling, claim.stalled_secs)
+                    let (rate, stalled) = step(prev, &period, tau, &sampling, claim.stalled_secs);
+                    let quiet = match sampling.quiet && !stalled {
+                        true => quiet_step(claim.quiet_per_sec, &period, tau),
+                        false => claim.quiet_per_sec,
+                    };
+                    (rate, stalled, quiet)
                 };
                 let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
                          variance = $3, sampled_at = now(), total_left = total_left + $4, \
                          stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END, \
                          floor_history_id = $6, last_snapshot = $7, last_left = $4, \
-                         last_elapsed_secs = extract(epoch FROM now() - sampled_at)::float8 \
-                     RETURNING per_sec, variance, total_left, coalesce(extract(epoch FROM \
-                         now() - stalled_since)::float8, 0) AS stalled_secs",
+                         last_elapsed_secs = extract(epoch FROM now() - sampled_at)::float8, \
+                         quiet_per_sec = $8 \
+                     RETURNING per_sec, variance, total_left, quiet_per_sec, coalesce(extract( \
+                         epoch FROM now() - stalled_since)::float8, 0) AS stalled_secs",
                 )
                 .bind::<BigInt, _>(counted.next.last_history_id)
                 .bind::<Double, _>(rate.per_sec)
@@ -173,6 +191,7 @@ impl Store {
                 .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
                     counted.next.snapshot,
                 )
+                .bind::<Double, _>(quiet)
                 .get_result(conn)
                 .await?;
                 Ok(Some(row))

@@ -91,6 +91,17 @@ fn weight(elapsed_secs: f64, tau: f64, sampling: &DrainSampling, warm_up: bool) 
     }
 }
 
+/// The quiet rate after a quiet period: its rate smoothed in (the first
+/// quiet period ever sets it).
+pub(crate) fn quiet_step(prev_quiet: f64, period: &Period, tau: f64) -> f64 {
+    let measured = period.rate();
+    if prev_quiet <= 0.0 {
+        return measured;
+    }
+    let alpha = 1.0 - (-period.elapsed_secs.max(0.0) / tau).exp();
+    prev_quiet + alpha * (measured - prev_quiet)
+}
+
 /// Whether this busy period's samples are averaged as equals: not when its
 /// first one measured next to nothing. A consumer stopped just as the
 /// backlog formed must not make every wait look endless; that case is left
@@ -164,6 +175,7 @@ mod tests {
             saturated: true,
             busy_started: true,
             busy_secs: 1.0,
+            quiet: false,
         };
         assert!(warms_up(&start, prev, 400.0));
         assert!(!warms_up(&start, prev, 10.0));
@@ -212,6 +224,7 @@ mod tests {
             saturated: true,
             busy_started: false,
             busy_secs: 30.0,
+            quiet: false,
         };
         assert_eq!(step(busy, &steady(0.0), 5.0, &during, None), (busy, true));
         assert_eq!(
@@ -246,6 +259,7 @@ mod tests {
             saturated: true,
             busy_started: true,
             busy_secs: 1.0,
+            quiet: false,
         };
         let mut before = 0;
         for (i, measured) in lumpy.into_iter().enumerate() {
@@ -269,5 +283,13 @@ mod tests {
         // what the smoothing gives it.
         sampling.busy_secs = 30.0;
         assert!((weight(1.0, 5.0, &sampling, true) - SECOND).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_quiet_rate_starts_at_its_first_period_and_is_smoothed_after() {
+        let first = quiet_step(0.0, &steady(700.0), 5.0);
+        assert_eq!(first, 700.0);
+        let next = quiet_step(first, &steady(900.0), 5.0);
+        assert!((next - (700.0 + SECOND * 200.0)).abs() < 1e-9, "{next}");
     }
 }

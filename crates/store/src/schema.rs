@@ -185,6 +185,7 @@ diesel::table! {
         floor_history_id -> Int8,
         last_left -> Int8,
         last_elapsed_secs -> Float8,
+        quiet_per_sec -> Float8,
     }
 }
 

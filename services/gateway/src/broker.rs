@@ -68,6 +68,9 @@ pub struct QueueSample {
     /// the running count of registrations that have left `queued`.
     pub shared_stalled_secs: f64,
     pub shared_total_left: i64,
+    /// The shared drain rate of periods with a backlog and (almost) no
+    /// arrivals: what the pipeline drains once a burst is over.
+    pub shared_quiet_per_sec: f64,
     /// How fast `depth` has been changing (smoothed, per second), and when
     /// it was read: a sample is up to a second old, and more when the
     /// broker is slow to answer under load, while a burst adds thousands a
@@ -119,6 +122,22 @@ impl QueueSample {
             self.drain_per_sec
         }
     }
+
+    /// The rate a wait in the intake queue is announced at. A wait that
+    /// starts during a burst drains at today's rate while arrivals go on and
+    /// at the quiet rate once they stop, and when they stop is not known:
+    /// where the quiet rate is the faster (intake and workers sharing
+    /// machines), the wait is announced at the geometric mean of the two,
+    /// the rate whose worst relative error over that range is smallest.
+    /// Where they do not share, the two are the same.
+    pub fn wait_rate(&self) -> f64 {
+        let now = self.drain_rate();
+        if now > 0.0 && self.shared_quiet_per_sec > now {
+            (now * self.shared_quiet_per_sec).sqrt()
+        } else {
+            now
+        }
+    }
 }
 
 impl QueueGauge {
@@ -138,7 +157,7 @@ impl QueueGauge {
             return 0;
         }
         let sample = self.sample();
-        let rate = sample.drain_rate();
+        let rate = sample.wait_rate();
         if rate < 0.1 {
             return 60;
         }
@@ -168,6 +187,7 @@ impl QueueGauge {
             s.shared_drain_std_dev = rate.std_dev();
             s.shared_stalled_secs = rate.stalled_secs;
             s.shared_total_left = rate.total_left;
+            s.shared_quiet_per_sec = rate.quiet_per_sec;
         }
     }
 
@@ -286,5 +306,26 @@ mod tests {
             ..QueueSample::default()
         };
         assert_eq!(never.depth_now(1_000), 7);
+    }
+
+    #[test]
+    fn a_wait_is_announced_between_the_rate_now_and_the_quiet_rate() {
+        let burst = QueueSample {
+            shared_drain_per_sec: 400.0,
+            shared_quiet_per_sec: 900.0,
+            ..QueueSample::default()
+        };
+        assert_eq!(burst.wait_rate(), 600.0);
+        let shared_nothing = QueueSample {
+            shared_drain_per_sec: 700.0,
+            shared_quiet_per_sec: 650.0,
+            ..QueueSample::default()
+        };
+        assert_eq!(shared_nothing.wait_rate(), 700.0);
+        let never_quiet = QueueSample {
+            shared_drain_per_sec: 700.0,
+            ..QueueSample::default()
+        };
+        assert_eq!(never_quiet.wait_rate(), 700.0);
     }
 }

@@ -14,6 +14,7 @@ fn sampling() -> DrainSampling {
         saturated: true,
         busy_started: false,
         busy_secs: 30.0,
+        quiet: false,
     }
 }
 
@@ -182,4 +183,33 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
     // Nothing is counted twice once the floor has moved past them.
     let idle = next_sample(&app, sampling()).await;
     assert_eq!(idle.total_left, 22);
+}
+
+#[tokio::test]
+async fn only_quiet_periods_set_the_quiet_rate() {
+    let app = TestStore::spawn().await;
+    record(&app, registration(0), verified()).await;
+    app.store
+        .sample_drain(sampling())
+        .await
+        .expect("store call");
+    for i in 1..=50 {
+        record(&app, registration(i), verified()).await;
+    }
+    let busy = next_sample(&app, sampling()).await;
+    assert_eq!(busy.quiet_per_sec, 0.0, "arrivals went on: not quiet");
+
+    for i in 51..=90 {
+        record(&app, registration(i), verified()).await;
+    }
+    let quiet = DrainSampling {
+        quiet: true,
+        ..sampling()
+    };
+    let after = next_sample(&app, quiet).await;
+    assert!(
+        after.quiet_per_sec > 30.0 && after.quiet_per_sec < 45.0,
+        "40 in about a second: {after:?}"
+    );
+    assert_eq!(app.store.drain_rate().await.expect("read"), after);
 }

@@ -32,7 +32,8 @@ pub fn run_drain_sampler(
             let Ok(store) = store.get().await else {
                 continue;
             };
-            let backlogged = queue.sample().depth > 0;
+            let gauge = queue.sample();
+            let backlogged = gauge.depth > 0;
             // Busy over the whole period: backlog at both ends of it.
             let saturated = backlogged && was_backlogged;
             let now = std::time::Instant::now();
@@ -46,6 +47,7 @@ pub fn run_drain_sampler(
                     (true, Some(since)) => now.duration_since(since).as_secs_f64(),
                     _ => 0.0,
                 },
+                quiet: saturated && gauge.growth_per_sec < -0.75 * gauge.drain_rate(),
             };
             (was_backlogged, was_saturated) = (backlogged, saturated);
             if let Err(error) = store.sample_drain(sampling).await {

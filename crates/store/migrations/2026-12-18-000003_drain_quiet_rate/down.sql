@@ -1,0 +1,1 @@
+ALTER TABLE intake_drain DROP COLUMN quiet_per_sec;
