@@ -136,6 +136,19 @@ mod tests {
     /// One second's weight at a 5-second time constant: 1 − e^(−1/5).
     const SECOND: f64 = 0.181_269_246_922_018_1;
 
+    /// One-second sampling with a 5-second time constant, the intake
+    /// backed up for `busy_secs`.
+    fn backed_up(busy_started: bool, busy_secs: f64) -> DrainSampling {
+        DrainSampling {
+            period: Duration::from_secs(1),
+            time_constant: Duration::from_secs(5),
+            saturated: true,
+            busy_started,
+            busy_secs,
+            quiet: false,
+        }
+    }
+
     /// A one-second period at `per_sec`, after another like it.
     fn steady(per_sec: f64) -> Period {
         Period {
@@ -169,14 +182,7 @@ mod tests {
             variance: 0.0,
             ..DrainRate::default()
         };
-        let start = DrainSampling {
-            period: Duration::from_secs(1),
-            time_constant: Duration::from_secs(5),
-            saturated: true,
-            busy_started: true,
-            busy_secs: 1.0,
-            quiet: false,
-        };
+        let start = backed_up(true, 1.0);
         assert!(warms_up(&start, prev, 400.0));
         assert!(!warms_up(&start, prev, 10.0));
         // The first busy second weighs as much as the estimate inherited.
@@ -218,14 +224,7 @@ mod tests {
             variance: 0.0,
             ..DrainRate::default()
         };
-        let during = DrainSampling {
-            period: Duration::from_secs(1),
-            time_constant: Duration::from_secs(5),
-            saturated: true,
-            busy_started: false,
-            busy_secs: 30.0,
-            quiet: false,
-        };
+        let during = backed_up(false, 30.0);
         assert_eq!(step(busy, &steady(0.0), 5.0, &during, None), (busy, true));
         assert_eq!(
             step(busy, &steady(20.0), 5.0, &during, Some(30.0)),
@@ -253,14 +252,7 @@ mod tests {
             per_sec: 560.0,
             ..DrainRate::default()
         };
-        let mut sampling = DrainSampling {
-            period: Duration::from_secs(1),
-            time_constant: Duration::from_secs(5),
-            saturated: true,
-            busy_started: true,
-            busy_secs: 1.0,
-            quiet: false,
-        };
+        let mut sampling = backed_up(true, 1.0);
         let mut before = 0;
         for (i, measured) in lumpy.into_iter().enumerate() {
             sampling.busy_started = i == 0;

@@ -36,6 +36,22 @@ async fn next_sample(app: &TestStore, sampling: DrainSampling) -> DrainRate {
         .expect("a sample this period")
 }
 
+/// A store whose first sample set the start, and whose second counted 50
+/// registrations that left `queued` in a busy second.
+async fn fifty_left_in_a_busy_second() -> (TestStore, DrainRate) {
+    let app = TestStore::spawn().await;
+    record(&app, registration(0), verified()).await;
+    app.store
+        .sample_drain(sampling())
+        .await
+        .expect("store call");
+    for i in 1..=50 {
+        record(&app, registration(i), verified()).await;
+    }
+    let busy = next_sample(&app, sampling()).await;
+    (app, busy)
+}
+
 #[tokio::test]
 async fn the_drain_rate_counts_registrations_leaving_queued_once_per_period() {
     let app = TestStore::spawn().await;
@@ -70,16 +86,7 @@ async fn the_drain_rate_counts_registrations_leaving_queued_once_per_period() {
 
 #[tokio::test]
 async fn an_idle_period_does_not_lower_the_drain_rate() {
-    let app = TestStore::spawn().await;
-    record(&app, registration(0), verified()).await;
-    app.store
-        .sample_drain(sampling())
-        .await
-        .expect("store call");
-    for i in 1..=50 {
-        record(&app, registration(i), verified()).await;
-    }
-    let busy = next_sample(&app, sampling()).await;
+    let (app, busy) = fifty_left_in_a_busy_second().await;
 
     let idle = DrainSampling {
         saturated: false,
@@ -93,16 +100,7 @@ async fn an_idle_period_does_not_lower_the_drain_rate() {
 
 #[tokio::test]
 async fn a_backlog_that_stops_draining_keeps_the_busy_rate_and_counts_the_stop() {
-    let app = TestStore::spawn().await;
-    record(&app, registration(0), verified()).await;
-    app.store
-        .sample_drain(sampling())
-        .await
-        .expect("store call");
-    for i in 1..=50 {
-        record(&app, registration(i), verified()).await;
-    }
-    let busy = next_sample(&app, sampling()).await;
+    let (app, busy) = fifty_left_in_a_busy_second().await;
     assert_eq!(
         busy.total_left, 50,
         "every departure after the first sample is counted once"
@@ -187,16 +185,7 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
 
 #[tokio::test]
 async fn only_quiet_periods_set_the_quiet_rate() {
-    let app = TestStore::spawn().await;
-    record(&app, registration(0), verified()).await;
-    app.store
-        .sample_drain(sampling())
-        .await
-        .expect("store call");
-    for i in 1..=50 {
-        record(&app, registration(i), verified()).await;
-    }
-    let busy = next_sample(&app, sampling()).await;
+    let (app, busy) = fifty_left_in_a_busy_second().await;
     assert_eq!(busy.quiet_per_sec, 0.0, "arrivals went on: not quiet");
 
     for i in 51..=90 {
