@@ -83,7 +83,7 @@ drain_sampler=$!
 say "load: ${RATE:-1000}/s for ${DURATION:-10s}, wave $wave"
 secs=${DURATION:-10s}
 RATE=${POLL_RATE:-20} DURATION_SECS=${secs%s} MAX_SECS=300 \
-  nice -n "${LOAD_NICE:-0}" node "$here/lib/poll-status.mjs" http://127.0.0.1:8080 $((wave + 1)) "$out" >"$out/poll.log" 2>&1 &
+  node "$here/lib/poll-status.mjs" http://127.0.0.1:8080 $((wave + 1)) "$out" >"$out/poll.log" 2>&1 &
 poller=$!
 if [ "${CLIENT:-k6}" = crowd ]; then
   # The same arrivals from lonjak-crowd (one tokio task per person, DIRECT=1:
@@ -95,7 +95,8 @@ if [ "${CLIENT:-k6}" = crowd ]; then
     "$bin/lonjak-crowd" "$out/crowd.json" >"$out/run.log" 2>&1 ||
     say "lonjak-crowd failed (see $out/run.log)"
   say "waiting for the drain (every receipt's registration to leave queued)"
-  receipts=$(wc -l <"$out/estimates.csv")
+  receipts=0
+  [ -f "$out/estimates.csv" ] && receipts=$(wc -l <"$out/estimates.csv")
   for _ in $(seq 1 300); do
     left=$(psql "$LONJAK_DATABASE__URL" -Atqc "select count(*) from status_history h \
       join registrations r on r.id = h.registration_id where r.wave_id = $wave \
@@ -111,7 +112,7 @@ else
 PRE_VUS=${PRE_VUS:-100} MAX_VUS=${MAX_VUS:-400} OTHERS_MAX=$(( ${POLL_RATE:-20} * ${secs%s} + 1 )) \
 LOG_ESTIMATES=1 WAVE=$wave RESULTS_DIR="$out" RATE=${RATE:-1000} DURATION=${DURATION:-10s} \
   P99_MS=60000 MAX_DROPPED=1000000 DUP_SHARE=0 INVALID_SHARE=0 AUDIT_DEADLINE_SECS=600 \
-  nice -n "${LOAD_NICE:-0}" "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
+  "$here/run.sh" smoke >"$out/run.log" 2>&1 || say "run.sh reported a failure (see $out/run.log)"
 fi
 if [ -n "$pauser" ]; then wait "$pauser" 2>/dev/null || true; fi
 wait "$poller" || say "the status checker failed (see $out/poll.log)"

@@ -166,9 +166,10 @@ impl Store {
                         before: (claim.last_left, claim.last_elapsed_secs),
                     };
                     let (rate, stalled) = step(prev, &period, tau, &sampling, claim.stalled_secs);
-                    let quiet = match sampling.quiet && !stalled {
-                        true => quiet_step(claim.quiet_per_sec, &period, tau),
-                        false => claim.quiet_per_sec,
+                    let quiet = if sampling.quiet && !stalled {
+                        quiet_step(claim.quiet_per_sec, &period, tau)
+                    } else {
+                        claim.quiet_per_sec
                     };
                     (rate, stalled, quiet)
                 };

@@ -93,8 +93,9 @@ impl QueueSample {
     /// queue ahead of it). Its status check subtracts the count left by
     /// then, so every replica can tell what is still ahead of it without a
     /// per-registration record.
-    pub fn queue_mark(&self, accepted_now: u64) -> u64 {
-        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(self.depth_now(accepted_now))
+    /// `ahead`: the depth as of now ([`QueueSample::depth_now`]).
+    pub fn queue_mark(&self, ahead: u32) -> u64 {
+        u64::try_from(self.shared_total_left).unwrap_or(0) + u64::from(ahead)
     }
 
     /// The depth now, given this replica's accepted count now: the last
@@ -280,7 +281,11 @@ mod tests {
         let growing = read(3_000, 1_000.0, Duration::from_secs(2));
         let now = growing.depth_now(100);
         assert!((5_000..5_050).contains(&now), "{now}");
-        assert_eq!(growing.queue_mark(100), u64::from(growing.depth_now(100)));
+        let counted = QueueSample {
+            shared_total_left: 70_000,
+            ..growing
+        };
+        assert_eq!(counted.queue_mark(now), 70_000 + u64::from(now));
 
         let emptying = read(500, -1_000.0, Duration::from_secs(2));
         assert_eq!(emptying.depth_now(100), 0);

@@ -124,7 +124,7 @@ async fn accept(
             status_url,
             queue_position_estimate: ahead,
             estimated_wait_seconds: state.queue.seconds_to_drain(ahead),
-            queue_mark: sample.queue_mark(accepted),
+            queue_mark: sample.queue_mark(ahead),
         }))
 }
 
