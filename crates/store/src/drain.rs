@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Double};
 use diesel_async::RunQueryDsl;
 
 use crate::drain_count::{Mark, count_left_queued};
-use crate::drain_estimate::{Period, quiet_step, step};
+use crate::drain_estimate::{Period, Phases, step};
 use crate::{Store, StoreError};
 
 /// The smoothed drain rate and the spread of the per-period rates.
@@ -34,6 +34,17 @@ pub struct DrainRate {
     /// over (0 until such a period was seen).
     #[diesel(sql_type = Double)]
     pub quiet_per_sec: f64,
+    /// The smoothed rate of backed-up periods while arrivals went on, and
+    /// how much faster the quiet rate was than it (0 until measured; see
+    /// `drain_estimate::Phases`).
+    #[diesel(sql_type = Double)]
+    pub loaded_per_sec: f64,
+    #[diesel(sql_type = Double)]
+    pub quiet_speedup: f64,
+    /// Whether `per_sec` was measured with the intake backed up; until then
+    /// it is at most the arrival rate seen, a lower bound of the capacity.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub busy_measured: bool,
 }
 
 impl DrainRate {
@@ -58,6 +69,12 @@ struct Claim {
     variance: f64,
     #[diesel(sql_type = Double)]
     quiet_per_sec: f64,
+    #[diesel(sql_type = Double)]
+    loaded_per_sec: f64,
+    #[diesel(sql_type = Double)]
+    quiet_speedup: f64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    busy_measured: bool,
     #[diesel(sql_type = BigInt)]
     last_left: i64,
     #[diesel(sql_type = Double)]
@@ -97,8 +114,8 @@ impl Store {
         self.with_conn(|conn, _| {
             Box::pin(async move {
                 Ok(diesel::sql_query(
-                    "SELECT per_sec, variance, total_left, quiet_per_sec, \
-                             coalesce(extract(epoch FROM now() - stalled_since)::float8, 0) \
+                    "SELECT per_sec, variance, total_left, quiet_per_sec, loaded_per_sec, \
+                             quiet_speedup, busy_measured, coalesce(extract(epoch FROM now() - stalled_since)::float8, 0) \
                              AS stalled_secs \
                          FROM intake_drain",
                 )
@@ -124,7 +141,8 @@ impl Store {
                     use diesel::OptionalExtension;
                     diesel::sql_query(
                         "SELECT last_history_id, floor_history_id, last_snapshot, per_sec, variance, \
-                             quiet_per_sec, last_left, last_elapsed_secs, \
+                             quiet_per_sec, loaded_per_sec, quiet_speedup, busy_measured, \
+                             last_left, last_elapsed_secs, \
                              extract(epoch FROM now() - sampled_at)::float8 AS elapsed_secs, \
                              extract(epoch FROM now() - stalled_since)::float8 AS stalled_secs \
                          FROM intake_drain \
@@ -155,10 +173,16 @@ impl Store {
                 let prev = DrainRate {
                     per_sec: claim.per_sec,
                     variance: claim.variance,
+                    busy_measured: claim.busy_measured,
                     ..DrainRate::default()
                 };
-                let (rate, stalled, quiet) = if first {
-                    (prev, false, claim.quiet_per_sec)
+                let phases = Phases {
+                    quiet_per_sec: claim.quiet_per_sec,
+                    loaded_per_sec: claim.loaded_per_sec,
+                    quiet_speedup: claim.quiet_speedup,
+                };
+                let (rate, stalled, phases) = if first {
+                    (prev, false, phases)
                 } else {
                     let period = Period {
                         left: counted.left_queued,
@@ -166,12 +190,7 @@ impl Store {
                         before: (claim.last_left, claim.last_elapsed_secs),
                     };
                     let (rate, stalled) = step(prev, &period, tau, &sampling, claim.stalled_secs);
-                    let quiet = if sampling.quiet && !stalled {
-                        quiet_step(claim.quiet_per_sec, &period, tau)
-                    } else {
-                        claim.quiet_per_sec
-                    };
-                    (rate, stalled, quiet)
+                    (rate, stalled, phases.after(&period, tau, &sampling, stalled))
                 };
                 let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
@@ -179,9 +198,11 @@ impl Store {
                          stalled_since = CASE WHEN $5 THEN coalesce(stalled_since, now()) END, \
                          floor_history_id = $6, last_snapshot = $7, last_left = $4, \
                          last_elapsed_secs = extract(epoch FROM now() - sampled_at)::float8, \
-                         quiet_per_sec = $8 \
-                     RETURNING per_sec, variance, total_left, quiet_per_sec, coalesce(extract( \
-                         epoch FROM now() - stalled_since)::float8, 0) AS stalled_secs",
+                         quiet_per_sec = $8, busy_measured = $9, loaded_per_sec = $10, \
+                         quiet_speedup = $11 \
+                     RETURNING per_sec, variance, total_left, quiet_per_sec, loaded_per_sec, \
+                         quiet_speedup, busy_measured, \
+                         coalesce(extract(epoch FROM now() - stalled_since)::float8, 0) AS stalled_secs",
                 )
                 .bind::<BigInt, _>(counted.next.last_history_id)
                 .bind::<Double, _>(rate.per_sec)
@@ -192,7 +213,10 @@ impl Store {
                 .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
                     counted.next.snapshot,
                 )
-                .bind::<Double, _>(quiet)
+                .bind::<Double, _>(phases.quiet_per_sec)
+                .bind::<diesel::sql_types::Bool, _>(rate.busy_measured)
+                .bind::<Double, _>(phases.loaded_per_sec)
+                .bind::<Double, _>(phases.quiet_speedup)
                 .get_result(conn)
                 .await?;
                 Ok(Some(row))

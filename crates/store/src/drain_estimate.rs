@@ -33,20 +33,20 @@ pub(crate) fn step(
     if stopped && stalled_secs.unwrap_or(0.0) < STALL_HOLD_TAUS * tau {
         return (prev, true);
     }
-    (
-        fold(
-            prev,
-            measured,
-            weight(
-                elapsed_secs,
-                tau,
-                sampling,
-                warms_up(sampling, prev, measured),
-            ),
-            sampling.saturated,
-        ),
-        stopped,
-    )
+    // The first busy period ever: what it inherits is no estimate of the
+    // capacity (0, or the arrival rate of quiet periods), and averaging
+    // with it would halve the first busy rate.
+    let alpha = if sampling.saturated && !prev.busy_measured {
+        1.0
+    } else {
+        weight(
+            elapsed_secs,
+            tau,
+            sampling,
+            warms_up(sampling, prev, measured),
+        )
+    };
+    (fold(prev, measured, alpha, sampling.saturated), stopped)
 }
 
 /// One sampling period: what left `queued` in it, over how long, and the
@@ -91,15 +91,64 @@ fn weight(elapsed_secs: f64, tau: f64, sampling: &DrainSampling, warm_up: bool) 
     }
 }
 
-/// The quiet rate after a quiet period: its rate smoothed in (the first
-/// quiet period ever sets it).
-pub(crate) fn quiet_step(prev_quiet: f64, period: &Period, tau: f64) -> f64 {
-    let measured = period.rate();
-    if prev_quiet <= 0.0 {
-        return measured;
+/// The drain of a backlog in its two phases: while arrivals go on
+/// (`loaded`) and once they have (almost) stopped (`quiet`), and how much
+/// faster the second was than the first. Where intake and workers share
+/// machines the quiet phase is faster (the arrivals' CPU goes to the
+/// workers); the ratio, unlike the quiet rate itself, carries over to a
+/// day whose capacity is different.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Phases {
+    pub quiet_per_sec: f64,
+    pub loaded_per_sec: f64,
+    /// Smoothed ratio of a quiet period's rate to the loaded rate as it
+    /// stood then (0 until a quiet period followed a loaded one).
+    pub quiet_speedup: f64,
+}
+
+impl Phases {
+    /// After one period: a backed-up period updates the rate of its phase;
+    /// a quiet one also the speed-up over the loaded rate. A stop or an
+    /// idle queue measures neither phase.
+    pub(crate) fn after(
+        self,
+        period: &Period,
+        tau: f64,
+        sampling: &DrainSampling,
+        stalled: bool,
+    ) -> Phases {
+        if stalled || !sampling.saturated {
+            return self;
+        }
+        let measured = period.rate();
+        let weight = 1.0 - (-period.elapsed_secs.max(0.0) / tau).exp();
+        if !sampling.quiet {
+            return Phases {
+                loaded_per_sec: smooth(self.loaded_per_sec, measured, weight),
+                ..self
+            };
+        }
+        let quiet_speedup = if self.loaded_per_sec > 0.0 {
+            smooth(self.quiet_speedup, measured / self.loaded_per_sec, weight)
+        } else {
+            self.quiet_speedup
+        };
+        Phases {
+            quiet_per_sec: smooth(self.quiet_per_sec, measured, weight),
+            quiet_speedup,
+            ..self
+        }
     }
-    let alpha = 1.0 - (-period.elapsed_secs.max(0.0) / tau).exp();
-    prev_quiet + alpha * (measured - prev_quiet)
+}
+
+/// `prev` moved `weight` of the way to `measured`; a first value (`prev`
+/// 0) is taken whole.
+fn smooth(prev: f64, measured: f64, weight: f64) -> f64 {
+    if prev <= 0.0 {
+        measured
+    } else {
+        prev + weight * (measured - prev)
+    }
 }
 
 /// Whether this busy period's samples are averaged as equals: not when its
@@ -123,6 +172,7 @@ pub fn fold(prev: DrainRate, measured: f64, alpha: f64, saturated: bool) -> Drai
     DrainRate {
         per_sec,
         variance,
+        busy_measured: prev.busy_measured || saturated,
         ..prev
     }
 }
@@ -221,6 +271,7 @@ mod tests {
     fn a_stopped_drain_keeps_its_busy_rate_for_a_while_then_takes_the_low_one() {
         let busy = DrainRate {
             per_sec: 400.0,
+            busy_measured: true,
             variance: 0.0,
             ..DrainRate::default()
         };
@@ -250,6 +301,7 @@ mod tests {
         let lumpy = [1000.0, 200.0, 600.0, 440.0];
         let mut rate = DrainRate {
             per_sec: 560.0,
+            busy_measured: true,
             ..DrainRate::default()
         };
         let mut sampling = backed_up(true, 1.0);
@@ -278,10 +330,52 @@ mod tests {
     }
 
     #[test]
-    fn the_quiet_rate_starts_at_its_first_period_and_is_smoothed_after() {
-        let first = quiet_step(0.0, &steady(700.0), 5.0);
-        assert_eq!(first, 700.0);
-        let next = quiet_step(first, &steady(900.0), 5.0);
-        assert!((next - (700.0 + SECOND * 200.0)).abs() < 1e-9, "{next}");
+    fn the_first_busy_rate_ever_measured_is_taken_whole() {
+        // Before any backlog, quiet periods only raised the estimate to the
+        // arrival rate they saw.
+        let quiet = DrainSampling {
+            saturated: false,
+            ..backed_up(false, 0.0)
+        };
+        let (trickle, _) = step(DrainRate::default(), &steady(3.0), 5.0, &quiet, None);
+        assert!(
+            trickle.per_sec > 0.0 && !trickle.busy_measured,
+            "{trickle:?}"
+        );
+        let (first, stalled) = step(trickle, &steady(640.0), 5.0, &backed_up(true, 1.0), None);
+        assert!(!stalled && first.busy_measured);
+        assert_eq!(first.per_sec, 640.0);
+        // Once there is an estimate, the next busy second is averaged in.
+        let (next, _) = step(first, &steady(840.0), 5.0, &backed_up(false, 2.0), None);
+        assert!(next.per_sec > 640.0 && next.per_sec < 840.0, "{next:?}");
+    }
+
+    #[test]
+    fn a_quiet_phase_measures_its_speedup_over_the_loaded_rate_before_it() {
+        let (loaded, quiet) = (
+            backed_up(false, 5.0),
+            DrainSampling {
+                quiet: true,
+                ..backed_up(false, 12.0)
+            },
+        );
+        let mut phases = Phases::default();
+        // A quiet period before any loaded one: no speed-up to measure.
+        phases = phases.after(&steady(700.0), 5.0, &quiet, false);
+        assert_eq!((phases.quiet_per_sec, phases.quiet_speedup), (700.0, 0.0));
+        phases = phases.after(&steady(500.0), 5.0, &loaded, false);
+        assert_eq!(phases.loaded_per_sec, 500.0);
+        phases = phases.after(&steady(800.0), 5.0, &quiet, false);
+        assert!((phases.quiet_per_sec - (700.0 + SECOND * 100.0)).abs() < 1e-9);
+        assert_eq!(phases.quiet_speedup, 1.6, "the first ratio is taken whole");
+        phases = phases.after(&steady(1000.0), 5.0, &quiet, false);
+        assert!((phases.quiet_speedup - (1.6 + SECOND * 0.4)).abs() < 1e-9);
+        // A stop or an idle queue measures neither phase.
+        assert_eq!(phases.after(&steady(0.0), 5.0, &quiet, true), phases);
+        let idle = DrainSampling {
+            saturated: false,
+            ..loaded
+        };
+        assert_eq!(phases.after(&steady(50.0), 5.0, &idle, false), phases);
     }
 }

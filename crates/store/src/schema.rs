@@ -186,6 +186,9 @@ diesel::table! {
         last_left -> Int8,
         last_elapsed_secs -> Float8,
         quiet_per_sec -> Float8,
+        busy_measured -> Bool,
+        loaded_per_sec -> Float8,
+        quiet_speedup -> Float8,
     }
 }
 

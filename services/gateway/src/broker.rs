@@ -68,9 +68,13 @@ pub struct QueueSample {
     /// the running count of registrations that have left `queued`.
     pub shared_stalled_secs: f64,
     pub shared_total_left: i64,
-    /// The shared drain rate of periods with a backlog and (almost) no
-    /// arrivals: what the pipeline drains once a burst is over.
-    pub shared_quiet_per_sec: f64,
+    /// How much faster the shared drain was with a backlog and (almost) no
+    /// arrivals than while they went on (0 until measured): what the
+    /// pipeline gains once a burst is over.
+    pub shared_quiet_speedup: f64,
+    /// Whether the shared rate was measured with the intake backed up;
+    /// until then it is only a lower bound (the arrival rate seen).
+    pub shared_busy_measured: bool,
     /// How fast `depth` has been changing (smoothed, per second), and when
     /// it was read: a sample is up to a second old, and more when the
     /// broker is slow to answer under load, while a burst adds thousands a
@@ -115,29 +119,37 @@ impl QueueSample {
         now.clamp(0.0, f64::from(u32::MAX)) as u32
     }
 
-    /// The drain rate estimates use: the shared one once measured.
+    /// The drain rate estimates use: the shared one once measured with a
+    /// backlog; before that (a new database) the shared lower bound or this
+    /// replica's own measure, whichever is more.
     pub fn drain_rate(&self) -> f64 {
-        if self.shared_drain_per_sec > 0.0 {
+        if self.shared_busy_measured && self.shared_drain_per_sec > 0.0 {
             self.shared_drain_per_sec
         } else {
-            self.drain_per_sec
+            self.shared_drain_per_sec.max(self.drain_per_sec)
         }
     }
 
     /// The rate a wait in the intake queue is announced at. A wait that
     /// starts during a burst drains at today's rate while arrivals go on and
-    /// at the quiet rate once they stop, and when they stop is not known:
-    /// where the quiet rate is the faster (intake and workers sharing
-    /// machines), the wait is announced at the geometric mean of the two,
-    /// the rate whose worst relative error over that range is smallest.
-    /// Where they do not share, the two are the same.
+    /// faster once they stop (where intake and workers share machines: by
+    /// the measured speed-up), and when they stop is not known: it is
+    /// announced at the geometric mean of the two, the rate whose worst
+    /// relative error over that range is smallest. Once arrivals have
+    /// stopped, the rate now is already the quiet one.
     pub fn wait_rate(&self) -> f64 {
         let now = self.drain_rate();
-        if now > 0.0 && self.shared_quiet_per_sec > now {
-            (now * self.shared_quiet_per_sec).sqrt()
+        if now > 0.0 && self.shared_quiet_speedup > 1.0 && !self.is_quiet() {
+            now * self.shared_quiet_speedup.sqrt()
         } else {
             now
         }
+    }
+
+    /// A backlog and (almost) no arrivals: the depth falls by at least
+    /// three quarters of what drains.
+    pub fn is_quiet(&self) -> bool {
+        self.depth > 0 && self.growth_per_sec < -0.75 * self.drain_rate()
     }
 }
 
@@ -188,7 +200,8 @@ impl QueueGauge {
             s.shared_drain_std_dev = rate.std_dev();
             s.shared_stalled_secs = rate.stalled_secs;
             s.shared_total_left = rate.total_left;
-            s.shared_quiet_per_sec = rate.quiet_per_sec;
+            s.shared_quiet_speedup = rate.quiet_speedup;
+            s.shared_busy_measured = rate.busy_measured;
         }
     }
 
@@ -221,6 +234,10 @@ impl QueueGauge {
         let gauge = self.0.clone();
         tokio::spawn(async move {
             let mut last: Option<(Instant, u32, u64)> = None;
+            // Whether a sample has yet seen the queue backed up at both ends
+            // of its period: before that, the drain measured is only the
+            // arrival rate, and the first busy one is taken whole.
+            let mut busy_seen = false;
             let mut ticker = tokio::time::interval(period);
             loop {
                 tokio::select! {
@@ -242,7 +259,13 @@ impl QueueGauge {
                         (f64::from(prev_depth) + added - f64::from(depth.messages)).max(0.0);
                     let instant_rate = drained / dt;
                     // Exponential smoothing: one slow second must not swing estimates.
-                    s.drain_per_sec = 0.7 * s.drain_per_sec + 0.3 * instant_rate;
+                    let busy = prev_depth > 0 && depth.messages > 0;
+                    s.drain_per_sec = if busy && !busy_seen {
+                        instant_rate
+                    } else {
+                        0.7 * s.drain_per_sec + 0.3 * instant_rate
+                    };
+                    busy_seen |= busy;
                     s.accept_per_sec = 0.7 * s.accept_per_sec + 0.3 * (added / dt);
                     let growth = (f64::from(depth.messages) - f64::from(prev_depth)) / dt;
                     s.growth_per_sec = if depth.messages == 0 {
@@ -314,23 +337,46 @@ mod tests {
     }
 
     #[test]
-    fn a_wait_is_announced_between_the_rate_now_and_the_quiet_rate() {
+    fn a_wait_in_a_burst_is_announced_between_the_rate_now_and_the_quiet_rate() {
         let burst = QueueSample {
+            depth: 5_000,
+            growth_per_sec: 1_500.0,
             shared_drain_per_sec: 400.0,
-            shared_quiet_per_sec: 900.0,
+            shared_busy_measured: true,
+            shared_quiet_speedup: 2.25,
             ..QueueSample::default()
         };
         assert_eq!(burst.wait_rate(), 600.0);
-        let shared_nothing = QueueSample {
-            shared_drain_per_sec: 700.0,
-            shared_quiet_per_sec: 650.0,
+        // Arrivals have stopped: the rate now is the quiet one.
+        let after = QueueSample {
+            growth_per_sec: -380.0,
+            ..burst
+        };
+        assert!(after.is_quiet());
+        assert_eq!(after.wait_rate(), 400.0);
+        // No speed-up (intake and workers on machines of their own), or
+        // none measured yet.
+        for speedup in [0.95, 0.0] {
+            let flat = QueueSample {
+                shared_quiet_speedup: speedup,
+                ..burst
+            };
+            assert_eq!(flat.wait_rate(), 400.0);
+        }
+    }
+
+    #[test]
+    fn a_shared_rate_never_measured_with_a_backlog_is_only_a_floor() {
+        let fresh = QueueSample {
+            shared_drain_per_sec: 3.0,
+            drain_per_sec: 650.0,
             ..QueueSample::default()
         };
-        assert_eq!(shared_nothing.wait_rate(), 700.0);
-        let never_quiet = QueueSample {
-            shared_drain_per_sec: 700.0,
-            ..QueueSample::default()
+        assert_eq!(fresh.drain_rate(), 650.0);
+        let measured = QueueSample {
+            shared_busy_measured: true,
+            ..fresh
         };
-        assert_eq!(never_quiet.wait_rate(), 700.0);
+        assert_eq!(measured.drain_rate(), 3.0);
     }
 }

@@ -78,9 +78,10 @@ async fn the_drain_rate_counts_registrations_leaving_queued_once_per_period() {
     }
     let rate = next_sample(&app, sampling()).await;
 
-    // 50 left `queued` in about a second; one second of a 5-second time
-    // constant moves the estimate 1 − e^(−1/5) ≈ 18 % of the way from 0.
-    assert!(rate.per_sec > 6.0 && rate.per_sec < 9.5, "{rate:?}");
+    // 50 left `queued` in about a second, the first busy rate ever
+    // measured: taken whole, not averaged with the 0 before it.
+    assert!(rate.per_sec > 40.0 && rate.per_sec <= 50.0, "{rate:?}");
+    assert!(rate.busy_measured);
     assert_eq!(app.store.drain_rate().await.expect("drain rate"), rate);
 }
 
@@ -184,9 +185,13 @@ async fn a_batch_that_commits_after_a_later_one_is_still_counted() {
 }
 
 #[tokio::test]
-async fn only_quiet_periods_set_the_quiet_rate() {
+async fn quiet_periods_set_the_quiet_rate_and_its_speedup_over_the_loaded_one() {
     let (app, busy) = fifty_left_in_a_busy_second().await;
     assert_eq!(busy.quiet_per_sec, 0.0, "arrivals went on: not quiet");
+    assert!(
+        busy.loaded_per_sec > 40.0 && busy.loaded_per_sec < 55.0,
+        "{busy:?}"
+    );
 
     for i in 51..=90 {
         record(&app, registration(i), verified()).await;
@@ -200,5 +205,8 @@ async fn only_quiet_periods_set_the_quiet_rate() {
         after.quiet_per_sec > 30.0 && after.quiet_per_sec < 45.0,
         "40 in about a second: {after:?}"
     );
+    let speedup = after.quiet_per_sec / busy.loaded_per_sec;
+    assert!((after.quiet_speedup - speedup).abs() < 1e-9, "{after:?}");
+    assert_eq!(after.loaded_per_sec, busy.loaded_per_sec);
     assert_eq!(app.store.drain_rate().await.expect("read"), after);
 }

@@ -47,7 +47,7 @@ pub fn run_drain_sampler(
                     (true, Some(since)) => now.duration_since(since).as_secs_f64(),
                     _ => 0.0,
                 },
-                quiet: saturated && gauge.growth_per_sec < -0.75 * gauge.drain_rate(),
+                quiet: saturated && gauge.is_quiet(),
             };
             (was_backlogged, was_saturated) = (backlogged, saturated);
             if let Err(error) = store.sample_drain(sampling).await {
