@@ -189,8 +189,9 @@ impl Store {
                         elapsed_secs: claim.elapsed_secs,
                         before: (claim.last_left, claim.last_elapsed_secs),
                     };
-                    let (rate, stalled) = step(prev, &period, tau, &sampling, claim.stalled_secs);
-                    (rate, stalled, phases.after(&period, tau, &sampling, stalled))
+                    let stepped = step(prev, &period, tau, &sampling, claim.stalled_secs);
+                    let phases = phases.after(stepped.measured, tau, &sampling);
+                    (stepped.rate, stepped.stalled, phases)
                 };
                 let row: DrainRate = diesel::sql_query(
                     "UPDATE intake_drain SET last_history_id = $1, per_sec = $2, \
