@@ -51,28 +51,39 @@ bin=target/debug
 export LONJAK_VERIFIER_RATE=${DRAIN_RATE:-400}
 # The status checkers send X-Forwarded-For: one address per person.
 export LONJAK_ADMISSION__TRUSTED_PROXIES=127.0.0.1
-say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
-trap 'scripts/down.sh --quiet' EXIT
-scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
-
-
 # Start from an idle pipeline, as a fresh `scripts/up.sh` does: a run that
 # begins while eligibility and the notifier still work through an earlier
 # run's registrations measures a drain that shares the machine with them
-# (back to back, the drain's pace varied threefold between runs).
-# Idle: nothing of any wave left queued, verifying or verified, and the
-# notifier's count unchanged for three seconds. IDLE_MAX_SECS [600].
-idle_since=$SECONDS; stable=0; last=
-while [ $((SECONDS - idle_since)) -lt "${IDLE_MAX_SECS:-600}" ]; do
-  now=$(psql "$LONJAK_DATABASE__URL" -Atq -F ' ' -c "select \
-    (select count(*) from registrations where status in ('queued','verifying','verified')), \
-    (select count(*) from notifications)")
-  if [ "${now%% *}" = 0 ] && [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
-  [ "$stable" -ge 3 ] && break
-  last=$now
-  sleep 1
-done
-say "pipeline idle after $((SECONDS - idle_since)) s (left in flight, notifications: ${now:-?})"
+# (back to back, the drain's pace varied threefold between runs; the
+# notifier alone keeps at it for minutes after each run). With rabbitmqctl
+# (root or the rabbitmq user) this prefix's queues are purged before the
+# pipeline starts; without it, the run waits until nothing of any wave is
+# left queued, verifying or verified and the notifier's count has not
+# changed for three seconds (IDLE_MAX_SECS [600]).
+purged=
+if command -v rabbitmqctl >/dev/null && rabbitmqctl -q list_queues name >/dev/null 2>&1; then
+  rabbitmqctl -q list_queues name | grep "^$LONJAK_BUS__PREFIX" | while read -r q; do
+    rabbitmqctl -q purge_queue "$q" >/dev/null
+  done
+  purged=1
+  say "purged the $LONJAK_BUS__PREFIX queues (earlier runs' leftovers)"
+fi
+say "bringing the pipeline up ($mode, verifier limited to $LONJAK_VERIFIER_RATE/s)"
+trap 'scripts/down.sh --quiet' EXIT
+scripts/up.sh >/tmp/wait-accuracy-up.log 2>&1 || { tail -n 30 /tmp/wait-accuracy-up.log; exit 1; }
+if [ -z "$purged" ]; then
+  idle_since=$SECONDS; stable=0; last=
+  while [ $((SECONDS - idle_since)) -lt "${IDLE_MAX_SECS:-600}" ]; do
+    now=$(psql "$LONJAK_DATABASE__URL" -Atq -F ' ' -c "select \
+      (select count(*) from registrations where status in ('queued','verifying','verified')), \
+      (select count(*) from notifications)")
+    if [ "${now%% *}" = 0 ] && [ "$now" = "$last" ]; then stable=$((stable + 1)); else stable=0; fi
+    [ "$stable" -ge 3 ] && break
+    last=$now
+    sleep 1
+  done
+  say "pipeline idle after $((SECONDS - idle_since)) s (left in flight, notifications: ${now:-?})"
+fi
 
 wave=$(( $(date +%s) % 1000000 ))
 out="$here/results/wait-$mode-$wave"

@@ -74,7 +74,7 @@ impl Application {
             shutdown.clone(),
         );
         let accepted = Arc::new(AtomicU64::new(0));
-        let queue = QueueGauge::default();
+        let queue = QueueGauge::assuming(f64::from(settings.admission.global_per_sec));
         queue.run(
             bus.clone(),
             accepted.clone(),

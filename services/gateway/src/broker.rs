@@ -75,6 +75,12 @@ pub struct QueueSample {
     /// Whether the shared rate was measured with the intake backed up;
     /// until then it is only a lower bound (the arrival rate seen).
     pub shared_busy_measured: bool,
+    /// Whether this replica's own samples have seen the queue backed up.
+    pub busy_seen: bool,
+    /// The rate assumed while no backlog has been measured anywhere (a new
+    /// database, a burst's first second): `admission.global_per_sec`, the
+    /// operator's figure for what the pipeline absorbs.
+    pub assumed_per_sec: f64,
     /// How fast `depth` has been changing (smoothed, per second), and when
     /// it was read: a sample is up to a second old, and more when the
     /// broker is slow to answer under load, while a burst adds thousands a
@@ -121,12 +127,18 @@ impl QueueSample {
 
     /// The drain rate estimates use: the shared one once measured with a
     /// backlog; before that (a new database) the shared lower bound or this
-    /// replica's own measure, whichever is more.
+    /// replica's own measure, whichever is more, and before this replica
+    /// has seen a backlog either, the rate assumed (what the admission
+    /// limit says the pipeline absorbs) if that is more: dividing a burst's
+    /// first second by a trickle's rate announced waits of minutes.
     pub fn drain_rate(&self) -> f64 {
+        let measured = self.shared_drain_per_sec.max(self.drain_per_sec);
         if self.shared_busy_measured && self.shared_drain_per_sec > 0.0 {
             self.shared_drain_per_sec
+        } else if self.busy_seen {
+            measured
         } else {
-            self.shared_drain_per_sec.max(self.drain_per_sec)
+            measured.max(self.assumed_per_sec)
         }
     }
 
@@ -154,6 +166,14 @@ impl QueueSample {
 }
 
 impl QueueGauge {
+    /// A gauge that assumes `per_sec` until a backlog has been measured.
+    pub fn assuming(per_sec: f64) -> Self {
+        Self(Arc::new(std::sync::Mutex::new(QueueSample {
+            assumed_per_sec: per_sec,
+            ..QueueSample::default()
+        })))
+    }
+
     pub fn sample(&self) -> QueueSample {
         self.0.lock().map(|s| *s).unwrap_or_default()
     }
@@ -266,6 +286,7 @@ impl QueueGauge {
                         0.7 * s.drain_per_sec + 0.3 * instant_rate
                     };
                     busy_seen |= busy;
+                    s.busy_seen = busy_seen;
                     s.accept_per_sec = 0.7 * s.accept_per_sec + 0.3 * (added / dt);
                     let growth = (f64::from(depth.messages) - f64::from(prev_depth)) / dt;
                     s.growth_per_sec = if depth.messages == 0 {
@@ -378,5 +399,32 @@ mod tests {
             ..fresh
         };
         assert_eq!(measured.drain_rate(), 3.0);
+    }
+
+    #[test]
+    fn before_any_backlog_was_measured_the_admission_limit_is_assumed() {
+        let fresh = QueueSample {
+            shared_drain_per_sec: 3.0,
+            drain_per_sec: 2.0,
+            assumed_per_sec: 1_200.0,
+            ..QueueSample::default()
+        };
+        assert_eq!(fresh.drain_rate(), 1_200.0);
+        let seen = QueueSample {
+            busy_seen: true,
+            drain_per_sec: 640.0,
+            ..fresh
+        };
+        assert_eq!(seen.drain_rate(), 640.0, "a measured backlog wins");
+        let shared = QueueSample {
+            shared_busy_measured: true,
+            ..fresh
+        };
+        assert_eq!(shared.drain_rate(), 3.0);
+        assert_eq!(
+            QueueGauge::assuming(1_200.0).seconds_to_drain(600),
+            1,
+            "600 ahead at the assumed 1,200/s"
+        );
     }
 }
