@@ -1,7 +1,8 @@
 //! How one sampling period updates the shared drain estimate: the
-//! weighting of a period's rate, the warm-up of a busy period, and telling
-//! a stopped drain from a slow one. Pure arithmetic; `drain` does the
-//! counting and the storing.
+//! weighting of a period's rate, the warm-up of a busy period, telling a
+//! stopped drain from a slow one, and the rates of a backlog's loaded and
+//! quiet phases. Pure arithmetic; `drain` does the counting and the
+//! storing.
 
 use crate::drain::{DrainRate, DrainSampling};
 
