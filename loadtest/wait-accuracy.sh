@@ -60,11 +60,10 @@ export LONJAK_ADMISSION__TRUSTED_PROXIES=127.0.0.1
 # pipeline starts; without it, the run waits until nothing of any wave is
 # left queued, verifying or verified and the notifier's count has not
 # changed for three seconds (IDLE_MAX_SECS [600]).
+# shellcheck source=lib/purge-queues.sh
+source "$here/lib/purge-queues.sh"
 purged=
-if command -v rabbitmqctl >/dev/null && rabbitmqctl -q list_queues name >/dev/null 2>&1; then
-  rabbitmqctl -q list_queues name | grep "^$LONJAK_BUS__PREFIX" | while read -r q; do
-    rabbitmqctl -q purge_queue "$q" >/dev/null
-  done
+if purge_prefix_queues "$LONJAK_BUS__PREFIX"; then
   purged=1
   say "purged the $LONJAK_BUS__PREFIX queues (earlier runs' leftovers)"
 fi

@@ -71,10 +71,9 @@ fi
 # queues (a direct run's backlog, say) would back the intake up and pace
 # this run's queue down to a crawl. Needs rabbitmqctl (root or the rabbitmq
 # user); without it, the run says so and goes on.
-if command -v rabbitmqctl >/dev/null && rabbitmqctl -q list_queues name >/dev/null 2>&1; then
-  rabbitmqctl -q list_queues name | grep "^$LONJAK_BUS__PREFIX" | while read -r q; do
-    rabbitmqctl -q purge_queue "$q" >/dev/null
-  done
+# shellcheck source=lib/purge-queues.sh
+source "$here/lib/purge-queues.sh"
+if purge_prefix_queues "$LONJAK_BUS__PREFIX"; then
   say "purged the $LONJAK_BUS__PREFIX queues"
 else
   say "cannot purge the $LONJAK_BUS__PREFIX queues (no rabbitmqctl access): leftovers of earlier runs stay"

@@ -31,7 +31,9 @@ pub struct DrainRate {
     pub total_left: i64,
     /// The smoothed rate of periods in which the intake was backed up and
     /// (almost) nothing arrived: what the pipeline drains once a burst is
-    /// over (0 until such a period was seen).
+    /// over (0 until such a period was seen). Estimates use the speed-up
+    /// below instead (a quiet rate does not carry over to a day of another
+    /// capacity); this is the figure an operator reads beside `per_sec`.
     #[diesel(sql_type = Double)]
     pub quiet_per_sec: f64,
     /// The smoothed rate of backed-up periods while arrivals went on, and

@@ -254,10 +254,6 @@ impl QueueGauge {
         let gauge = self.0.clone();
         tokio::spawn(async move {
             let mut last: Option<(Instant, u32, u64)> = None;
-            // Whether a sample has yet seen the queue backed up at both ends
-            // of its period: before that, the drain measured is only the
-            // arrival rate, and the first busy one is taken whole.
-            let mut busy_seen = false;
             let mut ticker = tokio::time::interval(period);
             loop {
                 tokio::select! {
@@ -279,14 +275,16 @@ impl QueueGauge {
                         (f64::from(prev_depth) + added - f64::from(depth.messages)).max(0.0);
                     let instant_rate = drained / dt;
                     // Exponential smoothing: one slow second must not swing estimates.
+                    // Backed up at both ends of the period: the first such
+                    // period's rate is taken whole (before it, the drain
+                    // measured was only the arrival rate).
                     let busy = prev_depth > 0 && depth.messages > 0;
-                    s.drain_per_sec = if busy && !busy_seen {
+                    s.drain_per_sec = if busy && !s.busy_seen {
                         instant_rate
                     } else {
                         0.7 * s.drain_per_sec + 0.3 * instant_rate
                     };
-                    busy_seen |= busy;
-                    s.busy_seen = busy_seen;
+                    s.busy_seen |= busy;
                     s.accept_per_sec = 0.7 * s.accept_per_sec + 0.3 * (added / dt);
                     let growth = (f64::from(depth.messages) - f64::from(prev_depth)) / dt;
                     s.growth_per_sec = if depth.messages == 0 {
