@@ -132,14 +132,22 @@ pub struct Progress {
     pub finished: i64,
     #[diesel(sql_type = BigInt)]
     pub unfinished: i64,
+    /// Finished registrations whose id is among `accepted`: the drain is
+    /// over when every accepted id is here. A record stored without a 202
+    /// (a publish whose confirm came too late) counts as finished but not
+    /// here, so it cannot end the wait while an accepted one is in flight.
+    #[diesel(sql_type = BigInt)]
+    pub accepted_finished: i64,
 }
 
-/// Counts the wave's finished and unfinished registrations.
+/// Counts the wave's finished and unfinished registrations, and the
+/// finished ones among `accepted`.
 pub async fn progress(
     conn: &mut AsyncPgConnection,
     tables: Tables,
     wave: i32,
     finals: &[String],
+    accepted: &[String],
 ) -> Result<Progress, DbError> {
     let history = if tables.status_history {
         format!(
@@ -150,21 +158,24 @@ pub async fn progress(
         String::new()
     };
     let sql = format!(
-        "SELECT count(*) FILTER (WHERE f) AS finished, count(*) FILTER (WHERE NOT f) AS unfinished \
-         FROM (SELECT (r.status::text = ANY($2){history}) AS f FROM registrations r \
-               WHERE r.wave_id = $1) w"
+        "SELECT count(*) FILTER (WHERE f) AS finished, count(*) FILTER (WHERE NOT f) AS unfinished, \
+                count(*) FILTER (WHERE f AND a) AS accepted_finished \
+         FROM (SELECT (r.status::text = ANY($2){history}) AS f, r.id = ANY($3) AS a \
+               FROM registrations r WHERE r.wave_id = $1) w"
     );
     let rows: Vec<Progress> = bounded(
         "count finished",
         sql_query(sql)
             .bind::<Integer, _>(wave)
             .bind::<Array<Text>, _>(finals)
+            .bind::<Array<Text>, _>(accepted)
             .load(conn),
     )
     .await?;
     Ok(rows.into_iter().next().unwrap_or(Progress {
         finished: 0,
         unfinished: 0,
+        accepted_finished: 0,
     }))
 }
 

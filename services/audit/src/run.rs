@@ -66,7 +66,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<Verdict> {
         tracing::warn!(?tables, "optional tables missing: their checks are skipped");
     }
     let finals = args.final_states.as_slice();
-    let drain = wait_for_drain(&mut conn, tables, args, attempts.accepted.len()).await?;
+    let drain = wait_for_drain(&mut conn, tables, args, &attempts.accepted).await?;
 
     let rows = db::load_records(&mut conn, tables, args.wave.get(), finals)
         .await
@@ -194,23 +194,33 @@ fn read_effects(args: &AuditArgs) -> anyhow::Result<BTreeMap<String, BTreeSet<St
         .collect()
 }
 
-/// Polls until every accepted id could be final and nothing stored is still
-/// on its way, or the deadline passes. Returns the drain time when it completed.
+/// Polls until every accepted id is final and nothing stored is still on
+/// its way, or the deadline passes. Returns the drain time when it completed.
 async fn wait_for_drain(
     conn: &mut AsyncPgConnection,
     tables: Tables,
     args: &AuditArgs,
-    accepted: usize,
+    accepted_ids: &std::collections::BTreeSet<String>,
 ) -> anyhow::Result<Option<Duration>> {
     let start = Instant::now();
     let mut last_log = start;
+    let ids: Vec<String> = accepted_ids.iter().cloned().collect();
+    let accepted = ids.len();
     loop {
-        let p = db::progress(conn, tables, args.wave.get(), args.final_states.as_slice())
-            .await
-            .context("counting finished registrations")?;
-        // Unexpected records could make the count reach the target early; the
-        // full classification afterwards catches that case as a failure.
-        if p.unfinished == 0 && usize::try_from(p.finished).unwrap_or(0) >= accepted {
+        let p = db::progress(
+            conn,
+            tables,
+            args.wave.get(),
+            args.final_states.as_slice(),
+            &ids,
+        )
+        .await
+        .context("counting finished registrations")?;
+        // Counted among the accepted ids only: a record stored after a 503
+        // (its confirm came too late) once ended the wait while the last
+        // accepted registration was still in the verifier's hands, and that
+        // one was reported lost.
+        if p.unfinished == 0 && usize::try_from(p.accepted_finished).unwrap_or(0) >= accepted {
             return Ok(Some(start.elapsed()));
         }
         if start.elapsed() >= args.deadline {
